@@ -1,0 +1,136 @@
+//! Start-up and shutdown: open the database, load the question bank, connect to Telegram, then
+//! run the dispatcher and the scheduler side by side until SIGINT or SIGTERM.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use teloxide::dispatching::Dispatcher;
+use teloxide::prelude::*;
+use tokio::sync::{watch, Notify};
+
+use crate::clock::{FileClock, SharedClock, SystemClock};
+use crate::config::Config;
+use crate::error::AppError;
+use crate::storage::{self, branches};
+use crate::telegram::{self, commands, AppState};
+
+/// Why the bot could not start, for the one-line message `main` prints.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot open the database {url}: {source}")]
+    Database { url: String, source: AppError },
+    #[error("the question bank in {dir} has errors:\n{report}")]
+    Bank { dir: String, report: String },
+    #[error("TELOXIDE_TOKEN was rejected by Telegram ({0}); check the token with @BotFather")]
+    Token(String),
+    #[error("cannot reach the Telegram Bot API: {0}")]
+    Network(String),
+    #[error("{0}")]
+    Runtime(#[from] AppError),
+}
+
+/// Builds the shared state from the configuration: clock, database, random generator.
+pub async fn build_state(config: Config, bot_username: String) -> Result<Arc<AppState>, StartError> {
+    let clock: SharedClock = match &config.clock_file {
+        Some(path) => Arc::new(FileClock::new(path.clone())),
+        None => Arc::new(SystemClock),
+    };
+    let db = storage::connect(&config.database_url)
+        .await
+        .map_err(|source| StartError::Database { url: config.database_url.clone(), source })?;
+    let rng = match config.seed {
+        Some(seed) => StdRng::seed_from_u64(seed),
+        None => StdRng::from_os_rng(),
+    };
+    Ok(Arc::new(AppState {
+        db,
+        config: Arc::new(config),
+        clock,
+        rng: Mutex::new(rng),
+        wake: Arc::new(Notify::new()),
+        bot_username,
+    }))
+}
+
+pub fn make_bot(config: &Config) -> Bot {
+    let bot = Bot::new(&config.token);
+    match &config.api_url {
+        Some(url) => bot.set_api_url(url.clone()),
+        None => bot,
+    }
+}
+
+/// Runs the bot until a shutdown signal; in-flight updates finish before it returns.
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let bot = make_bot(&config);
+    let me = bot.get_me().await.map_err(|err| match err {
+        teloxide::RequestError::Api(api) => StartError::Token(api.to_string()),
+        other => StartError::Network(other.to_string()),
+    })?;
+    let state = build_state(config, me.username().to_owned()).await?;
+    crate::startup::prepare(&state).await?;
+
+    let mut admin_ids: Vec<i64> = state.config.super_admins.iter().filter_map(|&id| i64::try_from(id).ok()).collect();
+    admin_ids.extend(branches::admins(&state.db).await?.iter().map(|u| u.id));
+    admin_ids.sort_unstable();
+    admin_ids.dedup();
+    if let Err(err) = commands::register(&bot, &admin_ids).await {
+        tracing::warn!(error = %err, "could not register the command menus");
+    }
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let scheduler = tokio::spawn(crate::scheduler::run(state.clone(), bot.clone(), stop_rx));
+
+    let mut dispatcher = Dispatcher::builder(bot, telegram::schema())
+        .dependencies(dptree::deps![state.clone()])
+        .default_handler(|_| async {})
+        .build();
+    let token = dispatcher.shutdown_token();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: finishing updates in flight");
+        let _ = stop_tx.send(true);
+        // The dispatcher may still be starting; retry until it accepts the shutdown.
+        loop {
+            match token.shutdown() {
+                Ok(done) => {
+                    done.await;
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    });
+    tracing::info!(bot = %state.bot_username, "branchbot is running");
+    dispatcher.dispatch().await;
+    if let Err(err) = scheduler.await {
+        tracing::error!(error = %err, "scheduler task failed");
+    }
+    state.db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

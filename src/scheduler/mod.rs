@@ -1,0 +1,123 @@
+//! Background work: turning schedules into reminders and delivering them exactly once.
+//!
+//! The loop sleeps until the earliest due time or until a change wakes it (mini-redis' purge
+//! task shape). Each due time comes from an indexed column (`terms.next_check_at`,
+//! `meeting_plans.next_at`, `meeting_occurrences.period_end`, `outbox.due_at`, ...), so a pass
+//! costs the same with ten branches or a hundred thousand: nothing is recomputed for branches
+//! that are not due.
+//!
+//! One pass is `tick`, which tests call directly with the clock they control.
+
+pub mod delivery;
+pub mod reminders;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use teloxide::Bot;
+use tokio::sync::watch;
+
+use crate::error::AppResult;
+use crate::storage::outbox;
+use crate::telegram::AppState;
+
+/// The longest sleep without re-checking, a guard against clock jumps on the host.
+const MAX_SLEEP: Duration = Duration::from_secs(300);
+/// With a simulated clock, time can jump at any moment: look often.
+const SIMULATED_POLL: Duration = Duration::from_millis(100);
+/// After an error, try again after this long.
+const ERROR_PAUSE: Duration = Duration::from_secs(5);
+
+/// Runs until `stop` turns true. Finishes the pass in progress first.
+pub async fn run(state: Arc<AppState>, bot: Bot, mut stop: watch::Receiver<bool>) {
+    let sender = delivery::sender(bot);
+    match outbox::recover_in_flight(&state.db).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(rows = n, "re-queued messages whose send was interrupted"),
+        Err(err) => tracing::error!(error = %err, "could not recover the outbox"),
+    }
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        let now = state.now();
+        let wait = match tick(&state, &sender, now).await {
+            Ok(Some(next)) => (next - state.now()).to_std().unwrap_or(Duration::ZERO).min(MAX_SLEEP),
+            Ok(None) => MAX_SLEEP,
+            Err(err) => {
+                tracing::error!(error = %err, "scheduler pass failed");
+                ERROR_PAUSE
+            }
+        };
+        let wait = if state.clock.is_simulated() { wait.min(SIMULATED_POLL) } else { wait };
+        if wait.is_zero() {
+            continue;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = state.wake.notified() => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// One pass: plan what fell due into the outbox, deliver what is due, and say when to look again.
+pub async fn tick(state: &AppState, sender: &delivery::Sender, now: DateTime<Utc>) -> AppResult<Option<DateTime<Utc>>> {
+    reminders::plan_due(state, now).await?;
+    crate::telegram::handlers::plan_rounds_due(state, now).await?;
+    delivery::deliver_due(state, sender, now.timestamp()).await?;
+    next_due(state, now).await
+}
+
+/// The earliest instant anything is due, from the indexed columns.
+pub async fn next_due(state: &AppState, now: DateTime<Utc>) -> AppResult<Option<DateTime<Utc>>> {
+    let candidates = [
+        reminders::next_due(state).await?,
+        crate::telegram::handlers::next_round_due(state, now).await?,
+        outbox::next_due(&state.db).await?,
+    ];
+    Ok(candidates
+        .into_iter()
+        .flatten()
+        .min()
+        .and_then(|ts| DateTime::from_timestamp(ts, 0)))
+}
+
+/// The instant of a local date and time in `tz`. In a daylight-saving gap the time moves
+/// forward to the first instant that exists; in an overlap the earlier instant counts.
+pub fn local_instant(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+    let naive = date.and_time(time);
+    let mut probe = naive;
+    for _ in 0..=4 {
+        if let Some(instant) = tz.from_local_datetime(&probe).earliest() {
+            return instant.with_timezone(&Utc);
+        }
+        probe += chrono::Duration::minutes(30);
+    }
+    Utc.from_utc_datetime(&naive)
+}
+
+/// Today's date in the configured zone.
+pub fn local_date(tz: Tz, at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&tz).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_instants_respect_daylight_saving() {
+        let berlin = chrono_tz::Europe::Berlin;
+        let nine = NaiveTime::from_hms_opt(9, 0, 0).unwrap();
+        let winter = local_instant(berlin, NaiveDate::from_ymd_opt(2026, 3, 28).unwrap(), nine);
+        let summer = local_instant(berlin, NaiveDate::from_ymd_opt(2026, 3, 30).unwrap(), nine);
+        assert_eq!(winter.format("%H:%M").to_string(), "08:00");
+        assert_eq!(summer.format("%H:%M").to_string(), "07:00");
+        // 02:30 does not exist on 29 March 2026 in Berlin: it becomes 03:00 local.
+        let gap = local_instant(berlin, NaiveDate::from_ymd_opt(2026, 3, 29).unwrap(), NaiveTime::from_hms_opt(2, 30, 0).unwrap());
+        assert_eq!(gap.with_timezone(&berlin).format("%H:%M").to_string(), "03:00");
+    }
+}

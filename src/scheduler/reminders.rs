@@ -1,0 +1,202 @@
+//! Planning election and meeting reminders into the outbox.
+//!
+//! Election terms: `terms.next_check_at` is the instant of the next reminder (a ladder step or a
+//! weekly overdue notice). When it passes, the reminders of that day are queued and the column
+//! moves to the next one. Meetings: `meeting_plans.next_at` is `MATERIALISE_LEAD` before the next
+//! occurrence; when it passes, the occurrence row and its two reminders are written, and the
+//! column moves to the occurrence after. If the bot was down, the same steps run for every date
+//! missed, and delivery sends late what still matters and records the rest as skipped.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+use crate::domain::schedule::next_occurrence;
+use crate::domain::term::{next_reminder_after, reminders_due_on, TermReminder};
+use crate::error::AppResult;
+use crate::scheduler::{local_date, local_instant};
+use crate::storage::outbox::{self, NewMessage};
+use crate::storage::reminders::{self as store, meeting_topic, term_topic};
+use crate::telegram::callbacks::CallbackData;
+use crate::telegram::send::esc;
+use crate::telegram::AppState;
+use crate::texts::meetings as mt;
+
+/// How long before a meeting its occurrence (and its reminders) are written.
+pub const MATERIALISE_LEAD: Duration = Duration::days(2);
+const BATCH: i64 = 500;
+/// Catch-up after a long downtime stops after this many steps per row and pass.
+const MAX_CATCH_UP: usize = 400;
+
+pub async fn plan_due(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
+    plan_terms(state, now).await?;
+    plan_meetings(state, now).await?;
+    let missed = store::sweep_missed(&state.db, now.timestamp()).await?;
+    if missed > 0 {
+        tracing::info!(missed, "meeting periods ended with nothing recorded");
+    }
+    Ok(())
+}
+
+pub async fn next_due(state: &AppState) -> AppResult<Option<i64>> {
+    Ok([
+        store::next_term_check(&state.db).await?,
+        store::next_plan_due(&state.db).await?,
+        store::next_period_end(&state.db).await?,
+    ]
+    .into_iter()
+    .flatten()
+    .min())
+}
+
+/// The instant the reminders of `date` go out.
+fn reminder_instant(state: &AppState, date: NaiveDate) -> i64 {
+    local_instant(state.config.timezone, date, state.config.day_before_time).timestamp()
+}
+
+/// The first term reminder strictly after `today` (what is due today is in the reply to /term).
+pub fn first_term_check(state: &AppState, end: NaiveDate, today: NaiveDate) -> i64 {
+    let (_, date) = next_reminder_after(end, today);
+    reminder_instant(state, date)
+}
+
+async fn plan_terms(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
+    let tz = state.config.timezone;
+    loop {
+        let due = store::due_terms(&state.db, now.timestamp(), BATCH).await?;
+        if due.is_empty() {
+            return Ok(());
+        }
+        for item in &due {
+            let end = item.row.term.end();
+            let mut check_at = item.next_check_at;
+            let mut tx = state.db.begin().await?;
+            for _ in 0..MAX_CATCH_UP {
+                if check_at > now.timestamp() {
+                    break;
+                }
+                let Some(instant) = DateTime::from_timestamp(check_at, 0) else { break };
+                let day = local_date(tz, instant);
+                if item.branch_active {
+                    for reminder in reminders_due_on(end, day) {
+                        let expires = reminder_instant(state, reminder.stale_from(end));
+                        let key = format!("{}:{}:{end}", term_topic(item.row.id), reminder.key());
+                        let text = format!("<b>{}</b>\n{}", esc(&item.branch_name), reminder.message(end, day));
+                        let message = NewMessage {
+                            key: key.clone(),
+                            topic: Some(term_topic(item.row.id)),
+                            chat_id: item.chat_id,
+                            text: text.clone(),
+                            markup: None,
+                            due_at: check_at,
+                            expires_at: Some(expires),
+                        };
+                        outbox::enqueue(&mut *tx, &message, now.timestamp()).await?;
+                        if let (TermReminder::Overdue { .. }, Some(admin_chat)) = (reminder, state.config.admin_chat) {
+                            let to_admins = NewMessage { key: format!("{key}:admin"), chat_id: admin_chat, ..message };
+                            outbox::enqueue(&mut *tx, &to_admins, now.timestamp()).await?;
+                        }
+                    }
+                }
+                let (_, next_date) = next_reminder_after(end, day);
+                check_at = reminder_instant(state, next_date);
+            }
+            store::set_next_check(&mut *tx, item.row.id, Some(check_at)).await?;
+            tx.commit().await?;
+        }
+        if (due.len() as i64) < BATCH {
+            return Ok(());
+        }
+    }
+}
+
+/// When the occurrence at `at` gets materialised.
+pub fn materialise_at(at: DateTime<Utc>) -> i64 {
+    (at - MATERIALISE_LEAD).timestamp()
+}
+
+/// The plan's first `next_at` from `now`: the lead before the next occurrence.
+pub fn first_plan_check(state: &AppState, cron: &str, now: DateTime<Utc>) -> Option<i64> {
+    next_occurrence(cron, state.config.timezone, now).map(materialise_at)
+}
+
+async fn plan_meetings(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
+    let tz = state.config.timezone;
+    loop {
+        let due = store::due_plans(&state.db, now.timestamp(), BATCH).await?;
+        if due.is_empty() {
+            return Ok(());
+        }
+        for item in &due {
+            let plan = &item.plan;
+            let mut next_at = plan.next_at;
+            let mut tx = state.db.begin().await?;
+            for _ in 0..MAX_CATCH_UP {
+                let Some(check) = next_at.filter(|t| *t <= now.timestamp()) else { break };
+                let Some(probe) = DateTime::from_timestamp(check, 0) else { break };
+                // next_at = occurrence − lead, so the occurrence is the first one after this probe.
+                let Some(at) = next_occurrence(&plan.cron, tz, probe + MATERIALISE_LEAD - Duration::seconds(1)) else {
+                    next_at = None;
+                    break;
+                };
+                let following = next_occurrence(&plan.cron, tz, at);
+                let period_end = following.unwrap_or(at + Duration::days(31)).timestamp();
+                let inserted = store::insert_occurrence(&mut *tx, plan.id, plan.branch_id, at.timestamp(), period_end).await?;
+                if let (Some(occurrence), true) = (inserted, item.branch_active) {
+                    for reminder in meeting_reminders(state, occurrence, item.chat_id, &plan.title, at) {
+                        outbox::enqueue(&mut *tx, &reminder, now.timestamp()).await?;
+                    }
+                }
+                next_at = following.map(materialise_at);
+            }
+            store::set_plan_next(&mut *tx, plan.id, next_at).await?;
+            tx.commit().await?;
+        }
+        if (due.len() as i64) < BATCH {
+            return Ok(());
+        }
+    }
+}
+
+/// The day-before and morning-of reminders of a meeting at `at`, with the record/move buttons.
+/// A reminder that would fall at or after the meeting itself is left out.
+pub fn meeting_reminders(state: &AppState, occurrence: i64, chat_id: i64, title: &str, at: DateTime<Utc>) -> Vec<NewMessage> {
+    let tz = state.config.timezone;
+    let date = local_date(tz, at);
+    let when = format_when(state, at);
+    let markup = serde_json::to_string(&meeting_buttons(occurrence)).ok();
+    let mut reminders = Vec::new();
+    let candidates = [
+        (date.pred_opt(), state.config.day_before_time, true, "d1"),
+        (Some(date), state.config.morning_time, false, "d0"),
+    ];
+    for (day, time, tomorrow, tag) in candidates {
+        let Some(day) = day else { continue };
+        let due = local_instant(tz, day, time);
+        if due >= at {
+            continue;
+        }
+        reminders.push(NewMessage {
+            key: format!("{}:{tag}:{}", meeting_topic(occurrence), at.timestamp()),
+            topic: Some(meeting_topic(occurrence)),
+            chat_id,
+            text: mt::meeting_reminder(&esc(title), &when, tomorrow),
+            markup: markup.clone(),
+            due_at: due.timestamp(),
+            expires_at: Some(at.timestamp()),
+        });
+    }
+    reminders
+}
+
+pub fn meeting_buttons(occurrence: i64) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new([[
+        InlineKeyboardButton::callback(mt::BUTTON_HELD, CallbackData::Held { occurrence }.encode()),
+        InlineKeyboardButton::callback(mt::BUTTON_MOVE, CallbackData::Move { occurrence }.encode()),
+    ]])
+}
+
+/// A meeting time as users read it: 2026年12月5日 15:00.
+pub fn format_when(state: &AppState, at: DateTime<Utc>) -> String {
+    let local = at.with_timezone(&state.config.timezone);
+    format!("{} {}", crate::domain::dates::format_date(local.date_naive()), local.format("%H:%M"))
+}

@@ -1,0 +1,259 @@
+//! Users, administrators, branches and their members.
+
+use crate::error::AppResult;
+use crate::storage::Db;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Branch {
+    pub id: i64,
+    pub chat_id: i64,
+    pub name: String,
+    pub kind: String,
+    pub join_code: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub full_name: String,
+    pub username: Option<String>,
+    pub is_admin: bool,
+}
+
+/// What `/join` or the deep link did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinOutcome {
+    Joined,
+    AlreadyMember,
+    /// Moved from the named branch.
+    Moved(String),
+}
+
+/// Records the user as last seen, keeping the administrator flag.
+pub async fn upsert_user(db: &Db, id: i64, full_name: &str, username: Option<&str>, now: i64) -> AppResult<()> {
+    sqlx::query!(
+        "INSERT INTO users (id, full_name, username, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET full_name = excluded.full_name, username = excluded.username",
+        id,
+        full_name,
+        username,
+        now
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn user(db: &Db, id: i64) -> AppResult<Option<User>> {
+    Ok(sqlx::query_as!(
+        User,
+        r#"SELECT id, full_name, username, is_admin AS "is_admin: bool" FROM users WHERE id = ?"#,
+        id
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn user_by_username(db: &Db, username: &str) -> AppResult<Option<User>> {
+    Ok(sqlx::query_as!(
+        User,
+        r#"SELECT id, full_name, username, is_admin AS "is_admin: bool" FROM users
+           WHERE username = ? COLLATE NOCASE"#,
+        username
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn is_admin(db: &Db, id: i64) -> AppResult<bool> {
+    let row = sqlx::query_scalar!(r#"SELECT is_admin AS "is_admin: bool" FROM users WHERE id = ?"#, id)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.unwrap_or(false))
+}
+
+/// Grants or revokes the administrator role; false when the user has never talked to the bot.
+pub async fn set_admin(db: &Db, id: i64, admin: bool) -> AppResult<bool> {
+    let done = sqlx::query!("UPDATE users SET is_admin = ? WHERE id = ?", admin, id)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn admins(db: &Db) -> AppResult<Vec<User>> {
+    Ok(sqlx::query_as!(
+        User,
+        r#"SELECT id, full_name, username, is_admin AS "is_admin: bool" FROM users
+           WHERE is_admin = 1 ORDER BY id"#
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Binds a group chat to a branch, or updates the stored name and kind; returns the branch and
+/// whether it is new. A group bound before keeps its id, join code and history.
+pub async fn bind(db: &Db, chat_id: i64, name: &str, kind: &str, new_code: &str, now: i64) -> AppResult<(Branch, bool)> {
+    let mut tx = db.begin().await?;
+    let existed = sqlx::query_scalar!("SELECT id FROM branches WHERE chat_id = ?", chat_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+    sqlx::query!(
+        "INSERT INTO branches (chat_id, name, kind, join_code, active, created_at, updated_at)
+         VALUES (?, ?, ?, ?, 1, ?, ?)
+         ON CONFLICT(chat_id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
+             active = 1, updated_at = excluded.updated_at",
+        chat_id,
+        name,
+        kind,
+        new_code,
+        now,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    let branch = sqlx::query_as!(
+        Branch,
+        r#"SELECT id AS "id!", chat_id, name, kind, join_code, active AS "active: bool" FROM branches WHERE chat_id = ?"#,
+        chat_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((branch, !existed))
+}
+
+/// Marks the branch unbound; its terms, meetings and scores stay.
+pub async fn unbind(db: &Db, chat_id: i64, now: i64) -> AppResult<bool> {
+    let done = sqlx::query!(
+        "UPDATE branches SET active = 0, updated_at = ? WHERE chat_id = ? AND active = 1",
+        now,
+        chat_id
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The active branch bound to this chat.
+pub async fn by_chat(db: &Db, chat_id: i64) -> AppResult<Option<Branch>> {
+    Ok(sqlx::query_as!(
+        Branch,
+        r#"SELECT id AS "id!", chat_id, name, kind, join_code, active AS "active: bool" FROM branches
+           WHERE chat_id = ? AND active = 1"#,
+        chat_id
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn by_id(db: &Db, id: i64) -> AppResult<Option<Branch>> {
+    Ok(sqlx::query_as!(
+        Branch,
+        r#"SELECT id AS "id!", chat_id, name, kind, join_code, active AS "active: bool" FROM branches WHERE id = ?"#,
+        id
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn by_code(db: &Db, code: &str) -> AppResult<Option<Branch>> {
+    Ok(sqlx::query_as!(
+        Branch,
+        r#"SELECT id AS "id!", chat_id, name, kind, join_code, active AS "active: bool" FROM branches
+           WHERE join_code = ? AND active = 1"#,
+        code
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn active_branches(db: &Db) -> AppResult<Vec<Branch>> {
+    Ok(sqlx::query_as!(
+        Branch,
+        r#"SELECT id AS "id!", chat_id, name, kind, join_code, active AS "active: bool" FROM branches
+           WHERE active = 1 ORDER BY id"#
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Puts the user in the branch; joining twice is harmless.
+pub async fn join(db: &Db, user_id: i64, branch_id: i64, now: i64) -> AppResult<JoinOutcome> {
+    let mut tx = db.begin().await?;
+    let current = sqlx::query!(
+        "SELECT m.branch_id, b.name FROM members m JOIN branches b ON b.id = m.branch_id WHERE m.user_id = ?",
+        user_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let outcome = match current {
+        Some(row) if row.branch_id == branch_id => JoinOutcome::AlreadyMember,
+        Some(row) => JoinOutcome::Moved(row.name),
+        None => JoinOutcome::Joined,
+    };
+    if outcome != JoinOutcome::AlreadyMember {
+        sqlx::query!(
+            "INSERT INTO members (user_id, branch_id, joined_at) VALUES (?, ?, ?)
+             ON CONFLICT(user_id) DO UPDATE SET branch_id = excluded.branch_id, joined_at = excluded.joined_at",
+            user_id,
+            branch_id,
+            now
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// The branch the user belongs to, if it is still bound.
+pub async fn member_branch(db: &Db, user_id: i64) -> AppResult<Option<Branch>> {
+    Ok(sqlx::query_as!(
+        Branch,
+        r#"SELECT b.id AS "id!", b.chat_id, b.name, b.kind, b.join_code, b.active AS "active: bool"
+           FROM members m JOIN branches b ON b.id = m.branch_id WHERE m.user_id = ?"#,
+        user_id
+    )
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn member_count(db: &Db, branch_id: i64) -> AppResult<i64> {
+    Ok(sqlx::query_scalar!("SELECT COUNT(*) FROM members WHERE branch_id = ?", branch_id)
+        .fetch_one(db)
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::connect_memory;
+
+    #[tokio::test]
+    async fn binding_again_updates_and_unbind_keeps_history() {
+        let db = connect_memory().await.unwrap();
+        let (b, new) = bind(&db, -100, "一支部", "机关", "CODE1", 1).await.unwrap();
+        assert!(new);
+        let (b2, new2) = bind(&db, -100, "第一支部", "学校", "CODE2", 2).await.unwrap();
+        assert!(!new2);
+        assert_eq!((b2.id, b2.join_code.as_str(), b2.name.as_str()), (b.id, "CODE1", "第一支部"));
+        assert!(unbind(&db, -100, 3).await.unwrap());
+        assert!(by_chat(&db, -100).await.unwrap().is_none());
+        assert!(by_id(&db, b.id).await.unwrap().is_some());
+        assert!(!unbind(&db, -100, 4).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn joining_twice_is_harmless() {
+        let db = connect_memory().await.unwrap();
+        upsert_user(&db, 7, "张三", None, 0).await.unwrap();
+        let (a, _) = bind(&db, -1, "甲", "农村", "A1", 0).await.unwrap();
+        let (b, _) = bind(&db, -2, "乙", "农村", "B1", 0).await.unwrap();
+        assert_eq!(join(&db, 7, a.id, 1).await.unwrap(), JoinOutcome::Joined);
+        assert_eq!(join(&db, 7, a.id, 2).await.unwrap(), JoinOutcome::AlreadyMember);
+        assert_eq!(join(&db, 7, b.id, 3).await.unwrap(), JoinOutcome::Moved("甲".into()));
+        assert_eq!(member_branch(&db, 7).await.unwrap().unwrap().id, b.id);
+    }
+}

@@ -1,0 +1,175 @@
+//! Where every update goes: messages by chat kind and command, button presses by their data.
+//! Internal errors are logged and answered with a short apology; nothing half-done is stored,
+//! because every change a handler makes is one transaction.
+
+pub mod branch;
+pub mod reminders;
+
+use std::sync::Arc;
+
+use teloxide::prelude::*;
+use teloxide::types::{Me, User};
+
+use crate::error::AppResult;
+use crate::storage::branches;
+use crate::telegram::callbacks::CallbackData;
+use crate::telegram::commands::{self, GroupCommand, Parsed, PrivateCommand};
+use crate::telegram::{send, AppState};
+use crate::texts::common as t;
+
+pub type State = Arc<AppState>;
+
+pub async fn on_message(bot: Bot, msg: Message, me: Me, state: State) -> AppResult<()> {
+    if let Err(err) = route_message(&bot, &msg, &me, &state).await {
+        tracing::error!(chat = msg.chat.id.0, error = %err, "message handler failed");
+        let _ = send::html(&bot, msg.chat.id, t::INTERNAL_ERROR).await;
+    }
+    Ok(())
+}
+
+pub async fn on_callback(bot: Bot, query: CallbackQuery, state: State) -> AppResult<()> {
+    if let Err(err) = route_callback(&bot, &query, &state).await {
+        tracing::error!(user = query.from.id.0, error = %err, "callback handler failed");
+        let _ = bot.answer_callback_query(query.id.clone()).text(t::INTERNAL_ERROR).show_alert(true).await;
+    }
+    Ok(())
+}
+
+/// Remembers who wrote, so administrators can be granted by @username later.
+async fn remember(state: &AppState, user: &User) -> AppResult<()> {
+    let now = state.now().timestamp();
+    branches::upsert_user(&state.db, user.id.0 as i64, &user.full_name(), user.username.as_deref(), now).await
+}
+
+async fn route_message(bot: &Bot, msg: &Message, me: &Me, state: &State) -> AppResult<()> {
+    let Some(user) = msg.from.as_ref() else { return Ok(()) };
+    if user.is_bot && !is_anonymous_admin(msg) {
+        return Ok(());
+    }
+    let bot_name = me.username();
+    if msg.chat.is_private() {
+        remember(state, user).await?;
+        if msg.document().is_some() {
+            return handle_document(bot, msg, user, state).await;
+        }
+        let Some(text) = msg.text() else {
+            return send::html(bot, msg.chat.id, t::PRIVATE_HINT).await.map(drop);
+        };
+        match commands::parse::<PrivateCommand, GroupCommand>(text, bot_name) {
+            Parsed::Command(cmd) => private_command(bot, msg, user, cmd, state).await,
+            Parsed::WrongChat => send::html(bot, msg.chat.id, t::GROUP_ONLY).await.map(drop),
+            Parsed::Unknown => send::html(bot, msg.chat.id, t::UNKNOWN_COMMAND).await.map(drop),
+            Parsed::NotForUs => send::html(bot, msg.chat.id, t::PRIVATE_HINT).await.map(drop),
+        }
+    } else if msg.chat.is_group() || msg.chat.is_supergroup() {
+        let Some(text) = msg.text() else { return Ok(()) };
+        match commands::parse::<GroupCommand, PrivateCommand>(text, bot_name) {
+            Parsed::Command(cmd) => {
+                remember(state, user).await?;
+                group_command(bot, msg, user, cmd, state).await
+            }
+            Parsed::WrongChat => send::html(bot, msg.chat.id, t::PRIVATE_ONLY).await.map(drop),
+            Parsed::Unknown => send::html(bot, msg.chat.id, t::UNKNOWN_COMMAND).await.map(drop),
+            Parsed::NotForUs => Ok(()),
+        }
+    } else {
+        Ok(())
+    }
+}
+
+/// A group administrator posting "as the group" arrives from Telegram's anonymous-admin bot
+/// with the group itself as sender; only administrators can do that.
+pub fn is_anonymous_admin(msg: &Message) -> bool {
+    msg.sender_chat.as_ref().is_some_and(|c| c.id == msg.chat.id)
+}
+
+async fn private_command(bot: &Bot, msg: &Message, user: &User, cmd: PrivateCommand, state: &State) -> AppResult<()> {
+    use PrivateCommand as C;
+    match cmd {
+        C::Start(payload) => branch::start_private(bot, msg, user, payload.trim(), state).await,
+        C::Help => branch::help_private(bot, msg, user, state).await,
+        C::Join(code) => branch::join(bot, msg, user, code.trim(), state).await,
+        C::Grant(who) => branch::grant(bot, msg, user, who.trim(), true, state).await,
+        C::Revoke(who) => branch::grant(bot, msg, user, who.trim(), false, state).await,
+        C::Admins => branch::list_admins(bot, msg, user, state).await,
+        C::Test | C::Practice | C::Myscores | C::Report(_) | C::Overdue(_) | C::Rounds(_) | C::Bank => {
+            send::html(bot, msg.chat.id, t::UNKNOWN_COMMAND).await.map(drop)
+        }
+    }
+}
+
+async fn group_command(bot: &Bot, msg: &Message, user: &User, cmd: GroupCommand, state: &State) -> AppResult<()> {
+    use GroupCommand as C;
+    match cmd {
+        C::Start(_) | C::Help => branch::help_group(bot, msg, user, state).await,
+        C::Bind(args) => branch::bind(bot, msg, user, args.trim(), state).await,
+        C::Unbind => branch::unbind(bot, msg, user, state).await,
+        C::Status => branch::status(bot, msg, state).await,
+        C::Invite => branch::invite(bot, msg, user, state).await,
+        C::Term(args) => reminders::term(bot, msg, user, args.trim(), state).await,
+        C::Elected(args) => reminders::elected(bot, msg, user, args.trim(), state).await,
+        C::Delay(args) => reminders::delay(bot, msg, user, args.trim(), state).await,
+        C::Meetings => reminders::meetings(bot, msg, state).await,
+        C::Plan(args) => reminders::plan(bot, msg, user, args.trim(), state).await,
+        C::Unplan(args) => reminders::unplan(bot, msg, user, args.trim(), state).await,
+        C::Held(args) => reminders::held(bot, msg, user, args.trim(), state).await,
+        C::Report(_) => send::html(bot, msg.chat.id, t::UNKNOWN_COMMAND).await.map(drop),
+    }
+}
+
+async fn handle_document(bot: &Bot, msg: &Message, _user: &User, _state: &State) -> AppResult<()> {
+    send::html(bot, msg.chat.id, t::PRIVATE_HINT).await.map(drop)
+}
+
+async fn route_callback(bot: &Bot, query: &CallbackQuery, state: &State) -> AppResult<()> {
+    remember(state, &query.from).await?;
+    let data = query.data.as_deref().and_then(CallbackData::decode);
+    match data {
+        None => {
+            bot.answer_callback_query(query.id.clone())
+                .text(crate::texts::common::STALE_BUTTON)
+                .show_alert(true)
+                .await?;
+        }
+        Some(data @ (CallbackData::Held { .. } | CallbackData::Move { .. } | CallbackData::MoveBy { .. })) => {
+            reminders::on_meeting_button(bot, query, data, state).await?;
+        }
+        Some(_) => {
+            bot.answer_callback_query(query.id.clone())
+                .text(crate::texts::common::STALE_BUTTON)
+                .show_alert(true)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Starts (or resumes) the open round's test for a trainee in private chat.
+pub async fn quiz_entry(bot: &Bot, chat_id: ChatId, _user: &User, _state: &AppState) -> AppResult<()> {
+    send::html(bot, chat_id, t::UNKNOWN_COMMAND).await.map(drop)
+}
+
+/// A branch was bound (or bound again): give it the default meeting plan if it has none.
+pub async fn on_branch_bound(
+    state: &AppState,
+    branch: &branches::Branch,
+    _new: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    reminders::on_branch_bound(state, branch, now).await
+}
+
+/// The term and meeting sections of `/status`.
+pub async fn status_sections(state: &AppState, branch: &branches::Branch) -> AppResult<String> {
+    reminders::status_sections(state, branch).await
+}
+
+/// Opens and closes test rounds and ends timed-out attempts (scheduler hook).
+pub async fn plan_rounds_due(_state: &AppState, _now: chrono::DateTime<chrono::Utc>) -> AppResult<()> {
+    Ok(())
+}
+
+/// When the test calendar next needs attention (scheduler hook).
+pub async fn next_round_due(_state: &AppState, _now: chrono::DateTime<chrono::Utc>) -> AppResult<Option<i64>> {
+    Ok(None)
+}

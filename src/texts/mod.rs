@@ -1,0 +1,9 @@
+//! Every sentence a user reads, in one place so it can be reviewed and translated.
+
+pub mod calendar;
+pub mod common;
+pub mod meetings;
+pub mod questions;
+pub mod quiz;
+pub mod reminders;
+pub mod reports;
