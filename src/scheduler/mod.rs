@@ -10,6 +10,7 @@
 
 pub mod delivery;
 pub mod reminders;
+pub mod rounds;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,7 +67,8 @@ pub async fn run(state: Arc<AppState>, bot: Bot, mut stop: watch::Receiver<bool>
 /// One pass: plan what fell due into the outbox, deliver what is due, and say when to look again.
 pub async fn tick(state: &AppState, sender: &delivery::Sender, now: DateTime<Utc>) -> AppResult<Option<DateTime<Utc>>> {
     reminders::plan_due(state, now).await?;
-    crate::telegram::handlers::plan_rounds_due(state, now).await?;
+    rounds::plan_due(state, now).await?;
+    crate::telegram::handlers::quiz::expire_attempts(state, now).await?;
     delivery::deliver_due(state, sender, now.timestamp()).await?;
     next_due(state, now).await
 }
@@ -75,7 +77,8 @@ pub async fn tick(state: &AppState, sender: &delivery::Sender, now: DateTime<Utc
 pub async fn next_due(state: &AppState, now: DateTime<Utc>) -> AppResult<Option<DateTime<Utc>>> {
     let candidates = [
         reminders::next_due(state).await?,
-        crate::telegram::handlers::next_round_due(state, now).await?,
+        rounds::next_due(state, now).await?,
+        crate::telegram::handlers::quiz::next_attempt_deadline(state).await?,
         outbox::next_due(&state.db).await?,
     ];
     Ok(candidates

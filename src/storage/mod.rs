@@ -5,6 +5,7 @@ pub mod branches;
 pub mod outbox;
 pub mod questions;
 pub mod reminders;
+pub mod rounds;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -2,8 +2,11 @@
 //! Internal errors are logged and answered with a short apology; nothing half-done is stored,
 //! because every change a handler makes is one transaction.
 
+pub mod admin;
 pub mod branch;
+pub mod quiz;
 pub mod reminders;
+pub mod reports;
 
 use std::sync::Arc;
 
@@ -92,9 +95,13 @@ async fn private_command(bot: &Bot, msg: &Message, user: &User, cmd: PrivateComm
         C::Grant(who) => branch::grant(bot, msg, user, who.trim(), true, state).await,
         C::Revoke(who) => branch::grant(bot, msg, user, who.trim(), false, state).await,
         C::Admins => branch::list_admins(bot, msg, user, state).await,
-        C::Test | C::Practice | C::Myscores | C::Report(_) | C::Overdue(_) | C::Rounds(_) | C::Bank => {
-            send::html(bot, msg.chat.id, t::UNKNOWN_COMMAND).await.map(drop)
-        }
+        C::Test => quiz::entry(bot, msg.chat.id, user, state).await,
+        C::Practice => quiz::practice(bot, msg, user, state).await,
+        C::Myscores => quiz::myscores(bot, msg, user, state).await,
+        C::Report(args) => reports::report_private(bot, msg, user, args.trim(), state).await,
+        C::Overdue(args) => reports::overdue(bot, msg, user, args.trim(), state).await,
+        C::Rounds(args) => admin::rounds(bot, msg, user, args.trim(), state).await,
+        C::Bank => admin::bank(bot, msg, user, state).await,
     }
 }
 
@@ -113,12 +120,12 @@ async fn group_command(bot: &Bot, msg: &Message, user: &User, cmd: GroupCommand,
         C::Plan(args) => reminders::plan(bot, msg, user, args.trim(), state).await,
         C::Unplan(args) => reminders::unplan(bot, msg, user, args.trim(), state).await,
         C::Held(args) => reminders::held(bot, msg, user, args.trim(), state).await,
-        C::Report(_) => send::html(bot, msg.chat.id, t::UNKNOWN_COMMAND).await.map(drop),
+        C::Report(args) => reports::report_group(bot, msg, user, args.trim(), state).await,
     }
 }
 
-async fn handle_document(bot: &Bot, msg: &Message, _user: &User, _state: &State) -> AppResult<()> {
-    send::html(bot, msg.chat.id, t::PRIVATE_HINT).await.map(drop)
+async fn handle_document(bot: &Bot, msg: &Message, user: &User, state: &State) -> AppResult<()> {
+    admin::on_document(bot, msg, user, state).await
 }
 
 async fn route_callback(bot: &Bot, query: &CallbackQuery, state: &State) -> AppResult<()> {
@@ -134,19 +141,17 @@ async fn route_callback(bot: &Bot, query: &CallbackQuery, state: &State) -> AppR
         Some(data @ (CallbackData::Held { .. } | CallbackData::Move { .. } | CallbackData::MoveBy { .. })) => {
             reminders::on_meeting_button(bot, query, data, state).await?;
         }
-        Some(_) => {
-            bot.answer_callback_query(query.id.clone())
-                .text(crate::texts::common::STALE_BUTTON)
-                .show_alert(true)
-                .await?;
+        Some(data @ (CallbackData::ConfirmUpload { .. } | CallbackData::CancelUpload { .. })) => {
+            admin::on_upload_button(bot, query, data, state).await?;
         }
+        Some(data) => quiz::on_button(bot, query, data, state).await?,
     }
     Ok(())
 }
 
 /// Starts (or resumes) the open round's test for a trainee in private chat.
-pub async fn quiz_entry(bot: &Bot, chat_id: ChatId, _user: &User, _state: &AppState) -> AppResult<()> {
-    send::html(bot, chat_id, t::UNKNOWN_COMMAND).await.map(drop)
+pub async fn quiz_entry(bot: &Bot, chat_id: ChatId, user: &User, state: &AppState) -> AppResult<()> {
+    quiz::entry(bot, chat_id, user, state).await
 }
 
 /// A branch was bound (or bound again): give it the default meeting plan if it has none.
@@ -162,14 +167,4 @@ pub async fn on_branch_bound(
 /// The term and meeting sections of `/status`.
 pub async fn status_sections(state: &AppState, branch: &branches::Branch) -> AppResult<String> {
     reminders::status_sections(state, branch).await
-}
-
-/// Opens and closes test rounds and ends timed-out attempts (scheduler hook).
-pub async fn plan_rounds_due(_state: &AppState, _now: chrono::DateTime<chrono::Utc>) -> AppResult<()> {
-    Ok(())
-}
-
-/// When the test calendar next needs attention (scheduler hook).
-pub async fn next_round_due(_state: &AppState, _now: chrono::DateTime<chrono::Utc>) -> AppResult<Option<i64>> {
-    Ok(None)
 }
