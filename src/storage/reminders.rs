@@ -223,9 +223,21 @@ pub async fn has_any_plan(db: &Db, branch_id: i64) -> AppResult<bool> {
         .is_some())
 }
 
+/// A plan entry as a secretary (or the default plan) states it.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanEntry<'a> {
+    pub branch_id: i64,
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub rule_text: &'a str,
+    pub cron: &'a str,
+    pub next_at: Option<i64>,
+}
+
 /// Adds or changes the plan entry with this title; a changed schedule cancels the reminders
 /// planned for occurrences that have not been materialised under the new schedule.
-pub async fn upsert_plan(db: &Db, branch_id: i64, kind: &str, title: &str, rule_text: &str, cron: &str, next_at: Option<i64>, now: i64) -> AppResult<i64> {
+pub async fn upsert_plan(db: &Db, entry: PlanEntry<'_>, now: i64) -> AppResult<i64> {
+    let PlanEntry { branch_id, kind, title, rule_text, cron, next_at } = entry;
     let mut tx = db.begin().await?;
     sqlx::query!(
         "INSERT INTO meeting_plans (branch_id, kind, title, rule_text, cron, next_at, active, created_at)

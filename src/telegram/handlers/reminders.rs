@@ -13,7 +13,7 @@ use crate::error::AppResult;
 use crate::scheduler::local_date;
 use crate::scheduler::reminders::{first_plan_check, first_term_check, format_when, meeting_reminders};
 use crate::storage::branches::{self, Branch};
-use crate::storage::reminders::{self as store, Plan};
+use crate::storage::reminders::{self as store, Plan, PlanEntry};
 use crate::telegram::callbacks::CallbackData;
 use crate::telegram::roles::{authorize, Permission};
 use crate::telegram::send::{self, esc};
@@ -63,17 +63,15 @@ pub async fn on_branch_bound(state: &AppState, branch: &Branch, now: DateTime<Ut
     }
     for meeting in default_plan() {
         let next_at = first_plan_check(state, meeting.cron, now);
-        store::upsert_plan(
-            &state.db,
-            branch.id,
-            meeting.kind.kind_key(),
-            meeting.title,
-            meeting.rule_text,
-            meeting.cron,
+        let entry = PlanEntry {
+            branch_id: branch.id,
+            kind: meeting.kind.kind_key(),
+            title: meeting.title,
+            rule_text: meeting.rule_text,
+            cron: meeting.cron,
             next_at,
-            now.timestamp(),
-        )
-        .await?;
+        };
+        store::upsert_plan(&state.db, entry, now.timestamp()).await?;
     }
     state.wake.notify_one();
     Ok(())
@@ -226,7 +224,15 @@ pub async fn plan(bot: &Bot, msg: &Message, user: &User, args: &str, state: &App
     };
     let now = state.now();
     let next_at = first_plan_check(state, &schedule.cron, now);
-    store::upsert_plan(&state.db, branch.id, &kind, &title, rule.trim(), &schedule.cron, next_at, now.timestamp()).await?;
+    let entry = PlanEntry {
+        branch_id: branch.id,
+        kind: &kind,
+        title: &title,
+        rule_text: rule.trim(),
+        cron: &schedule.cron,
+        next_at,
+    };
+    store::upsert_plan(&state.db, entry, now.timestamp()).await?;
     state.wake.notify_one();
     let reply = mt::plan_saved(&esc(&title), &echo(&schedule, state.config.timezone, now), existing.is_none());
     send::html(bot, msg.chat.id, &reply).await.map(drop)
