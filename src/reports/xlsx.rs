@@ -1,0 +1,258 @@
+//! Reports as an Excel workbook: one sheet per table, Chinese headers, native numbers, dates and
+//! percentages (so administrators can sort, filter and chart them), header row frozen.
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use rust_xlsxwriter::{
+    Color, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet, XlsxError,
+};
+
+use crate::reports::model::{Cell, ComplianceReport, RoundReport, Table};
+
+/// Excel refuses longer strings; question texts never come close, but names are user input.
+const MAX_CELL_CHARS: usize = 32_767;
+
+/// The round report as `.xlsx` bytes: sheets 概况, 支部, 学员, 未参加, 题目, 分类, 趋势.
+pub fn round_workbook(report: &RoundReport) -> Result<Vec<u8>, XlsxError> {
+    tables_workbook(&report.tables())
+}
+
+/// The compliance report as `.xlsx` bytes: sheets 换届 and 会议.
+pub fn compliance_workbook(report: &ComplianceReport) -> Result<Vec<u8>, XlsxError> {
+    tables_workbook(&report.tables())
+}
+
+/// Any set of tables as one workbook, a sheet per table in order.
+pub fn tables_workbook(tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
+    let formats = Formats::new();
+    let mut workbook = Workbook::new();
+    for table in tables {
+        let sheet = workbook.add_worksheet();
+        write_table(sheet, table, &formats)?;
+    }
+    workbook.save_to_buffer()
+}
+
+struct Formats {
+    header: Format,
+    text: Format,
+    wrapped: Format,
+    int: Format,
+    decimal: Format,
+    percent: Format,
+    coefficient: Format,
+    datetime: Format,
+    date: Format,
+    duration: Format,
+}
+
+impl Formats {
+    fn new() -> Self {
+        let top = |f: Format| f.set_align(FormatAlign::Top);
+        Self {
+            header: Format::new()
+                .set_bold()
+                .set_background_color(Color::RGB(0xF2DCDB))
+                .set_border(FormatBorder::Thin)
+                .set_align(FormatAlign::Center)
+                .set_align(FormatAlign::VerticalCenter),
+            text: top(Format::new()),
+            wrapped: top(Format::new().set_text_wrap()),
+            int: top(Format::new().set_num_format("0")),
+            decimal: top(Format::new().set_num_format("0.0")),
+            percent: top(Format::new().set_num_format("0.0%")),
+            coefficient: top(Format::new().set_num_format("0.000")),
+            datetime: top(Format::new().set_num_format("yyyy-mm-dd hh:mm")),
+            date: top(Format::new().set_num_format("yyyy-mm-dd")),
+            duration: top(Format::new().set_num_format("[h]:mm:ss")),
+        }
+    }
+}
+
+fn write_table(sheet: &mut Worksheet, table: &Table, formats: &Formats) -> Result<(), XlsxError> {
+    sheet.set_name(table.sheet)?;
+    for (col, column) in table.columns.iter().enumerate() {
+        let col = col as u16;
+        sheet.set_column_width(col, column.width)?;
+        sheet.write_string_with_format(0, col, column.header, &formats.header)?;
+    }
+    for (index, cells) in table.rows.iter().enumerate() {
+        let row = index as u32 + 1;
+        for (col, cell) in cells.iter().enumerate() {
+            let wrap = table.columns.get(col).is_some_and(|c| c.wrap);
+            write_cell(sheet, row, col as u16, cell, wrap, formats)?;
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    if !table.rows.is_empty() && !table.columns.is_empty() {
+        sheet.autofilter(
+            0,
+            0,
+            table.rows.len() as u32,
+            table.columns.len() as u16 - 1,
+        )?;
+    }
+    Ok(())
+}
+
+fn write_cell(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    cell: &Cell,
+    wrap: bool,
+    formats: &Formats,
+) -> Result<(), XlsxError> {
+    match cell {
+        Cell::Text(text) => {
+            let format = if wrap {
+                &formats.wrapped
+            } else {
+                &formats.text
+            };
+            let text: String = text.chars().take(MAX_CELL_CHARS).collect();
+            sheet.write_string_with_format(row, col, text, format)?;
+        }
+        Cell::Int(value) => {
+            sheet.write_number_with_format(row, col, *value as f64, &formats.int)?;
+        }
+        Cell::Decimal(value) => {
+            sheet.write_number_with_format(row, col, *value, &formats.decimal)?;
+        }
+        Cell::Percent(value) => {
+            sheet.write_number_with_format(row, col, *value, &formats.percent)?;
+        }
+        Cell::Coefficient(value) => {
+            sheet.write_number_with_format(row, col, *value, &formats.coefficient)?;
+        }
+        Cell::DateTime(value) => match excel_datetime(*value) {
+            Some(dt) => {
+                sheet.write_datetime_with_format(row, col, dt, &formats.datetime)?;
+            }
+            None => {
+                sheet.write_string_with_format(row, col, value.to_string(), &formats.text)?;
+            }
+        },
+        Cell::Date(value) => match excel_date(*value) {
+            Some(d) => {
+                sheet.write_datetime_with_format(row, col, d, &formats.date)?;
+            }
+            None => {
+                sheet.write_string_with_format(row, col, value.to_string(), &formats.text)?;
+            }
+        },
+        Cell::Duration(seconds) => {
+            sheet.write_number_with_format(
+                row,
+                col,
+                *seconds as f64 / 86_400.0,
+                &formats.duration,
+            )?;
+        }
+        Cell::Empty => {}
+    }
+    Ok(())
+}
+
+/// `None` outside Excel's calendar (years 1900–9999); such a value is written as text.
+fn excel_date(date: NaiveDate) -> Option<ExcelDateTime> {
+    let year = u16::try_from(date.year()).ok()?;
+    ExcelDateTime::from_ymd(year, date.month() as u8, date.day() as u8).ok()
+}
+
+fn excel_datetime(dt: NaiveDateTime) -> Option<ExcelDateTime> {
+    excel_date(dt.date())?
+        .and_hms(dt.hour() as u16, dt.minute() as u8, dt.second())
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::model::tests::{sample_compliance, sample_report};
+    use crate::texts::reports as t;
+    use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
+    use std::io::Cursor;
+
+    fn open(bytes: Vec<u8>) -> Xlsx<Cursor<Vec<u8>>> {
+        open_workbook_from_rs(Cursor::new(bytes)).expect("a readable workbook")
+    }
+
+    fn text(s: &str) -> Data {
+        Data::String(s.to_owned())
+    }
+
+    #[test]
+    fn round_workbook_reads_back() {
+        let bytes = round_workbook(&sample_report()).expect("workbook");
+        let mut book = open(bytes);
+        assert_eq!(
+            book.sheet_names(),
+            vec!["概况", "支部", "学员", "未参加", "题目", "分类", "趋势"]
+        );
+
+        let branches = book.worksheet_range(t::SHEET_BRANCHES).expect("sheet");
+        assert_eq!(branches.get((0, 0)), Some(&text(t::COL_BRANCH)));
+        assert_eq!(branches.get((0, 5)), Some(&text(t::COL_AVERAGE)));
+        assert_eq!(branches.get((1, 0)), Some(&text("城东社区党支部")));
+        assert_eq!(branches.get((1, 2)), Some(&Data::Float(4.0)));
+        assert_eq!(branches.get((1, 4)), Some(&Data::Float(0.75)));
+        let Some(Data::Float(average)) = branches.get((1, 5)) else {
+            panic!("average is a number");
+        };
+        assert!((average - 215.0 / 3.0).abs() < 1e-9);
+        // Nobody took part in the hospital branch: average left blank, not zero.
+        assert_eq!(branches.get((3, 5)), Some(&Data::Empty));
+
+        let trainees = book.worksheet_range(t::SHEET_TRAINEES).expect("sheet");
+        assert_eq!(trainees.get((1, 1)), Some(&text("张三")));
+        assert_eq!(trainees.get((1, 2)), Some(&Data::Float(90.0)));
+        assert_eq!(trainees.get((3, 1)), Some(&text("=王五")));
+        assert_eq!(trainees.get((4, 5)), Some(&text(t::NO)));
+        assert!(matches!(trainees.get((1, 7)), Some(Data::DateTime(_))));
+
+        let missing = book
+            .worksheet_range(t::SHEET_NON_PARTICIPANTS)
+            .expect("sheet");
+        assert_eq!(missing.get((2, 1)), Some(&text("孙八")));
+
+        let questions = book.worksheet_range(t::SHEET_QUESTIONS).expect("sheet");
+        assert_eq!(questions.get((1, 0)), Some(&text("hj-001")));
+        assert_eq!(questions.get((1, 2)), Some(&text("单选")));
+        assert_eq!(questions.get((1, 6)), Some(&Data::Float(0.15)));
+        assert_eq!(questions.get((1, 7)), Some(&Data::Float(-0.05)));
+        assert_eq!(
+            questions.get((1, 8)),
+            Some(&text(&t::flags(&sample_report().questions[0].flags)))
+        );
+
+        let categories = book.worksheet_range(t::SHEET_CATEGORIES).expect("sheet");
+        assert_eq!(categories.get((2, 0)), Some(&text("组织生活")));
+        assert_eq!(categories.get((2, 3)), Some(&Data::Float(1.0)));
+    }
+
+    #[test]
+    fn compliance_workbook_reads_back() {
+        let bytes = compliance_workbook(&sample_compliance()).expect("workbook");
+        let mut book = open(bytes);
+        assert_eq!(book.sheet_names(), vec!["换届", "会议"]);
+        let elections = book.worksheet_range(t::SHEET_ELECTIONS).expect("sheet");
+        assert_eq!(elections.get((1, 4)), Some(&text(t::ELECTION_OVERDUE)));
+        assert_eq!(elections.get((1, 5)), Some(&Data::Float(-64.0)));
+        let meetings = book.worksheet_range(t::SHEET_MEETINGS).expect("sheet");
+        assert_eq!(meetings.get((1, 1)), Some(&text("支部委员会会议")));
+        assert_eq!(meetings.get((1, 4)), Some(&Data::Float(2.0)));
+    }
+
+    #[test]
+    fn empty_report_still_has_every_sheet_with_headers() {
+        let mut report = sample_report();
+        report.trainees.clear();
+        report.non_participants.clear();
+        report.questions.clear();
+        report.categories.clear();
+        let mut book = open(round_workbook(&report).expect("workbook"));
+        let sheet = book.worksheet_range(t::SHEET_TRAINEES).expect("sheet");
+        assert_eq!(sheet.get((0, 1)), Some(&text(t::COL_NAME)));
+        assert_eq!(sheet.height(), 1);
+    }
+}
