@@ -20,6 +20,7 @@ use crate::telegram::callbacks::CallbackData;
 use crate::telegram::send::esc;
 use crate::telegram::AppState;
 use crate::texts::meetings as mt;
+use crate::texts::reminders as rt;
 
 /// How long before a meeting its occurrence (and its reminders) are written.
 pub const MATERIALISE_LEAD: Duration = Duration::days(2);
@@ -92,7 +93,14 @@ async fn plan_terms(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
                         };
                         outbox::enqueue(&mut *tx, &message, now.timestamp()).await?;
                         if let (TermReminder::Overdue { .. }, Some(admin_chat)) = (reminder, state.config.admin_chat) {
-                            let to_admins = NewMessage { key: format!("{key}:admin"), chat_id: admin_chat, ..message };
+                            let days_overdue = (day - end).num_days();
+                            let text = format!(
+                                "{}\n• <b>{}</b>{}",
+                                rt::OVERDUE_ADMIN_HEADER,
+                                esc(&item.branch_name),
+                                rt::overdue_admin_detail(end, days_overdue)
+                            );
+                            let to_admins = NewMessage { key: format!("{key}:admin"), chat_id: admin_chat, text, ..message };
                             outbox::enqueue(&mut *tx, &to_admins, now.timestamp()).await?;
                         }
                     }
