@@ -74,8 +74,15 @@ pub enum GroupCommand {
 const TRAINEE_COMMANDS: &[&str] = &["start", "help", "join", "test", "practice", "myscores"];
 const MEMBER_GROUP_COMMANDS: &[&str] = &["help", "status", "meetings", "report"];
 
+/// teloxide's generated list spells commands with their slash; Telegram wants bare names.
+fn bare(all: Vec<BotCommand>) -> Vec<BotCommand> {
+    all.into_iter()
+        .map(|c| BotCommand::new(c.command.trim_start_matches('/'), c.description))
+        .collect()
+}
+
 fn only(all: Vec<BotCommand>, names: &[&str]) -> Vec<BotCommand> {
-    all.into_iter().filter(|c| names.contains(&c.command.as_str())).collect()
+    bare(all).into_iter().filter(|c| names.contains(&c.command.as_str())).collect()
 }
 
 /// Registers the menus: trainees' commands in every private chat, members' in groups, the full
@@ -87,7 +94,7 @@ pub async fn register(bot: &Bot, admin_ids: &[i64]) -> Result<(), teloxide::Requ
     bot.set_my_commands(only(GroupCommand::bot_commands(), MEMBER_GROUP_COMMANDS))
         .scope(BotCommandScope::AllGroupChats)
         .await?;
-    bot.set_my_commands(GroupCommand::bot_commands())
+    bot.set_my_commands(bare(GroupCommand::bot_commands()))
         .scope(BotCommandScope::AllChatAdministrators)
         .await?;
     for &id in admin_ids {
@@ -98,7 +105,7 @@ pub async fn register(bot: &Bot, admin_ids: &[i64]) -> Result<(), teloxide::Requ
 
 /// Gives one administrator the full private menu (after /grant, or at start-up).
 pub async fn register_admin(bot: &Bot, user_id: i64) -> Result<(), teloxide::RequestError> {
-    bot.set_my_commands(PrivateCommand::bot_commands())
+    bot.set_my_commands(bare(PrivateCommand::bot_commands()))
         .scope(BotCommandScope::Chat {
             chat_id: Recipient::Id(ChatId(user_id)),
         })
@@ -159,6 +166,13 @@ mod tests {
         assert_eq!(p("/practice"), Parsed::WrongChat);
         assert_eq!(p("/frobnicate"), Parsed::Unknown);
         assert_eq!(p("hello"), Parsed::NotForUs);
+    }
+
+    #[test]
+    fn menus_use_bare_command_names() {
+        for command in bare(PrivateCommand::bot_commands()).iter().chain(&bare(GroupCommand::bot_commands())) {
+            assert!(command.command.bytes().all(|b| b.is_ascii_lowercase()), "{}", command.command);
+        }
     }
 
     #[test]

@@ -1,0 +1,205 @@
+//! End-to-end: the compiled bot against the fake Bot API — start-up, command menus, binding a
+//! group to a branch, joining, administrator roles, shutdown.
+
+mod support;
+
+use std::time::Duration;
+
+use branchbot::texts::common as t;
+use serde_json::json;
+use support::*;
+
+const WAIT: Duration = Duration::from_secs(10);
+const SECRETARY: i64 = 1001;
+const MEMBER: i64 = 1002;
+const SUPER: i64 = 1003;
+const NEWCOMER: i64 = 1004;
+const GROUP: i64 = -2001;
+
+async fn world() -> (FakeApi, TestEnv, BotProcess) {
+    let api = FakeApi::start().await;
+    api.add_user(SECRETARY, "李书记", "lishuji");
+    api.add_user(MEMBER, "王党员", "wangdangyuan");
+    api.add_user(SUPER, "组织部", "zuzhibu");
+    api.add_user(NEWCOMER, "赵新人", "zhaoxinren");
+    for user in [SECRETARY, MEMBER, SUPER, NEWCOMER] {
+        api.add_private_chat(user);
+    }
+    api.add_group(GROUP, "第一党支部群", &[SECRETARY], &[MEMBER, NEWCOMER]);
+    let env = TestEnv::new().super_admins(&[SUPER]);
+    let mut bot = BotProcess::spawn(&api, &env);
+    bot.wait_until_polling().await;
+    (api, env, bot)
+}
+
+async fn branch_rows(env: &TestEnv) -> Vec<(i64, String, String, bool)> {
+    let pool = sqlx::SqlitePool::connect(&env.database_url()).await.unwrap();
+    let rows: Vec<(i64, String, String, bool)> =
+        sqlx::query_as("SELECT chat_id, name, kind, active FROM branches ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    pool.close().await;
+    rows
+}
+
+#[test]
+fn start_without_a_token_fails_with_one_line_naming_it() {
+    let mut env = TestEnv::new();
+    env.unset_var("TELOXIDE_TOKEN");
+    let out = run_cli(&[], &env);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("TELOXIDE_TOKEN") && lines[0].contains("@BotFather"), "{stderr}");
+}
+
+#[test]
+fn a_malformed_setting_is_named() {
+    let env = TestEnv::new().timezone("Mars/Olympus");
+    let out = run_cli(&[], &env);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("BRANCHBOT_TIMEZONE"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[tokio::test]
+async fn menus_are_registered_per_scope_and_sigterm_stops_cleanly() {
+    let (api, _env, mut bot) = world().await;
+    api.wait_for_calls("setMyCommands", 4, WAIT).await;
+    let private = api.commands_for_scope(json!({"type": "all_private_chats"})).unwrap();
+    let names: Vec<&str> = private.iter().map(|(c, _)| c.as_str()).collect();
+    assert!(names.contains(&"test") && names.contains(&"practice") && !names.contains(&"grant"));
+    let admins = api.commands_for_scope(json!({"type": "all_chat_administrators"})).unwrap();
+    assert!(admins.iter().any(|(c, _)| c == "bind"));
+    let groups = api.commands_for_scope(json!({"type": "all_group_chats"})).unwrap();
+    assert!(!groups.iter().any(|(c, _)| c == "bind"));
+    let super_menu = api.commands_for_scope(json!({"type": "chat", "chat_id": SUPER})).unwrap();
+    assert!(super_menu.iter().any(|(c, _)| c == "grant"));
+    assert!(bot.stop().await.success());
+}
+
+#[tokio::test]
+async fn binding_a_group_is_for_its_administrators_only() {
+    let (api, env, mut bot) = world().await;
+
+    // A plain member is refused and nothing is stored.
+    api.push_text(MEMBER, GROUP, "/bind 第一党支部 机关");
+    api.wait_for_text(GROUP, t::REFUSE_GROUP_ADMIN, WAIT).await;
+    assert!(branch_rows(&env).await.is_empty());
+
+    // Missing name and unknown kind get the usage; nothing is stored.
+    api.push_text(SECRETARY, GROUP, "/bind");
+    api.wait_for_text(GROUP, "用法：/bind", WAIT).await;
+    api.push_text(SECRETARY, GROUP, "/bind 第一党支部 火星");
+    api.wait_for_text(GROUP, "不认识的支部类型", WAIT).await;
+    assert!(branch_rows(&env).await.is_empty());
+
+    // In a private chat /bind is a group command.
+    api.push_text(SECRETARY, SECRETARY, "/bind 第一党支部");
+    api.wait_for_text(SECRETARY, t::GROUP_ONLY, WAIT).await;
+
+    // The group administrator binds; a name with markup characters is escaped, not parsed.
+    api.push_text(SECRETARY, GROUP, "/bind 第一<党>支部 社区");
+    api.wait_for_text(GROUP, "已将本群绑定为支部", WAIT).await;
+    assert_eq!(branch_rows(&env).await, vec![(GROUP, "第一<党>支部".into(), "社区".into(), true)]);
+
+    api.push_text(MEMBER, GROUP, "/status");
+    let status = api.wait_for_text(GROUP, "加入码", WAIT).await;
+    assert!(status.plain_text.contains("第一<党>支部（社区）"), "{}", status.plain_text);
+
+    // Binding again updates; unbinding keeps the row.
+    api.push_text(SECRETARY, GROUP, "/bind 第一党支部 学校");
+    api.wait_for_text(GROUP, "已更新本群的支部信息", WAIT).await;
+    api.push_text(SECRETARY, GROUP, "/unbind");
+    api.wait_for_text(GROUP, "已解除本群与支部的绑定", WAIT).await;
+    assert_eq!(branch_rows(&env).await, vec![(GROUP, "第一党支部".into(), "学校".into(), false)]);
+    api.push_text(MEMBER, GROUP, "/status");
+    api.wait_for_text(GROUP, "本群尚未绑定支部", WAIT).await;
+
+    // A super-administrator may bind any group even without being its Telegram admin.
+    api.add_group(-2002, "第二支部群", &[], &[SUPER]);
+    api.push_text(SUPER, -2002, "/bind 第二党支部");
+    api.wait_for_text(-2002, "已将本群绑定为支部", WAIT).await;
+    assert!(bot.stop().await.success());
+}
+
+#[tokio::test]
+async fn trainees_join_by_deep_link_or_code() {
+    let (api, env, mut bot) = world().await;
+    api.push_text(SECRETARY, GROUP, "/bind 第一党支部 农村");
+    api.wait_for_text(GROUP, "已将本群绑定为支部", WAIT).await;
+    api.push_text(SECRETARY, GROUP, "/invite");
+    let invite = api.wait_for_text(GROUP, "欢迎加入", WAIT).await;
+    let url = invite.buttons()[0].url.clone().expect("a deep-link button");
+    let payload = url.split("start=").nth(1).expect("a start payload").to_owned();
+    assert!(url.starts_with(&format!("https://t.me/{}?start=j_", api.bot_username())), "{url}");
+
+    api.push_text(MEMBER, MEMBER, &format!("/start {payload}"));
+    api.wait_for_text(MEMBER, "你已加入", WAIT).await;
+    api.push_text(MEMBER, MEMBER, &format!("/start {payload}"));
+    api.wait_for_text(MEMBER, "你已经是", WAIT).await;
+
+    let code = payload.trim_start_matches("j_").to_lowercase();
+    api.push_text(NEWCOMER, NEWCOMER, "/join WRONG123");
+    api.wait_for_text(NEWCOMER, "无效", WAIT).await;
+    api.push_text(NEWCOMER, NEWCOMER, &format!("/join {code}"));
+    api.wait_for_text(NEWCOMER, "你已加入", WAIT).await;
+
+    let pool = sqlx::SqlitePool::connect(&env.database_url()).await.unwrap();
+    let members: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members").fetch_one(&pool).await.unwrap();
+    assert_eq!(members, 2);
+    pool.close().await;
+    assert!(bot.stop().await.success());
+}
+
+#[tokio::test]
+async fn only_super_administrators_grant_and_revoke() {
+    let (api, _env, mut bot) = world().await;
+    // The future administrator must have talked to the bot once.
+    api.push_text(MEMBER, MEMBER, "/start");
+    api.wait_for_text(MEMBER, "/practice", WAIT).await;
+
+    api.push_text(SECRETARY, SECRETARY, "/grant @wangdangyuan");
+    api.wait_for_text(SECRETARY, t::REFUSE_SUPER_ADMIN, WAIT).await;
+    api.push_text(MEMBER, MEMBER, "/admins");
+    api.wait_for_text(MEMBER, t::REFUSE_ADMIN, WAIT).await;
+
+    api.push_text(SUPER, SUPER, "/grant @nobody_here");
+    api.wait_for_text(SUPER, "找不到用户", WAIT).await;
+    api.push_text(SUPER, SUPER, "/grant @wangdangyuan");
+    api.wait_for_text(SUPER, "已授予 王党员 管理员权限", WAIT).await;
+    api.push_text(MEMBER, MEMBER, "/admins");
+    api.wait_for_text(MEMBER, "王党员", WAIT).await;
+    let menu = api
+        .wait_until("the new administrator's menu", WAIT, |api| {
+            api.commands_for_scope(json!({"type": "chat", "chat_id": MEMBER}))
+        })
+        .await;
+    assert!(menu.iter().any(|(c, _)| c == "report"));
+
+    api.push_text(SUPER, SUPER, &format!("/revoke {MEMBER}"));
+    api.wait_for_text(SUPER, "已撤销 王党员", WAIT).await;
+    api.push_text(MEMBER, MEMBER, "/report");
+    api.wait_for_text(MEMBER, t::REFUSE_ADMIN, WAIT).await;
+    api.push_text(SUPER, SUPER, &format!("/revoke {SUPER}"));
+    api.wait_for_text(SUPER, t::CANNOT_REVOKE_SUPER, WAIT).await;
+    assert!(bot.stop().await.success());
+}
+
+#[tokio::test]
+async fn unknown_commands_and_plain_text_get_a_hint() {
+    let (api, _env, mut bot) = world().await;
+    api.push_text(MEMBER, MEMBER, "/frobnicate");
+    api.wait_for_text(MEMBER, t::UNKNOWN_COMMAND, WAIT).await;
+    api.push_text(MEMBER, MEMBER, "你好");
+    api.wait_for_text(MEMBER, t::PRIVATE_HINT, WAIT).await;
+    api.push_text(MEMBER, GROUP, "/practice");
+    api.wait_for_text(GROUP, t::PRIVATE_ONLY, WAIT).await;
+    // Commands addressed to another bot in the group are not ours to answer.
+    api.push_text(MEMBER, GROUP, "/status@someotherbot");
+    api.assert_no_message(GROUP, |m| m.plain_text.contains("尚未绑定"), Duration::from_millis(700)).await;
+    assert!(bot.stop().await.success());
+}
