@@ -7,3 +7,4 @@ pub mod questions;
 pub mod quiz;
 pub mod reminders;
 pub mod reports;
+pub mod rounds;
