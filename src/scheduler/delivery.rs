@@ -80,7 +80,9 @@ async fn deliver_one(state: &AppState, sender: &Sender, row: Due, now: i64) -> A
     let outcome = send(sender, &row, now).await;
     let db = &state.db;
     match &outcome {
-        Outcome::Sent { message_id, late } => outbox::mark_sent(db, row.id, *message_id, *late, state.now().timestamp()).await?,
+        Outcome::Sent { message_id, late } => {
+            outbox::mark_sent(db, row.id, *message_id, *late, state.now().timestamp()).await?
+        }
         Outcome::Skipped(reason) => outbox::mark_skipped(db, row.id, reason).await?,
         Outcome::Retry { at, error } => {
             tracing::warn!(key = %row.key, attempt = row.attempts + 1, error = %error, "send failed; will retry");
@@ -95,13 +97,21 @@ async fn deliver_one(state: &AppState, sender: &Sender, row: Due, now: i64) -> A
 }
 
 async fn send(sender: &Sender, row: &Due, now: i64) -> Outcome {
-    let markup = match row.markup.as_deref().map(serde_json::from_str::<InlineKeyboardMarkup>) {
+    let markup = match row
+        .markup
+        .as_deref()
+        .map(serde_json::from_str::<InlineKeyboardMarkup>)
+    {
         Some(Ok(markup)) => Some(markup),
         Some(Err(_)) => return Outcome::Failed("stored keyboard is not valid JSON".to_owned()),
         None => None,
     };
     let late = now - row.due_at > LATE_AFTER_SECS;
-    let text = if late { format!("{}{}", texts::LATE_PREFIX, row.text) } else { row.text.clone() };
+    let text = if late {
+        format!("{}{}", texts::LATE_PREFIX, row.text)
+    } else {
+        row.text.clone()
+    };
     let mut request = sender
         .send_message(ChatId(row.chat_id), text)
         .parse_mode(ParseMode::Html)
@@ -116,7 +126,10 @@ async fn send(sender: &Sender, row: &Due, now: i64) -> Outcome {
         request = request.reply_markup(markup);
     }
     match request.await {
-        Ok(message) => Outcome::Sent { message_id: i64::from(message.id.0), late },
+        Ok(message) => Outcome::Sent {
+            message_id: i64::from(message.id.0),
+            late,
+        },
         Err(err) => classify(err, row.attempts + 1, now),
     }
 }
@@ -139,7 +152,12 @@ fn classify(err: RequestError, attempt: i64, now: i64) -> Outcome {
             | ApiError::CantInitiateConversation
             | ApiError::CantTalkWithBots
             | ApiError::GroupDeactivated => Outcome::Failed(format!("chat unreachable: {api}")),
-            // An unknown description is how teloxide reports 5xx answers: retry those.
+            // teloxide names only some 403s; "Forbidden: bot was kicked from the group chat"
+            // (a basic group) arrives as Unknown. Any 403 means the chat is gone for us.
+            ApiError::Unknown(description) if description.starts_with("Forbidden") => {
+                Outcome::Failed(format!("chat unreachable: {description}"))
+            }
+            // Other unknown descriptions are how teloxide reports 5xx answers: retry those.
             ApiError::Unknown(description) if attempt < MAX_ATTEMPTS => Outcome::Retry {
                 at: backoff(attempt),
                 error: description,
@@ -161,15 +179,35 @@ mod tests {
 
     #[test]
     fn removed_from_chat_fails_at_once_and_server_errors_back_off() {
-        assert!(matches!(classify(RequestError::Api(ApiError::BotKicked), 1, 0), Outcome::Failed(_)));
-        let first = classify(RequestError::Api(ApiError::Unknown("Internal Server Error".into())), 1, 0);
-        let later = classify(RequestError::Api(ApiError::Unknown("Bad Gateway".into())), 5, 0);
+        assert!(matches!(
+            classify(RequestError::Api(ApiError::BotKicked), 1, 0),
+            Outcome::Failed(_)
+        ));
+        let kicked = ApiError::Unknown("Forbidden: bot was kicked from the group chat".into());
+        assert!(matches!(
+            classify(RequestError::Api(kicked), 1, 0),
+            Outcome::Failed(_)
+        ));
+        let first = classify(
+            RequestError::Api(ApiError::Unknown("Internal Server Error".into())),
+            1,
+            0,
+        );
+        let later = classify(
+            RequestError::Api(ApiError::Unknown("Bad Gateway".into())),
+            5,
+            0,
+        );
         match (first, later) {
             (Outcome::Retry { at: a, .. }, Outcome::Retry { at: b, .. }) => assert!(0 < a && a < b),
             other => panic!("expected retries, got {other:?}"),
         }
         assert!(matches!(
-            classify(RequestError::Api(ApiError::Unknown("x".into())), MAX_ATTEMPTS, 0),
+            classify(
+                RequestError::Api(ApiError::Unknown("x".into())),
+                MAX_ATTEMPTS,
+                0
+            ),
             Outcome::Failed(_)
         ));
     }
