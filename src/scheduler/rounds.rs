@@ -202,8 +202,6 @@ pub async fn open_round(
     opened_by: Option<i64>,
 ) -> AppResult<Option<(i64, usize)>> {
     let groups = branches::active_branches(&state.db).await?;
-    let tz = state.config.timezone;
-    let closes_local = closes_at.with_timezone(&tz);
     let mut tx = state.db.begin().await?;
     let Some(id) =
         store::insert_if_none_open(&mut *tx, now.timestamp(), closes_at.timestamp(), opened_by)
@@ -212,42 +210,76 @@ pub async fn open_round(
         return Ok(None);
     };
     for branch in &groups {
-        let text = texts::announcement(
-            id,
-            &esc(&branch.name),
-            &closes_local,
-            state.config.questions_per_test,
-            state.config.time_limit_minutes,
-            state.config.pass_mark,
-        );
-        let link = state.deep_link(&format!("t_{}", branch.join_code));
-        let markup = match url::Url::parse(&link) {
-            Ok(url) => {
-                serde_json::to_string(&InlineKeyboardMarkup::new([[InlineKeyboardButton::url(
-                    texts::announcement_button(id),
-                    url,
-                )]]))
-                .ok()
-            }
-            Err(err) => {
-                tracing::warn!(link, error = %err, "deep link is not a URL; announcing without the button");
-                None
-            }
-        };
-        let message = NewMessage {
-            key: format!("{}:announce:{}", topic(id), branch.id),
-            topic: Some(topic(id)),
-            chat_id: branch.chat_id,
-            text,
-            markup,
-            due_at: now.timestamp(),
-            expires_at: Some(closes_at.timestamp()),
-        };
+        let message = announcement(state, id, closes_at, branch, now);
         outbox::enqueue(&mut *tx, &message, now.timestamp()).await?;
     }
     tx.commit().await?;
     state.wake.notify_one();
     Ok(Some((id, groups.len())))
+}
+
+/// The announcement of round `round_id` for one branch group, with the deep-link button that
+/// joins the member to that branch and starts the test. One key per (round, branch), so a
+/// branch is told once however often this is queued.
+fn announcement(
+    state: &AppState,
+    round_id: i64,
+    closes_at: DateTime<Utc>,
+    branch: &branches::Branch,
+    now: DateTime<Utc>,
+) -> NewMessage {
+    let text = texts::announcement(
+        round_id,
+        &esc(&branch.name),
+        &closes_at.with_timezone(&state.config.timezone),
+        state.config.questions_per_test,
+        state.config.time_limit_minutes,
+        state.config.pass_mark,
+    );
+    let link = state.deep_link(&format!("t_{}", branch.join_code));
+    let markup = match url::Url::parse(&link) {
+        Ok(url) => {
+            serde_json::to_string(&InlineKeyboardMarkup::new([[InlineKeyboardButton::url(
+                texts::announcement_button(round_id),
+                url,
+            )]]))
+            .ok()
+        }
+        Err(err) => {
+            tracing::warn!(link, error = %err, "deep link is not a URL; announcing without the button");
+            None
+        }
+    };
+    NewMessage {
+        key: format!("{}:announce:{}", topic(round_id), branch.id),
+        topic: Some(topic(round_id)),
+        chat_id: branch.chat_id,
+        text,
+        markup,
+        due_at: now.timestamp(),
+        expires_at: Some(closes_at.timestamp()),
+    }
+}
+
+/// A group bound while a round is open has missed its announcement: queue it now (once).
+/// For the branch-binding hook; true when something was queued.
+pub async fn announce_open_round_to(
+    state: &AppState,
+    branch: &branches::Branch,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let Some(open) = store::current(&state.db).await? else {
+        return Ok(false);
+    };
+    let Some(closes_at) = DateTime::from_timestamp(open.closes_at, 0).filter(|c| *c > now) else {
+        return Ok(false);
+    };
+    let message = announcement(state, open.id, closes_at, branch, now);
+    let queued = outbox::enqueue(&state.db, &message, now.timestamp()).await?;
+    if queued {
+        state.wake.notify_one();
+    }
+    Ok(queued)
 }
 
 /// Queues the private reminder to everyone in an active branch who has not finished, and
@@ -714,6 +746,33 @@ mod tests {
                 )
             );
             assert_eq!(store::recent(&st.db, 5).await.unwrap().len(), 3);
+        }
+
+        #[tokio::test]
+        async fn a_group_bound_during_a_round_is_told_once() {
+            let now = at(Shanghai, 2026, 5, 3, 14, 0);
+            let st = state(now).await;
+            seed(&st.db).await;
+            let (branch, _) = branches::bind(&st.db, -104, "丁支部", "学校", "DDDD", 0)
+                .await
+                .unwrap();
+            assert!(
+                !announce_open_round_to(&st, &branch, now).await.unwrap(),
+                "no round open"
+            );
+            plan_due(&st, now).await.unwrap();
+            assert_eq!(outbox_rows(&st.db).await.len(), 3);
+            let (late, _) = branches::bind(&st.db, -105, "戊支部", "学校", "EEEE", 0)
+                .await
+                .unwrap();
+            assert!(announce_open_round_to(&st, &late, now).await.unwrap());
+            assert!(!announce_open_round_to(&st, &late, now).await.unwrap());
+            let rows = outbox_rows(&st.db).await;
+            assert_eq!(
+                (rows[3].0.as_str(), rows[3].1),
+                ("round:1:announce:5", -105)
+            );
+            assert!(rows[3].3.as_deref().unwrap().contains("start=t_EEEE"));
         }
 
         #[tokio::test]
