@@ -4,6 +4,7 @@
 pub mod branches;
 pub mod outbox;
 pub mod questions;
+pub mod quiz;
 pub mod reminders;
 pub mod rounds;
 

@@ -5,6 +5,7 @@ pub mod common;
 pub mod meetings;
 pub mod questions;
 pub mod quiz;
+pub mod quiz_flow;
 pub mod reminders;
 pub mod reports;
 pub mod rounds;
