@@ -6,6 +6,7 @@ pub mod outbox;
 pub mod questions;
 pub mod quiz;
 pub mod reminders;
+pub mod reports;
 pub mod rounds;
 
 use std::str::FromStr;

@@ -1,0 +1,876 @@
+//! The data behind the reports, aggregated in SQL.
+//!
+//! A round's report is read inside one read transaction, so the branch table, the trainee list
+//! and the question analysis agree even while trainees are still submitting. Everything that can
+//! be counted is counted by SQLite (`GROUP BY` per branch and per question); only the
+//! per-trainee answer matrix that discrimination and KR-20 need comes out row by row, in one
+//! ordered query folded in one pass. With 50,000 trainees and a million answers the whole report
+//! takes about a second (BENCHMARKS.md).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono_tz::Tz;
+use futures::TryStreamExt;
+
+use crate::domain::stats::{self, Thresholds};
+use crate::error::AppResult;
+use crate::questions::model::QuestionKind;
+use crate::reports::model::{
+    category_rows, AttemptOutcome, BranchRow, ComplianceReport, ElectionRow, MeetingRow,
+    NonParticipantRow, QuestionRow, RoundReport, TraineeRow, TrendPoint,
+};
+use crate::storage::Db;
+
+/// How a report is made; the same for the chat and the command line.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// Score out of 100 needed to pass (configuration).
+    pub pass_mark: u32,
+    /// Times in the report are local times of this zone.
+    pub timezone: Tz,
+    /// How many rounds the trend shows, this one included.
+    pub trend_rounds: u32,
+    /// When a question is flagged.
+    pub thresholds: Thresholds,
+    /// The trend's axis label for a round; wording belongs to the texts, not to storage.
+    pub round_label: fn(i64) -> String,
+}
+
+/// A round as the report needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoundInfo {
+    pub id: i64,
+    pub opens_at: i64,
+    pub closes_at: i64,
+    pub closed: bool,
+}
+
+/// The round a report is about: the one asked for, or by default the latest closed round, or
+/// when none has closed yet the open one. `None` when there is no such round.
+pub async fn pick_round(db: &Db, requested: Option<i64>) -> AppResult<Option<RoundInfo>> {
+    let row = match requested {
+        Some(id) => {
+            sqlx::query_as!(
+                RoundInfo,
+                r#"SELECT id AS "id!", opens_at, closes_at, status = 'closed' AS "closed!: bool"
+                   FROM rounds WHERE id = ?"#,
+                id
+            )
+            .fetch_optional(db)
+            .await?
+        }
+        None => {
+            sqlx::query_as!(
+                RoundInfo,
+                r#"SELECT id AS "id!", opens_at, closes_at, status = 'closed' AS "closed!: bool"
+                   FROM rounds
+                   ORDER BY status = 'closed' DESC, opens_at DESC LIMIT 1"#
+            )
+            .fetch_optional(db)
+            .await?
+        }
+    };
+    Ok(row)
+}
+
+/// The full report of a round: every branch, every trainee, the question analysis, the trend.
+pub async fn round_report(
+    db: &Db,
+    round: &RoundInfo,
+    options: &ReportOptions,
+) -> AppResult<RoundReport> {
+    let mut tx = db.begin().await?;
+    let branches = branch_rows(&mut tx, round.id, None, options.pass_mark).await?;
+    let trainees = trainee_rows(&mut tx, round.id, options.timezone).await?;
+    let non_participants = non_participant_rows(&mut tx, round.id).await?;
+    let (questions, reliability) = question_rows(&mut tx, round.id, &options.thresholds).await?;
+    let trend = trend_points(&mut tx, round.id, options).await?;
+    tx.commit().await?;
+    Ok(RoundReport {
+        round_id: round.id,
+        opens_at: local(round.opens_at, options.timezone),
+        closes_at: local(round.closes_at, options.timezone),
+        closed: round.closed,
+        pass_mark: options.pass_mark,
+        branches,
+        trainees,
+        non_participants,
+        categories: category_rows(&questions),
+        questions,
+        reliability,
+        trend,
+    })
+}
+
+/// A branch's view of a round: only that branch's row, so no personal data is even read.
+/// Cheap enough for anyone in a group to ask as often as they like.
+pub async fn branch_report(
+    db: &Db,
+    round: &RoundInfo,
+    branch_id: i64,
+    options: &ReportOptions,
+) -> AppResult<RoundReport> {
+    let mut conn = db.acquire().await?;
+    let branches = branch_rows(&mut conn, round.id, Some(branch_id), options.pass_mark).await?;
+    Ok(RoundReport {
+        round_id: round.id,
+        opens_at: local(round.opens_at, options.timezone),
+        closes_at: local(round.closes_at, options.timezone),
+        closed: round.closed,
+        pass_mark: options.pass_mark,
+        branches,
+        trainees: Vec::new(),
+        non_participants: Vec::new(),
+        questions: Vec::new(),
+        categories: Vec::new(),
+        reliability: None,
+        trend: Vec::new(),
+    })
+}
+
+/// Whether anyone submitted an attempt in the round, without reading the report.
+pub async fn has_submissions(db: &Db, round_id: i64) -> AppResult<bool> {
+    let found = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM attempts
+             WHERE round_id = ? AND status IN ('finished', 'timed_out')) AS "found!: bool""#,
+        round_id
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(found)
+}
+
+/// One row per active branch (or only `only`), members counted now, results of the round.
+async fn branch_rows(
+    conn: &mut sqlx::SqliteConnection,
+    round_id: i64,
+    only: Option<i64>,
+    pass_mark: u32,
+) -> AppResult<Vec<BranchRow>> {
+    let pass_mark = i64::from(pass_mark);
+    let rows = sqlx::query!(
+        r#"SELECT b.id AS "id!", b.name, b.kind,
+                  (SELECT COUNT(*) FROM members m WHERE m.branch_id = b.id) AS "members!: i64",
+                  COUNT(a.id) AS "participants!: i64",
+                  AVG(a.score) AS "average?: f64",
+                  COALESCE(SUM(a.score >= ?), 0) AS "passed!: i64"
+           FROM branches b
+           LEFT JOIN attempts a
+             ON a.branch_id = b.id AND a.round_id = ? AND a.status IN ('finished', 'timed_out')
+           WHERE b.active = 1 AND (? IS NULL OR b.id = ?)
+           GROUP BY b.id
+           ORDER BY b.name, b.id"#,
+        pass_mark,
+        round_id,
+        only,
+        only
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let participants = count(r.participants);
+            BranchRow {
+                id: r.id,
+                name: r.name,
+                kind: r.kind,
+                members: count(r.members),
+                participants,
+                average: r.average.filter(|_| participants > 0),
+                pass_rate: (participants > 0)
+                    .then(|| f64::from(count(r.passed)) / f64::from(participants)),
+            }
+        })
+        .collect())
+}
+
+async fn trainee_rows(
+    conn: &mut sqlx::SqliteConnection,
+    round_id: i64,
+    tz: Tz,
+) -> AppResult<Vec<TraineeRow>> {
+    let rows = sqlx::query!(
+        r#"SELECT COALESCE(b.name, '') AS "branch!: String", u.full_name AS name,
+                  COALESCE(a.score, 0) AS "score!: i64",
+                  COALESCE(a.correct_count, 0) AS "correct!: i64",
+                  a.question_count AS total, a.status, a.started_at, a.finished_at
+           FROM attempts a
+           JOIN users u ON u.id = a.user_id
+           LEFT JOIN branches b ON b.id = a.branch_id
+           WHERE a.round_id = ? AND a.status IN ('finished', 'timed_out')
+           ORDER BY b.name, u.full_name, a.id"#,
+        round_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| TraineeRow {
+            branch: r.branch,
+            name: r.name,
+            score: count(r.score),
+            correct: count(r.correct),
+            total: count(r.total),
+            outcome: if r.status == "timed_out" {
+                AttemptOutcome::TimedOut
+            } else {
+                AttemptOutcome::Finished
+            },
+            finished_at: r.finished_at.map(|at| local(at, tz)),
+            seconds_taken: r.finished_at.map(|at| (at - r.started_at).max(0)),
+        })
+        .collect())
+}
+
+/// Members of active branches who did not submit an attempt in the round.
+async fn non_participant_rows(
+    conn: &mut sqlx::SqliteConnection,
+    round_id: i64,
+) -> AppResult<Vec<NonParticipantRow>> {
+    let rows = sqlx::query_as!(
+        NonParticipantRow,
+        r#"SELECT b.name AS branch, u.full_name AS name
+           FROM members m
+           JOIN branches b ON b.id = m.branch_id AND b.active = 1
+           JOIN users u ON u.id = m.user_id
+           WHERE NOT EXISTS (SELECT 1 FROM attempts a
+                             WHERE a.round_id = ? AND a.user_id = m.user_id
+                               AND a.status IN ('finished', 'timed_out'))
+           ORDER BY b.name, u.full_name, m.user_id"#,
+        round_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows)
+}
+
+/// Per question: counts from a `GROUP BY`, discrimination and flags from the answer matrix.
+/// Also returns the round's KR-20.
+async fn question_rows(
+    conn: &mut sqlx::SqliteConnection,
+    round_id: i64,
+    thresholds: &Thresholds,
+) -> AppResult<(Vec<QuestionRow>, Option<f64>)> {
+    let counts = sqlx::query!(
+        r#"SELECT aq.question_id, q.category AS "category?", q.kind AS "kind?", q.text AS "text?",
+                  COUNT(*) AS "answered!: i64",
+                  COALESCE(SUM(aq.is_correct), 0) AS "correct!: i64"
+           FROM attempts a
+           JOIN attempt_questions aq ON aq.attempt_id = a.id
+           LEFT JOIN questions q ON q.id = aq.question_id
+           WHERE a.round_id = ? AND a.status IN ('finished', 'timed_out')
+           GROUP BY aq.question_id
+           ORDER BY aq.question_id"#,
+        round_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let column: HashMap<&str, usize> = counts
+        .iter()
+        .enumerate()
+        .map(|(index, row)| (row.question_id.as_str(), index))
+        .collect();
+    let matrix = answer_matrix(conn, round_id, &column).await?;
+    let analysis = stats::analyse(&matrix, counts.len(), thresholds);
+    let rows = counts
+        .iter()
+        .zip(analysis.items)
+        .map(|(row, item)| {
+            let answered = count(row.answered);
+            let correct = count(row.correct);
+            QuestionRow {
+                id: row.question_id.clone(),
+                category: row
+                    .category
+                    .clone()
+                    .unwrap_or_else(|| crate::texts::reports::UNKNOWN_CATEGORY.to_owned()),
+                kind: row
+                    .kind
+                    .as_deref()
+                    .and_then(QuestionKind::from_label)
+                    .unwrap_or(QuestionKind::Single),
+                text: row.text.clone().unwrap_or_default(),
+                answered,
+                correct,
+                facility: (answered > 0).then(|| f64::from(correct) / f64::from(answered)),
+                discrimination: item.discrimination,
+                flags: item.flags,
+            }
+        })
+        .collect();
+    Ok((rows, analysis.reliability))
+}
+
+/// One row per submitted attempt, one column per question (`column` gives the index), read in
+/// attempt order so each trainee's answers arrive together and the fold needs no lookup table.
+/// An answer left blank when time ran out counts as wrong, as it was scored.
+async fn answer_matrix(
+    conn: &mut sqlx::SqliteConnection,
+    round_id: i64,
+    column: &HashMap<&str, usize>,
+) -> AppResult<Vec<Vec<Option<bool>>>> {
+    let width = column.len();
+    let mut matrix: Vec<Vec<Option<bool>>> = Vec::new();
+    let mut current: Option<i64> = None;
+    // The order matches the index on (round_id, branch_id), so SQLite streams without sorting.
+    let mut rows = sqlx::query!(
+        r#"SELECT a.id AS "attempt!", aq.question_id, COALESCE(aq.is_correct, 0) AS "correct!: bool"
+           FROM attempts a
+           JOIN attempt_questions aq ON aq.attempt_id = a.id
+           WHERE a.round_id = ? AND a.status IN ('finished', 'timed_out')
+           ORDER BY a.branch_id, a.id"#,
+        round_id
+    )
+    .fetch(&mut *conn);
+    while let Some(row) = rows.try_next().await? {
+        if current != Some(row.attempt) {
+            current = Some(row.attempt);
+            matrix.push(vec![None; width]);
+        }
+        if let (Some(&index), Some(cells)) =
+            (column.get(row.question_id.as_str()), matrix.last_mut())
+        {
+            cells[index] = Some(row.correct);
+        }
+    }
+    Ok(matrix)
+}
+
+/// The last `trend_rounds` rounds up to this one, oldest first.
+async fn trend_points(
+    conn: &mut sqlx::SqliteConnection,
+    round_id: i64,
+    options: &ReportOptions,
+) -> AppResult<Vec<TrendPoint>> {
+    let limit = i64::from(options.trend_rounds.max(1));
+    let rows = sqlx::query!(
+        r#"SELECT r.id AS "id!",
+                  (SELECT COUNT(*) FROM attempts a
+                    WHERE a.round_id = r.id AND a.status IN ('finished', 'timed_out')) AS "participants!: i64",
+                  (SELECT AVG(a.score) FROM attempts a
+                    WHERE a.round_id = r.id AND a.status IN ('finished', 'timed_out')) AS "average?: f64"
+           FROM rounds r
+           WHERE r.id <= ?
+           ORDER BY r.id DESC
+           LIMIT ?"#,
+        round_id,
+        limit
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .rev()
+        .map(|r| TrendPoint {
+            round_id: r.id,
+            label: (options.round_label)(r.id),
+            participants: count(r.participants),
+            average: r.average,
+        })
+        .collect())
+}
+
+/// Elections overdue and approaching at `as_of`, and meetings missed in the `period_days`
+/// before it, by branch and meeting type. Only active branches count.
+pub async fn compliance_report(
+    db: &Db,
+    as_of: NaiveDate,
+    period_days: u32,
+    approaching_days: u32,
+    tz: Tz,
+) -> AppResult<ComplianceReport> {
+    let period_start = as_of - Duration::days(i64::from(period_days));
+    let horizon = as_of + Duration::days(i64::from(approaching_days));
+    let mut tx = db.begin().await?;
+
+    let today = as_of.format("%Y-%m-%d").to_string();
+    let until = horizon.format("%Y-%m-%d").to_string();
+    let terms = sqlx::query!(
+        r#"SELECT b.name, b.kind, t.ends_on, t.delayed_to
+           FROM terms t
+           JOIN branches b ON b.id = t.branch_id AND b.active = 1
+           WHERE t.closed_on IS NULL AND COALESCE(t.delayed_to, t.ends_on) <= ?
+           ORDER BY COALESCE(t.delayed_to, t.ends_on), b.name, b.id"#,
+        until
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut overdue = Vec::new();
+    let mut approaching = Vec::new();
+    for term in terms {
+        // Dates were validated when stored; a row that does not parse is left out, not fatal.
+        let Ok(ends_on) = NaiveDate::parse_from_str(&term.ends_on, "%Y-%m-%d") else {
+            continue;
+        };
+        let delayed_to = term
+            .delayed_to
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        let row = ElectionRow::new(term.name, term.kind, ends_on, delayed_to, as_of);
+        if row.deadline().format("%Y-%m-%d").to_string() < today {
+            overdue.push(row);
+        } else {
+            approaching.push(row);
+        }
+    }
+
+    // The period covers whole local days: from the start day's midnight to the end of as_of.
+    let from = local_midnight(tz, period_start);
+    let to = local_midnight(tz, as_of + Duration::days(1));
+    let meetings = sqlx::query!(
+        r#"SELECT b.name AS branch, p.title AS meeting,
+                  COUNT(*) AS "scheduled!: i64",
+                  COALESCE(SUM(o.status = 'held'), 0) AS "held!: i64",
+                  COALESCE(SUM(o.status = 'missed'), 0) AS "missed!: i64"
+           FROM meeting_occurrences o
+           JOIN meeting_plans p ON p.id = o.plan_id
+           JOIN branches b ON b.id = o.branch_id AND b.active = 1
+           WHERE o.scheduled_at >= ? AND o.scheduled_at < ?
+           GROUP BY o.branch_id, p.title
+           HAVING SUM(o.status = 'missed') > 0
+           ORDER BY b.name, o.branch_id, p.title"#,
+        from,
+        to
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(ComplianceReport {
+        as_of,
+        period_start,
+        period_end: as_of,
+        overdue_elections: overdue,
+        approaching_elections: approaching,
+        missed_meetings: meetings
+            .into_iter()
+            .map(|m| MeetingRow {
+                branch: m.branch,
+                meeting: m.meeting,
+                scheduled: count(m.scheduled),
+                held: count(m.held),
+                missed: count(m.missed),
+            })
+            .collect(),
+    })
+}
+
+/// A unix instant as local time in `tz`.
+fn local(at: i64, tz: Tz) -> NaiveDateTime {
+    DateTime::from_timestamp(at, 0)
+        .unwrap_or_default()
+        .with_timezone(&tz)
+        .naive_local()
+}
+
+fn local_midnight(tz: Tz, date: NaiveDate) -> i64 {
+    crate::scheduler::local_instant(tz, date, NaiveTime::MIN).timestamp()
+}
+
+/// Counts never exceed `u32`; a negative or absurd value from a damaged row reads as 0.
+fn count(value: i64) -> u32 {
+    u32::try_from(value).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::connect_memory;
+    use chrono::TimeZone;
+
+    const TZ: Tz = chrono_tz::Asia::Shanghai;
+
+    fn options() -> ReportOptions {
+        ReportOptions {
+            pass_mark: 60,
+            timezone: TZ,
+            trend_rounds: 2,
+            thresholds: Thresholds::default(),
+            round_label: |id| format!("R{id}"),
+        }
+    }
+
+    fn at(y: i32, m: u32, d: u32, h: u32) -> i64 {
+        TZ.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap().timestamp()
+    }
+
+    async fn exec(db: &Db, sql: &str) {
+        sqlx::raw_sql(sql).execute(db).await.unwrap();
+    }
+
+    /// Branches A and B (active) with members 1, 2, 3 and 4, 5; C inactive with member 6;
+    /// user 7 belongs to no branch but took the test. Round 2 is the one under test:
+    ///
+    /// ```text
+    ///   user  branch  status       answers                 score
+    ///   1     A       finished     q1 ✓  q2 ✓              100
+    ///   2     A       finished     q1 ✓  q3 ✗               50
+    ///   3     A       in_progress  q1 ✗                      —  (not submitted)
+    ///   4     B       timed_out    q2 ✗  q3 (blank)          0
+    ///   7     —       finished     q1 ✗  q3 ✓               50
+    /// ```
+    async fn fixture() -> Db {
+        let db = connect_memory().await.unwrap();
+        exec(
+            &db,
+            "INSERT INTO users (id, full_name, created_at) VALUES
+               (1, '张一', 0), (2, '张二', 0), (3, '张三', 0), (4, '李四', 0), (5, '王五', 0),
+               (6, '赵六', 0), (7, '孙七', 0);
+             INSERT INTO branches (id, chat_id, name, kind, join_code, active, created_at, updated_at) VALUES
+               (1, -1, 'A支部', '社区', 'a', 1, 0, 0), (2, -2, 'B支部', '学校', 'b', 1, 0, 0),
+               (3, -3, 'C支部', '机关', 'c', 0, 0, 0), (4, -4, 'D支部', '国企', 'd', 1, 0, 0);
+             INSERT INTO members (user_id, branch_id, joined_at) VALUES
+               (1, 1, 0), (2, 1, 0), (3, 1, 0), (4, 2, 0), (5, 2, 0), (6, 3, 0);
+             INSERT INTO questions (id, kind, category, text, options, answer, explanation, source, updated_at) VALUES
+               ('q1', '单选', '党章', '第一题', '[]', '[0]', '', '', 0),
+               ('q2', '判断', '党章', '第二题', '[]', '[0]', '', '', 0),
+               ('q3', '多选', '党费', '第三题', '[]', '[0]', '', '', 0);",
+        )
+        .await;
+        let rounds = [
+            (1, at(2026, 2, 1, 9), at(2026, 2, 8, 9), "closed"),
+            (2, at(2026, 3, 1, 9), at(2026, 3, 8, 9), "closed"),
+            (3, at(2026, 3, 16, 9), at(2026, 3, 23, 9), "open"),
+        ];
+        for (id, opens, closes, status) in rounds {
+            sqlx::query("INSERT INTO rounds (id, opens_at, closes_at, status) VALUES (?, ?, ?, ?)")
+                .bind(id)
+                .bind(opens)
+                .bind(closes)
+                .bind(status)
+                .execute(&db)
+                .await
+                .unwrap();
+        }
+        let start = at(2026, 3, 2, 10);
+        // (attempt, round, user, branch, status, questions, correct, score)
+        let attempts: [(
+            i64,
+            i64,
+            i64,
+            Option<i64>,
+            &str,
+            i64,
+            Option<i64>,
+            Option<i64>,
+        ); 7] = [
+            (1, 1, 1, Some(1), "finished", 2, Some(2), Some(80)),
+            (2, 1, 2, Some(1), "finished", 2, Some(1), Some(40)),
+            (10, 2, 1, Some(1), "finished", 2, Some(2), Some(100)),
+            (11, 2, 2, Some(1), "finished", 2, Some(1), Some(50)),
+            (12, 2, 3, Some(1), "in_progress", 2, None, None),
+            (13, 2, 4, Some(2), "timed_out", 2, Some(0), Some(0)),
+            (14, 2, 7, None, "finished", 2, Some(1), Some(50)),
+        ];
+        for (id, round, user, branch, status, total, correct, score) in attempts {
+            let finished = (status != "in_progress").then_some(start + 600);
+            sqlx::query(
+                "INSERT INTO attempts (id, round_id, user_id, branch_id, started_at, deadline_at,
+                   finished_at, status, question_count, correct_count, score)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(id)
+            .bind(round)
+            .bind(user)
+            .bind(branch)
+            .bind(start)
+            .bind(start + 1800)
+            .bind(finished)
+            .bind(status)
+            .bind(total)
+            .bind(correct)
+            .bind(score)
+            .execute(&db)
+            .await
+            .unwrap();
+        }
+        let answers: [(i64, i64, &str, Option<bool>); 11] = [
+            (1, 0, "q1", Some(true)),
+            (2, 0, "q1", Some(false)),
+            (10, 0, "q1", Some(true)),
+            (10, 1, "q2", Some(true)),
+            (11, 0, "q1", Some(true)),
+            (11, 1, "q3", Some(false)),
+            (12, 0, "q1", Some(false)),
+            (13, 0, "q2", Some(false)),
+            (13, 1, "q3", None),
+            (14, 0, "q1", Some(false)),
+            (14, 1, "q3", Some(true)),
+        ];
+        for (attempt, position, question, correct) in answers {
+            sqlx::query(
+                "INSERT INTO attempt_questions (attempt_id, position, question_id, option_order, is_correct)
+                 VALUES (?, ?, ?, '0123', ?)",
+            )
+            .bind(attempt)
+            .bind(position)
+            .bind(question)
+            .bind(correct)
+            .execute(&db)
+            .await
+            .unwrap();
+        }
+        db
+    }
+
+    fn close(actual: Option<f64>, expected: f64) -> bool {
+        actual.is_some_and(|a| (a - expected).abs() < 1e-9)
+    }
+
+    #[tokio::test]
+    async fn the_default_round_is_the_latest_closed_one() {
+        let db = fixture().await;
+        assert_eq!(pick_round(&db, None).await.unwrap().map(|r| r.id), Some(2));
+        let open = pick_round(&db, Some(3)).await.unwrap().unwrap();
+        assert!(!open.closed);
+        assert_eq!(pick_round(&db, Some(99)).await.unwrap(), None);
+        // With no closed round the open one is the default.
+        exec(&db, "UPDATE rounds SET status = 'open' WHERE id < 3").await;
+        assert_eq!(pick_round(&db, None).await.unwrap().map(|r| r.id), Some(3));
+        let empty = connect_memory().await.unwrap();
+        assert_eq!(pick_round(&empty, None).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn round_report_matches_hand_computation() {
+        let db = fixture().await;
+        let round = pick_round(&db, Some(2)).await.unwrap().unwrap();
+        let report = round_report(&db, &round, &options()).await.unwrap();
+        assert!(report.closed);
+        assert_eq!(
+            report.opens_at.format("%Y-%m-%d %H:%M").to_string(),
+            "2026-03-01 09:00"
+        );
+
+        // Active branches only (C is unbound), in name order. D has no members.
+        let branches: Vec<(&str, u32, u32)> = report
+            .branches
+            .iter()
+            .map(|b| (b.name.as_str(), b.members, b.participants))
+            .collect();
+        assert_eq!(
+            branches,
+            vec![("A支部", 3, 2), ("B支部", 2, 1), ("D支部", 0, 0)]
+        );
+        // A: scores 100 and 50 → average 75, one of two at or above 60; 2 of 3 members took part.
+        let a = &report.branches[0];
+        assert!(close(a.average, 75.0));
+        assert!(close(a.pass_rate, 0.5));
+        assert!(close(a.participation(), 2.0 / 3.0));
+        // B: the timed-out attempt counts, scored 0.
+        let b = &report.branches[1];
+        assert!(close(b.average, 0.0));
+        assert!(close(b.pass_rate, 0.0));
+        let d = &report.branches[2];
+        assert_eq!((d.average, d.pass_rate), (None, None));
+
+        // Every submitted attempt, including the one without a branch; not the one in progress.
+        let trainees: Vec<(&str, &str, u32)> = report
+            .trainees
+            .iter()
+            .map(|t| (t.branch.as_str(), t.name.as_str(), t.score))
+            .collect();
+        assert_eq!(
+            trainees,
+            vec![
+                ("", "孙七", 50),
+                ("A支部", "张一", 100),
+                ("A支部", "张二", 50),
+                ("B支部", "李四", 0)
+            ]
+        );
+        assert_eq!(report.trainees[3].outcome, AttemptOutcome::TimedOut);
+        assert_eq!(report.trainees[1].seconds_taken, Some(600));
+        // Overall: (100 + 50 + 0 + 50) / 4 = 50; one pass in four; 4 of 5 active members' slots.
+        let overall = report.overall();
+        assert_eq!((overall.participants, overall.members), (4, 5));
+        assert!(close(overall.average, 50.0));
+        assert!(close(overall.pass_rate, 0.25));
+
+        // Members without a submitted attempt: 张三 (in progress) and 王五; not 赵六 (C unbound).
+        let absent: Vec<(&str, &str)> = report
+            .non_participants
+            .iter()
+            .map(|n| (n.branch.as_str(), n.name.as_str()))
+            .collect();
+        assert_eq!(absent, vec![("A支部", "张三"), ("B支部", "王五")]);
+
+        // q1: 张一 ✓ 张二 ✓ 孙七 ✗ → 2/3; q2: 张一 ✓ 李四 ✗ → 1/2;
+        // q3: 张二 ✗, 李四 blank (wrong), 孙七 ✓ → 1/3.
+        let questions: Vec<(&str, &str, u32, u32)> = report
+            .questions
+            .iter()
+            .map(|q| (q.id.as_str(), q.category.as_str(), q.answered, q.correct))
+            .collect();
+        assert_eq!(
+            questions,
+            vec![
+                ("q1", "党章", 3, 2),
+                ("q2", "党章", 2, 1),
+                ("q3", "党费", 3, 1)
+            ]
+        );
+        assert!(close(report.questions[0].facility, 2.0 / 3.0));
+        assert_eq!(report.questions[1].kind, QuestionKind::TrueFalse);
+        // Categories: 党章 5 answers, 3 right → 60%; 党费 3 answers, 1 right.
+        let categories: Vec<(&str, u32, u32)> = report
+            .categories
+            .iter()
+            .map(|c| (c.category.as_str(), c.answered, c.correct))
+            .collect();
+        assert_eq!(categories, vec![("党章", 5, 3), ("党费", 3, 1)]);
+        assert!(close(report.categories[0].correct_rate, 0.6));
+        assert_eq!(report.weakest_categories(1)[0].category, "党费");
+
+        // Discrimination of q1 over the three who had it, rest = share right on the others:
+        // 张一 x=1 rest 1 (q2 ✓); 张二 x=1 rest 0 (q3 ✗); 孙七 x=0 rest 1 (q3 ✓).
+        // x mean 2/3, y mean 2/3: Sxy = (1/3)(1/3) + (1/3)(−2/3) + (−2/3)(1/3) = −1/3;
+        // Sxx = 2/9 + 4/9 = 2/3; Syy = 2/3 → r = −1/3 / (2/3) = −0.5.
+        assert!(close(report.questions[0].discrimination, -0.5));
+
+        // Trend: the last two rounds, oldest first. Round 1: 80 and 40 → 60.
+        let trend: Vec<(i64, &str, u32)> = report
+            .trend
+            .iter()
+            .map(|p| (p.round_id, p.label.as_str(), p.participants))
+            .collect();
+        assert_eq!(trend, vec![(1, "R1", 2), (2, "R2", 4)]);
+        assert!(close(report.trend[0].average, 60.0));
+        assert!(close(report.trend[1].average, 50.0));
+    }
+
+    #[tokio::test]
+    async fn an_empty_round_has_no_trainees_but_lists_everyone_as_absent() {
+        let db = fixture().await;
+        let round = pick_round(&db, Some(3)).await.unwrap().unwrap();
+        assert!(!has_submissions(&db, 3).await.unwrap());
+        assert!(has_submissions(&db, 2).await.unwrap());
+        let report = round_report(&db, &round, &options()).await.unwrap();
+        assert!(report.is_empty());
+        assert!(report.questions.is_empty() && report.categories.is_empty());
+        assert_eq!(report.non_participants.len(), 5);
+        assert_eq!(report.reliability, None);
+        assert_eq!(
+            report
+                .trend
+                .last()
+                .map(|p| (p.round_id, p.participants, p.average)),
+            Some((3, 0, None))
+        );
+    }
+
+    #[tokio::test]
+    async fn the_branch_view_reads_only_that_branch() {
+        let db = fixture().await;
+        let round = pick_round(&db, Some(2)).await.unwrap().unwrap();
+        let report = branch_report(&db, &round, 1, &options()).await.unwrap();
+        assert_eq!(report.branches.len(), 1);
+        assert_eq!(
+            (report.branches[0].participants, report.branches[0].members),
+            (2, 3)
+        );
+        assert!(close(report.branches[0].average, 75.0));
+        assert!(report.trainees.is_empty() && report.non_participants.is_empty());
+        // An unbound branch has no row.
+        let gone = branch_report(&db, &round, 3, &options()).await.unwrap();
+        assert!(gone.branches.is_empty());
+    }
+
+    #[tokio::test]
+    async fn compliance_finds_overdue_terms_and_missed_meetings() {
+        let db = fixture().await;
+        exec(
+            &db,
+            "INSERT INTO terms (branch_id, elected_on, years, ends_on, delayed_to, closed_on, created_at) VALUES
+               (1, '2023-01-10', 3, '2026-01-10', NULL, NULL, 0),
+               (2, '2023-02-01', 3, '2026-02-01', '2026-05-01', NULL, 0),
+               (3, '2017-01-01', 3, '2020-01-01', NULL, NULL, 0),
+               (4, '2017-01-01', 3, '2020-01-01', NULL, '2024-12-01', 0),
+               (4, '2024-12-01', 3, '2027-12-01', NULL, NULL, 0);
+             INSERT INTO meeting_plans (id, branch_id, kind, title, rule_text, cron, created_at) VALUES
+               (1, 1, 'committee', '支部委员会会议', '', '', 0),
+               (2, 1, 'group', '党小组会', '', '', 0),
+               (3, 2, 'day', '主题党日', '', '', 0),
+               (4, 3, 'day', '主题党日', '', '', 0);",
+        )
+        .await;
+        let occurrences = [
+            (1, 1, at(2025, 11, 1, 15), "missed"), // before the period
+            (1, 1, at(2025, 12, 15, 0), "held"),   // first instant of the period
+            (1, 1, at(2026, 1, 5, 15), "missed"),
+            (1, 1, at(2026, 2, 5, 15), "missed"),
+            (2, 1, at(2026, 2, 10, 15), "held"),
+            (3, 2, at(2026, 2, 20, 15), "missed"),
+            (3, 2, at(2026, 3, 15, 23), "pending"), // last hour of the period
+            (3, 2, at(2026, 3, 16, 0), "missed"),   // after it
+            (4, 3, at(2026, 2, 20, 15), "missed"),  // unbound branch
+        ];
+        for (plan, branch, scheduled, status) in occurrences {
+            sqlx::query(
+                "INSERT INTO meeting_occurrences (plan_id, branch_id, scheduled_at, period_end, status)
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(plan)
+            .bind(branch)
+            .bind(scheduled)
+            .bind(scheduled + 86_400)
+            .bind(status)
+            .execute(&db)
+            .await
+            .unwrap();
+        }
+        let as_of = NaiveDate::from_ymd_opt(2026, 3, 15).unwrap();
+        let report = compliance_report(&db, as_of, 90, 180, TZ).await.unwrap();
+        assert_eq!(
+            report.period_start,
+            NaiveDate::from_ymd_opt(2025, 12, 15).unwrap()
+        );
+        // A ended 2026-01-10: 64 days overdue. C is unbound; D's old term is closed.
+        let overdue: Vec<(&str, i64)> = report
+            .overdue_elections
+            .iter()
+            .map(|r| (r.branch.as_str(), r.days_left))
+            .collect();
+        assert_eq!(overdue, vec![("A支部", -64)]);
+        // B's approved delay to 2026-05-01 is 47 days away; D's 2027 end is beyond 180 days.
+        let approaching: Vec<(&str, i64)> = report
+            .approaching_elections
+            .iter()
+            .map(|r| (r.branch.as_str(), r.days_left))
+            .collect();
+        assert_eq!(approaching, vec![("B支部", 47)]);
+        let meetings: Vec<(&str, &str, u32, u32, u32)> = report
+            .missed_meetings
+            .iter()
+            .map(|m| {
+                (
+                    m.branch.as_str(),
+                    m.meeting.as_str(),
+                    m.scheduled,
+                    m.held,
+                    m.missed,
+                )
+            })
+            .collect();
+        assert_eq!(
+            meetings,
+            vec![
+                ("A支部", "支部委员会会议", 3, 1, 2),
+                ("B支部", "主题党日", 2, 0, 1)
+            ]
+        );
+        // A term whose deadline is today is not overdue yet.
+        let on_the_day = compliance_report(
+            &db,
+            NaiveDate::from_ymd_opt(2026, 1, 10).unwrap(),
+            90,
+            180,
+            TZ,
+        )
+        .await
+        .unwrap();
+        assert!(on_the_day.overdue_elections.is_empty());
+        assert_eq!(on_the_day.approaching_elections[0].days_left, 0);
+    }
+}
