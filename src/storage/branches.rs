@@ -31,7 +31,13 @@ pub enum JoinOutcome {
 }
 
 /// Records the user as last seen, keeping the administrator flag.
-pub async fn upsert_user(db: &Db, id: i64, full_name: &str, username: Option<&str>, now: i64) -> AppResult<()> {
+pub async fn upsert_user(
+    db: &Db,
+    id: i64,
+    full_name: &str,
+    username: Option<&str>,
+    now: i64,
+) -> AppResult<()> {
     sqlx::query!(
         "INSERT INTO users (id, full_name, username, created_at) VALUES (?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET full_name = excluded.full_name, username = excluded.username",
@@ -67,9 +73,12 @@ pub async fn user_by_username(db: &Db, username: &str) -> AppResult<Option<User>
 }
 
 pub async fn is_admin(db: &Db, id: i64) -> AppResult<bool> {
-    let row = sqlx::query_scalar!(r#"SELECT is_admin AS "is_admin: bool" FROM users WHERE id = ?"#, id)
-        .fetch_optional(db)
-        .await?;
+    let row = sqlx::query_scalar!(
+        r#"SELECT is_admin AS "is_admin: bool" FROM users WHERE id = ?"#,
+        id
+    )
+    .fetch_optional(db)
+    .await?;
     Ok(row.unwrap_or(false))
 }
 
@@ -93,7 +102,14 @@ pub async fn admins(db: &Db) -> AppResult<Vec<User>> {
 
 /// Binds a group chat to a branch, or updates the stored name and kind; returns the branch and
 /// whether it is new. A group bound before keeps its id, join code and history.
-pub async fn bind(db: &Db, chat_id: i64, name: &str, kind: &str, new_code: &str, now: i64) -> AppResult<(Branch, bool)> {
+pub async fn bind(
+    db: &Db,
+    chat_id: i64,
+    name: &str,
+    kind: &str,
+    new_code: &str,
+    now: i64,
+) -> AppResult<(Branch, bool)> {
     let mut tx = db.begin().await?;
     let existed = sqlx::query_scalar!("SELECT id FROM branches WHERE chat_id = ?", chat_id)
         .fetch_optional(&mut *tx)
@@ -221,9 +237,33 @@ pub async fn member_branch(db: &Db, user_id: i64) -> AppResult<Option<Branch>> {
 }
 
 pub async fn member_count(db: &Db, branch_id: i64) -> AppResult<i64> {
-    Ok(sqlx::query_scalar!("SELECT COUNT(*) FROM members WHERE branch_id = ?", branch_id)
-        .fetch_one(db)
-        .await?)
+    Ok(sqlx::query_scalar!(
+        "SELECT COUNT(*) FROM members WHERE branch_id = ?",
+        branch_id
+    )
+    .fetch_one(db)
+    .await?)
+}
+
+/// A group upgraded to a supergroup gets a new chat id: the branch and its queued messages follow.
+pub async fn migrate_chat(db: &Db, from: i64, to: i64) -> AppResult<bool> {
+    let mut tx = db.begin().await?;
+    let done = sqlx::query!(
+        "UPDATE branches SET chat_id = ? WHERE chat_id = ?",
+        to,
+        from
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'",
+        to,
+        from
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
 }
 
 #[cfg(test)]
@@ -236,9 +276,14 @@ mod tests {
         let db = connect_memory().await.unwrap();
         let (b, new) = bind(&db, -100, "一支部", "机关", "CODE1", 1).await.unwrap();
         assert!(new);
-        let (b2, new2) = bind(&db, -100, "第一支部", "学校", "CODE2", 2).await.unwrap();
+        let (b2, new2) = bind(&db, -100, "第一支部", "学校", "CODE2", 2)
+            .await
+            .unwrap();
         assert!(!new2);
-        assert_eq!((b2.id, b2.join_code.as_str(), b2.name.as_str()), (b.id, "CODE1", "第一支部"));
+        assert_eq!(
+            (b2.id, b2.join_code.as_str(), b2.name.as_str()),
+            (b.id, "CODE1", "第一支部")
+        );
         assert!(unbind(&db, -100, 3).await.unwrap());
         assert!(by_chat(&db, -100).await.unwrap().is_none());
         assert!(by_id(&db, b.id).await.unwrap().is_some());
@@ -252,8 +297,23 @@ mod tests {
         let (a, _) = bind(&db, -1, "甲", "农村", "A1", 0).await.unwrap();
         let (b, _) = bind(&db, -2, "乙", "农村", "B1", 0).await.unwrap();
         assert_eq!(join(&db, 7, a.id, 1).await.unwrap(), JoinOutcome::Joined);
-        assert_eq!(join(&db, 7, a.id, 2).await.unwrap(), JoinOutcome::AlreadyMember);
-        assert_eq!(join(&db, 7, b.id, 3).await.unwrap(), JoinOutcome::Moved("甲".into()));
+        assert_eq!(
+            join(&db, 7, a.id, 2).await.unwrap(),
+            JoinOutcome::AlreadyMember
+        );
+        assert_eq!(
+            join(&db, 7, b.id, 3).await.unwrap(),
+            JoinOutcome::Moved("甲".into())
+        );
         assert_eq!(member_branch(&db, 7).await.unwrap().unwrap().id, b.id);
+    }
+
+    #[tokio::test]
+    async fn an_upgraded_group_keeps_its_branch() {
+        let db = connect_memory().await.unwrap();
+        let (b, _) = bind(&db, -5, "甲", "农村", "C1", 0).await.unwrap();
+        assert!(migrate_chat(&db, -5, -1005).await.unwrap());
+        assert_eq!(by_chat(&db, -1005).await.unwrap().unwrap().id, b.id);
+        assert!(!migrate_chat(&db, -5, -1006).await.unwrap());
     }
 }

@@ -58,11 +58,20 @@ pub async fn open_term(db: &Db, branch_id: i64) -> AppResult<Option<TermRow>> {
 
 /// Sets the branch's current term (replacing what `/term` said before), cancelling reminders
 /// planned for the old dates. Returns the term id.
-pub async fn set_term(db: &Db, branch_id: i64, term: &Term, next_check_at: Option<i64>, now: i64) -> AppResult<i64> {
+pub async fn set_term(
+    db: &Db,
+    branch_id: i64,
+    term: &Term,
+    next_check_at: Option<i64>,
+    now: i64,
+) -> AppResult<i64> {
     let mut tx = db.begin().await?;
-    let existing = sqlx::query_scalar!(r#"SELECT id AS "id!" FROM terms WHERE branch_id = ? AND closed_on IS NULL"#, branch_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let existing = sqlx::query_scalar!(
+        r#"SELECT id AS "id!" FROM terms WHERE branch_id = ? AND closed_on IS NULL"#,
+        branch_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     let years = i64::from(term.years);
     let id = match existing {
         Some(id) => {
@@ -86,7 +95,13 @@ pub async fn set_term(db: &Db, branch_id: i64, term: &Term, next_check_at: Optio
     Ok(id)
 }
 
-async fn insert_term<'c, E>(executor: E, branch_id: i64, term: &Term, next_check_at: Option<i64>, now: i64) -> AppResult<i64>
+async fn insert_term<'c, E>(
+    executor: E,
+    branch_id: i64,
+    term: &Term,
+    next_check_at: Option<i64>,
+    now: i64,
+) -> AppResult<i64>
 where
     E: Executor<'c, Database = Sqlite>,
 {
@@ -108,15 +123,28 @@ where
 }
 
 /// `/elected`: closes the open term on the election date and opens the next one.
-pub async fn record_election(db: &Db, branch_id: i64, next: &Term, next_check_at: Option<i64>, now: i64) -> AppResult<i64> {
+pub async fn record_election(
+    db: &Db,
+    branch_id: i64,
+    next: &Term,
+    next_check_at: Option<i64>,
+    now: i64,
+) -> AppResult<i64> {
     let mut tx = db.begin().await?;
-    if let Some(old) = sqlx::query_scalar!(r#"SELECT id AS "id!" FROM terms WHERE branch_id = ? AND closed_on IS NULL"#, branch_id)
-        .fetch_optional(&mut *tx)
-        .await?
+    if let Some(old) = sqlx::query_scalar!(
+        r#"SELECT id AS "id!" FROM terms WHERE branch_id = ? AND closed_on IS NULL"#,
+        branch_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
     {
-        sqlx::query!("UPDATE terms SET closed_on = ?, next_check_at = NULL WHERE id = ?", next.elected_on, old)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE terms SET closed_on = ?, next_check_at = NULL WHERE id = ?",
+            next.elected_on,
+            old
+        )
+        .execute(&mut *tx)
+        .await?;
         crate::storage::outbox::cancel_topic(&mut *tx, &term_topic(old)).await?;
     }
     let id = insert_term(&mut *tx, branch_id, next, next_check_at, now).await?;
@@ -125,11 +153,21 @@ pub async fn record_election(db: &Db, branch_id: i64, next: &Term, next_check_at
 }
 
 /// `/delay`: records the approved new end and replans from it.
-pub async fn record_delay(db: &Db, term_id: i64, delayed_to: NaiveDate, next_check_at: Option<i64>) -> AppResult<()> {
+pub async fn record_delay(
+    db: &Db,
+    term_id: i64,
+    delayed_to: NaiveDate,
+    next_check_at: Option<i64>,
+) -> AppResult<()> {
     let mut tx = db.begin().await?;
-    sqlx::query!("UPDATE terms SET delayed_to = ?, next_check_at = ? WHERE id = ?", delayed_to, next_check_at, term_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE terms SET delayed_to = ?, next_check_at = ? WHERE id = ?",
+        delayed_to,
+        next_check_at,
+        term_id
+    )
+    .execute(&mut *tx)
+    .await?;
     crate::storage::outbox::cancel_topic(&mut *tx, &term_topic(term_id)).await?;
     tx.commit().await?;
     Ok(())
@@ -177,20 +215,30 @@ pub async fn due_terms(db: &Db, now: i64, limit: i64) -> AppResult<Vec<DueTerm>>
         .collect())
 }
 
-pub async fn set_next_check<'c, E>(executor: E, term_id: i64, next_check_at: Option<i64>) -> AppResult<()>
+pub async fn set_next_check<'c, E>(
+    executor: E,
+    term_id: i64,
+    next_check_at: Option<i64>,
+) -> AppResult<()>
 where
     E: Executor<'c, Database = Sqlite>,
 {
-    sqlx::query!("UPDATE terms SET next_check_at = ? WHERE id = ?", next_check_at, term_id)
-        .execute(executor)
-        .await?;
+    sqlx::query!(
+        "UPDATE terms SET next_check_at = ? WHERE id = ?",
+        next_check_at,
+        term_id
+    )
+    .execute(executor)
+    .await?;
     Ok(())
 }
 
 pub async fn next_term_check(db: &Db) -> AppResult<Option<i64>> {
-    Ok(sqlx::query_scalar!(r#"SELECT MIN(next_check_at) AS "t: i64" FROM terms WHERE next_check_at IS NOT NULL"#)
-        .fetch_one(db)
-        .await?)
+    Ok(sqlx::query_scalar!(
+        r#"SELECT MIN(next_check_at) AS "t: i64" FROM terms WHERE next_check_at IS NOT NULL"#
+    )
+    .fetch_one(db)
+    .await?)
 }
 
 /// One entry of a branch's meeting plan.
@@ -217,10 +265,13 @@ pub async fn plans(db: &Db, branch_id: i64) -> AppResult<Vec<Plan>> {
 }
 
 pub async fn has_any_plan(db: &Db, branch_id: i64) -> AppResult<bool> {
-    Ok(sqlx::query_scalar!("SELECT id FROM meeting_plans WHERE branch_id = ? LIMIT 1", branch_id)
-        .fetch_optional(db)
-        .await?
-        .is_some())
+    Ok(sqlx::query_scalar!(
+        "SELECT id FROM meeting_plans WHERE branch_id = ? LIMIT 1",
+        branch_id
+    )
+    .fetch_optional(db)
+    .await?
+    .is_some())
 }
 
 /// A plan entry as a secretary (or the default plan) states it.
@@ -237,7 +288,14 @@ pub struct PlanEntry<'a> {
 /// Adds or changes the plan entry with this title; a changed schedule cancels the reminders
 /// planned for occurrences that have not been materialised under the new schedule.
 pub async fn upsert_plan(db: &Db, entry: PlanEntry<'_>, now: i64) -> AppResult<i64> {
-    let PlanEntry { branch_id, kind, title, rule_text, cron, next_at } = entry;
+    let PlanEntry {
+        branch_id,
+        kind,
+        title,
+        rule_text,
+        cron,
+        next_at,
+    } = entry;
     let mut tx = db.begin().await?;
     sqlx::query!(
         "INSERT INTO meeting_plans (branch_id, kind, title, rule_text, cron, next_at, active, created_at)
@@ -282,9 +340,12 @@ pub async fn upsert_plan(db: &Db, entry: PlanEntry<'_>, now: i64) -> AppResult<i
 /// Removes a plan entry from future planning; its history stays.
 pub async fn deactivate_plan(db: &Db, plan_id: i64, now: i64) -> AppResult<()> {
     let mut tx = db.begin().await?;
-    sqlx::query!("UPDATE meeting_plans SET active = 0, next_at = NULL WHERE id = ?", plan_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE meeting_plans SET active = 0, next_at = NULL WHERE id = ?",
+        plan_id
+    )
+    .execute(&mut *tx)
+    .await?;
     let pending = sqlx::query_scalar!(
         r#"SELECT id AS "id!" FROM meeting_occurrences WHERE plan_id = ? AND status = 'pending' AND scheduled_at > ?"#,
         plan_id,
@@ -347,20 +408,32 @@ pub async fn set_plan_next<'c, E>(executor: E, plan_id: i64, next_at: Option<i64
 where
     E: Executor<'c, Database = Sqlite>,
 {
-    sqlx::query!("UPDATE meeting_plans SET next_at = ? WHERE id = ?", next_at, plan_id)
-        .execute(executor)
-        .await?;
+    sqlx::query!(
+        "UPDATE meeting_plans SET next_at = ? WHERE id = ?",
+        next_at,
+        plan_id
+    )
+    .execute(executor)
+    .await?;
     Ok(())
 }
 
 pub async fn next_plan_due(db: &Db) -> AppResult<Option<i64>> {
-    Ok(sqlx::query_scalar!(r#"SELECT MIN(next_at) AS "t: i64" FROM meeting_plans WHERE active = 1"#)
-        .fetch_one(db)
-        .await?)
+    Ok(sqlx::query_scalar!(
+        r#"SELECT MIN(next_at) AS "t: i64" FROM meeting_plans WHERE active = 1"#
+    )
+    .fetch_one(db)
+    .await?)
 }
 
 /// Materialises an occurrence; None when it already exists.
-pub async fn insert_occurrence<'c, E>(executor: E, plan_id: i64, branch_id: i64, scheduled_at: i64, period_end: i64) -> AppResult<Option<i64>>
+pub async fn insert_occurrence<'c, E>(
+    executor: E,
+    plan_id: i64,
+    branch_id: i64,
+    scheduled_at: i64,
+    period_end: i64,
+) -> AppResult<Option<i64>>
 where
     E: Executor<'c, Database = Sqlite>,
 {
@@ -427,7 +500,12 @@ pub async fn pending_occurrence(db: &Db, plan_id: i64) -> AppResult<Option<Occur
 }
 
 /// Records an occurrence as held and cancels its remaining reminders; false if it was not pending.
-pub async fn mark_held(db: &Db, occurrence_id: i64, held_on: NaiveDate, by: i64) -> AppResult<bool> {
+pub async fn mark_held(
+    db: &Db,
+    occurrence_id: i64,
+    held_on: NaiveDate,
+    by: i64,
+) -> AppResult<bool> {
     let mut tx = db.begin().await?;
     let done = sqlx::query!(
         "UPDATE meeting_occurrences SET status = 'held', held_on = ?, recorded_by = ? WHERE id = ? AND status = 'pending'",
@@ -444,7 +522,14 @@ pub async fn mark_held(db: &Db, occurrence_id: i64, held_on: NaiveDate, by: i64)
 
 /// Records a meeting held outside the plan's materialised occurrences (e.g. `/held` before the
 /// reminder went out): a held occurrence at the given instant.
-pub async fn insert_held(db: &Db, plan_id: i64, branch_id: i64, at: i64, held_on: NaiveDate, by: i64) -> AppResult<()> {
+pub async fn insert_held(
+    db: &Db,
+    plan_id: i64,
+    branch_id: i64,
+    at: i64,
+    held_on: NaiveDate,
+    by: i64,
+) -> AppResult<()> {
     sqlx::query!(
         "INSERT INTO meeting_occurrences (plan_id, branch_id, scheduled_at, period_end, status, held_on, recorded_by)
          VALUES (?, ?, ?, ?, 'held', ?, ?)
@@ -501,7 +586,23 @@ pub async fn sweep_missed(db: &Db, now: i64) -> AppResult<u64> {
 }
 
 pub async fn next_period_end(db: &Db) -> AppResult<Option<i64>> {
-    Ok(sqlx::query_scalar!(r#"SELECT MIN(period_end) AS "t: i64" FROM meeting_occurrences WHERE status = 'pending'"#)
-        .fetch_one(db)
-        .await?)
+    Ok(sqlx::query_scalar!(
+        r#"SELECT MIN(period_end) AS "t: i64" FROM meeting_occurrences WHERE status = 'pending'"#
+    )
+    .fetch_one(db)
+    .await?)
+}
+
+/// How the branch's meetings went: (held, missed, pending) occurrences.
+pub async fn meeting_counts(db: &Db, branch_id: i64) -> AppResult<(i64, i64, i64)> {
+    let row = sqlx::query!(
+        r#"SELECT COALESCE(SUM(status = 'held'), 0) AS "held!: i64",
+                  COALESCE(SUM(status = 'missed'), 0) AS "missed!: i64",
+                  COALESCE(SUM(status = 'pending'), 0) AS "pending!: i64"
+           FROM meeting_occurrences WHERE branch_id = ?"#,
+        branch_id
+    )
+    .fetch_one(db)
+    .await?;
+    Ok((row.held, row.missed, row.pending))
 }

@@ -33,7 +33,11 @@ pub async fn on_message(bot: Bot, msg: Message, me: Me, state: State) -> AppResu
 pub async fn on_callback(bot: Bot, query: CallbackQuery, state: State) -> AppResult<()> {
     if let Err(err) = route_callback(&bot, &query, &state).await {
         tracing::error!(user = query.from.id.0, error = %err, "callback handler failed");
-        let _ = bot.answer_callback_query(query.id.clone()).text(t::INTERNAL_ERROR).show_alert(true).await;
+        let _ = bot
+            .answer_callback_query(query.id.clone())
+            .text(t::INTERNAL_ERROR)
+            .show_alert(true)
+            .await;
     }
     Ok(())
 }
@@ -41,11 +45,20 @@ pub async fn on_callback(bot: Bot, query: CallbackQuery, state: State) -> AppRes
 /// Remembers who wrote, so administrators can be granted by @username later.
 async fn remember(state: &AppState, user: &User) -> AppResult<()> {
     let now = state.now().timestamp();
-    branches::upsert_user(&state.db, user.id.0 as i64, &user.full_name(), user.username.as_deref(), now).await
+    branches::upsert_user(
+        &state.db,
+        user.id.0 as i64,
+        &user.full_name(),
+        user.username.as_deref(),
+        now,
+    )
+    .await
 }
 
 async fn route_message(bot: &Bot, msg: &Message, me: &Me, state: &State) -> AppResult<()> {
-    let Some(user) = msg.from.as_ref() else { return Ok(()) };
+    let Some(user) = msg.from.as_ref() else {
+        return Ok(());
+    };
     if user.is_bot && !is_anonymous_admin(msg) {
         return Ok(());
     }
@@ -56,23 +69,35 @@ async fn route_message(bot: &Bot, msg: &Message, me: &Me, state: &State) -> AppR
             return handle_document(bot, msg, user, state).await;
         }
         let Some(text) = msg.text() else {
-            return send::html(bot, msg.chat.id, t::PRIVATE_HINT).await.map(drop);
+            return send::html(bot, msg.chat.id, t::PRIVATE_HINT)
+                .await
+                .map(drop);
         };
         match commands::parse::<PrivateCommand, GroupCommand>(text, bot_name) {
             Parsed::Command(cmd) => private_command(bot, msg, user, cmd, state).await,
             Parsed::WrongChat => send::html(bot, msg.chat.id, t::GROUP_ONLY).await.map(drop),
-            Parsed::Unknown => send::html(bot, msg.chat.id, t::UNKNOWN_COMMAND).await.map(drop),
-            Parsed::NotForUs => send::html(bot, msg.chat.id, t::PRIVATE_HINT).await.map(drop),
+            Parsed::Unknown => send::html(bot, msg.chat.id, t::UNKNOWN_COMMAND)
+                .await
+                .map(drop),
+            Parsed::NotForUs => send::html(bot, msg.chat.id, t::PRIVATE_HINT)
+                .await
+                .map(drop),
         }
     } else if msg.chat.is_group() || msg.chat.is_supergroup() {
-        let Some(text) = msg.text() else { return Ok(()) };
+        let Some(text) = msg.text() else {
+            return Ok(());
+        };
         match commands::parse::<GroupCommand, PrivateCommand>(text, bot_name) {
             Parsed::Command(cmd) => {
                 remember(state, user).await?;
                 group_command(bot, msg, user, cmd, state).await
             }
-            Parsed::WrongChat => send::html(bot, msg.chat.id, t::PRIVATE_ONLY).await.map(drop),
-            Parsed::Unknown => send::html(bot, msg.chat.id, t::UNKNOWN_COMMAND).await.map(drop),
+            Parsed::WrongChat => send::html(bot, msg.chat.id, t::PRIVATE_ONLY)
+                .await
+                .map(drop),
+            Parsed::Unknown => send::html(bot, msg.chat.id, t::UNKNOWN_COMMAND)
+                .await
+                .map(drop),
             Parsed::NotForUs => Ok(()),
         }
     } else {
@@ -83,10 +108,18 @@ async fn route_message(bot: &Bot, msg: &Message, me: &Me, state: &State) -> AppR
 /// A group administrator posting "as the group" arrives from Telegram's anonymous-admin bot
 /// with the group itself as sender; only administrators can do that.
 pub fn is_anonymous_admin(msg: &Message) -> bool {
-    msg.sender_chat.as_ref().is_some_and(|c| c.id == msg.chat.id)
+    msg.sender_chat
+        .as_ref()
+        .is_some_and(|c| c.id == msg.chat.id)
 }
 
-async fn private_command(bot: &Bot, msg: &Message, user: &User, cmd: PrivateCommand, state: &State) -> AppResult<()> {
+async fn private_command(
+    bot: &Bot,
+    msg: &Message,
+    user: &User,
+    cmd: PrivateCommand,
+    state: &State,
+) -> AppResult<()> {
     use PrivateCommand as C;
     match cmd {
         C::Start(payload) => branch::start_private(bot, msg, user, payload.trim(), state).await,
@@ -105,7 +138,13 @@ async fn private_command(bot: &Bot, msg: &Message, user: &User, cmd: PrivateComm
     }
 }
 
-async fn group_command(bot: &Bot, msg: &Message, user: &User, cmd: GroupCommand, state: &State) -> AppResult<()> {
+async fn group_command(
+    bot: &Bot,
+    msg: &Message,
+    user: &User,
+    cmd: GroupCommand,
+    state: &State,
+) -> AppResult<()> {
     use GroupCommand as C;
     match cmd {
         C::Start(_) | C::Help => branch::help_group(bot, msg, user, state).await,
@@ -138,7 +177,11 @@ async fn route_callback(bot: &Bot, query: &CallbackQuery, state: &State) -> AppR
                 .show_alert(true)
                 .await?;
         }
-        Some(data @ (CallbackData::Held { .. } | CallbackData::Move { .. } | CallbackData::MoveBy { .. })) => {
+        Some(
+            data @ (CallbackData::Held { .. }
+            | CallbackData::Move { .. }
+            | CallbackData::MoveBy { .. }),
+        ) => {
             reminders::on_meeting_button(bot, query, data, state).await?;
         }
         Some(data @ (CallbackData::ConfirmUpload { .. } | CallbackData::CancelUpload { .. })) => {
@@ -150,7 +193,12 @@ async fn route_callback(bot: &Bot, query: &CallbackQuery, state: &State) -> AppR
 }
 
 /// Starts (or resumes) the open round's test for a trainee in private chat.
-pub async fn quiz_entry(bot: &Bot, chat_id: ChatId, user: &User, state: &AppState) -> AppResult<()> {
+pub async fn quiz_entry(
+    bot: &Bot,
+    chat_id: ChatId,
+    user: &User,
+    state: &AppState,
+) -> AppResult<()> {
     quiz::entry(bot, chat_id, user, state).await
 }
 

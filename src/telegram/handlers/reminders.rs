@@ -8,19 +8,23 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessi
 use crate::domain::dates::{format_date, parse_date};
 use crate::domain::meetings::{default_plan, MeetingKind};
 use crate::domain::schedule::{echo, next_occurrence, parse_schedule};
-use crate::domain::term::{parse_years, status_text, validate_delay, validate_elected, validate_term, BranchKind};
+use crate::domain::term::{
+    parse_years, status_text, validate_delay, validate_elected, validate_term, BranchKind,
+};
 use crate::error::AppResult;
 use crate::scheduler::local_date;
-use crate::scheduler::reminders::{first_plan_check, first_term_check, format_when, meeting_reminders};
+use crate::scheduler::reminders::{
+    first_plan_check, first_term_check, format_when, meeting_reminders,
+};
 use crate::storage::branches::{self, Branch};
 use crate::storage::reminders::{self as store, Plan, PlanEntry};
 use crate::telegram::callbacks::CallbackData;
 use crate::telegram::roles::{authorize, Permission};
 use crate::telegram::send::{self, esc};
 use crate::telegram::AppState;
+use crate::texts::calendar as rt;
 use crate::texts::common as t;
 use crate::texts::meetings as mt;
-use crate::texts::calendar as rt;
 
 /// Choices offered when a secretary moves a meeting.
 const MOVE_CHOICES: [u8; 4] = [1, 2, 3, 7];
@@ -57,7 +61,11 @@ fn branch_kind(branch: &Branch) -> BranchKind {
 }
 
 /// Gives a newly bound branch the default meeting plan (DOMAIN.md §2).
-pub async fn on_branch_bound(state: &AppState, branch: &Branch, now: DateTime<Utc>) -> AppResult<()> {
+pub async fn on_branch_bound(
+    state: &AppState,
+    branch: &Branch,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     if store::has_any_plan(&state.db, branch.id).await? {
         return Ok(());
     }
@@ -83,11 +91,21 @@ pub async fn status_sections(state: &AppState, branch: &Branch) -> AppResult<Str
         Some(row) => text.push_str(&status_text(&row.term, today(state))),
         None => text.push_str(rt::NO_TERM),
     }
+    let (held, missed, pending) = store::meeting_counts(&state.db, branch.id).await?;
+    text.push_str(&mt::status_meetings(held, missed, pending));
     Ok(text)
 }
 
-pub async fn term(bot: &Bot, msg: &Message, user: &User, args: &str, state: &AppState) -> AppResult<()> {
-    let Some(branch) = bound_branch(bot, msg, state).await? else { return Ok(()) };
+pub async fn term(
+    bot: &Bot,
+    msg: &Message,
+    user: &User,
+    args: &str,
+    state: &AppState,
+) -> AppResult<()> {
+    let Some(branch) = bound_branch(bot, msg, state).await? else {
+        return Ok(());
+    };
     if !may_manage(bot, msg, user, state).await? {
         return Ok(());
     }
@@ -97,56 +115,112 @@ pub async fn term(bot: &Bot, msg: &Message, user: &User, args: &str, state: &App
     };
     let elected_on = match parse_date(date_text) {
         Ok(date) => date,
-        Err(err) => return send::html(bot, msg.chat.id, &format!("{err}\n\n{}", rt::TERM_USAGE)).await.map(drop),
+        Err(err) => {
+            return send::html(bot, msg.chat.id, &format!("{err}\n\n{}", rt::TERM_USAGE))
+                .await
+                .map(drop)
+        }
     };
     let years = match years_text.map(parse_years).transpose() {
         Ok(years) => years,
-        Err(err) => return send::html(bot, msg.chat.id, &err.to_string()).await.map(drop),
+        Err(err) => {
+            return send::html(bot, msg.chat.id, &err.to_string())
+                .await
+                .map(drop)
+        }
     };
     let today = today(state);
     let term = match validate_term(elected_on, years, branch_kind(&branch), today) {
         Ok(term) => term,
-        Err(err) => return send::html(bot, msg.chat.id, &err.to_string()).await.map(drop),
+        Err(err) => {
+            return send::html(bot, msg.chat.id, &err.to_string())
+                .await
+                .map(drop)
+        }
     };
     let next_check = first_term_check(state, term.end(), today);
-    store::set_term(&state.db, branch.id, &term, Some(next_check), state.now().timestamp()).await?;
+    store::set_term(
+        &state.db,
+        branch.id,
+        &term,
+        Some(next_check),
+        state.now().timestamp(),
+    )
+    .await?;
     state.wake.notify_one();
     let reply = format!("{}\n\n{}", rt::TERM_SAVED, status_text(&term, today));
     send::html(bot, msg.chat.id, &reply).await.map(drop)
 }
 
-pub async fn elected(bot: &Bot, msg: &Message, user: &User, args: &str, state: &AppState) -> AppResult<()> {
-    let Some(branch) = bound_branch(bot, msg, state).await? else { return Ok(()) };
+pub async fn elected(
+    bot: &Bot,
+    msg: &Message,
+    user: &User,
+    args: &str,
+    state: &AppState,
+) -> AppResult<()> {
+    let Some(branch) = bound_branch(bot, msg, state).await? else {
+        return Ok(());
+    };
     if !may_manage(bot, msg, user, state).await? {
         return Ok(());
     }
     let mut words = args.split_whitespace();
     let (Some(date_text), years_text, None) = (words.next(), words.next(), words.next()) else {
-        return send::html(bot, msg.chat.id, rt::ELECTED_USAGE).await.map(drop);
+        return send::html(bot, msg.chat.id, rt::ELECTED_USAGE)
+            .await
+            .map(drop);
     };
     let date = match parse_date(date_text) {
         Ok(date) => date,
-        Err(err) => return send::html(bot, msg.chat.id, &format!("{err}\n\n{}", rt::ELECTED_USAGE)).await.map(drop),
+        Err(err) => {
+            return send::html(bot, msg.chat.id, &format!("{err}\n\n{}", rt::ELECTED_USAGE))
+                .await
+                .map(drop)
+        }
     };
     let years = match years_text.map(parse_years).transpose() {
         Ok(years) => years.unwrap_or_else(|| branch_kind(&branch).default_term_years()),
-        Err(err) => return send::html(bot, msg.chat.id, &err.to_string()).await.map(drop),
+        Err(err) => {
+            return send::html(bot, msg.chat.id, &err.to_string())
+                .await
+                .map(drop)
+        }
     };
     let current = store::open_term(&state.db, branch.id).await?;
     let today = today(state);
     let next = match validate_elected(date, current.as_ref().map(|row| &row.term), years, today) {
         Ok(term) => term,
-        Err(err) => return send::html(bot, msg.chat.id, &err.to_string()).await.map(drop),
+        Err(err) => {
+            return send::html(bot, msg.chat.id, &err.to_string())
+                .await
+                .map(drop)
+        }
     };
     let next_check = first_term_check(state, next.end(), today);
-    store::record_election(&state.db, branch.id, &next, Some(next_check), state.now().timestamp()).await?;
+    store::record_election(
+        &state.db,
+        branch.id,
+        &next,
+        Some(next_check),
+        state.now().timestamp(),
+    )
+    .await?;
     state.wake.notify_one();
     let reply = format!("{}\n\n{}", rt::ELECTED_SAVED, status_text(&next, today));
     send::html(bot, msg.chat.id, &reply).await.map(drop)
 }
 
-pub async fn delay(bot: &Bot, msg: &Message, user: &User, args: &str, state: &AppState) -> AppResult<()> {
-    let Some(branch) = bound_branch(bot, msg, state).await? else { return Ok(()) };
+pub async fn delay(
+    bot: &Bot,
+    msg: &Message,
+    user: &User,
+    args: &str,
+    state: &AppState,
+) -> AppResult<()> {
+    let Some(branch) = bound_branch(bot, msg, state).await? else {
+        return Ok(());
+    };
     if !may_manage(bot, msg, user, state).await? {
         return Ok(());
     }
@@ -155,11 +229,19 @@ pub async fn delay(bot: &Bot, msg: &Message, user: &User, args: &str, state: &Ap
     };
     let new_end = match parse_date(args.trim()) {
         Ok(date) => date,
-        Err(err) => return send::html(bot, msg.chat.id, &format!("{err}\n\n{}", rt::DELAY_USAGE)).await.map(drop),
+        Err(err) => {
+            return send::html(bot, msg.chat.id, &format!("{err}\n\n{}", rt::DELAY_USAGE))
+                .await
+                .map(drop)
+        }
     };
     let term = match validate_delay(&row.term, new_end) {
         Ok(term) => term,
-        Err(err) => return send::html(bot, msg.chat.id, &err.to_string()).await.map(drop),
+        Err(err) => {
+            return send::html(bot, msg.chat.id, &err.to_string())
+                .await
+                .map(drop)
+        }
     };
     let today = today(state);
     let next_check = first_term_check(state, term.end(), today);
@@ -170,10 +252,14 @@ pub async fn delay(bot: &Bot, msg: &Message, user: &User, args: &str, state: &Ap
 }
 
 pub async fn meetings(bot: &Bot, msg: &Message, state: &AppState) -> AppResult<()> {
-    let Some(branch) = bound_branch(bot, msg, state).await? else { return Ok(()) };
+    let Some(branch) = bound_branch(bot, msg, state).await? else {
+        return Ok(());
+    };
     let plans = store::plans(&state.db, branch.id).await?;
     if plans.is_empty() {
-        return send::html(bot, msg.chat.id, mt::MEETINGS_EMPTY).await.map(drop);
+        return send::html(bot, msg.chat.id, mt::MEETINGS_EMPTY)
+            .await
+            .map(drop);
     }
     let now = state.now();
     let mut text = mt::meetings_header(&esc(&branch.name));
@@ -182,7 +268,11 @@ pub async fn meetings(bot: &Bot, msg: &Message, state: &AppState) -> AppResult<(
             .map(|at| format_when(state, at))
             .unwrap_or_else(|| mt::NO_NEXT.to_owned());
         text.push('\n');
-        text.push_str(&mt::meetings_line(&esc(&plan.title), &esc(&plan.rule_text), &next));
+        text.push_str(&mt::meetings_line(
+            &esc(&plan.title),
+            &esc(&plan.rule_text),
+            &next,
+        ));
     }
     text.push('\n');
     text.push_str(mt::MEETINGS_FOOTER);
@@ -200,8 +290,16 @@ fn find_plan<'a>(plans: &'a [Plan], name: &str) -> Option<&'a Plan> {
 
 const MAX_TITLE_CHARS: usize = 30;
 
-pub async fn plan(bot: &Bot, msg: &Message, user: &User, args: &str, state: &AppState) -> AppResult<()> {
-    let Some(branch) = bound_branch(bot, msg, state).await? else { return Ok(()) };
+pub async fn plan(
+    bot: &Bot,
+    msg: &Message,
+    user: &User,
+    args: &str,
+    state: &AppState,
+) -> AppResult<()> {
+    let Some(branch) = bound_branch(bot, msg, state).await? else {
+        return Ok(());
+    };
     if !may_manage(bot, msg, user, state).await? {
         return Ok(());
     }
@@ -213,7 +311,11 @@ pub async fn plan(bot: &Bot, msg: &Message, user: &User, args: &str, state: &App
     }
     let schedule = match parse_schedule(rule.trim()) {
         Ok(schedule) => schedule,
-        Err(err) => return send::html(bot, msg.chat.id, &mt::plan_bad_schedule(&err.to_string())).await.map(drop),
+        Err(err) => {
+            return send::html(bot, msg.chat.id, &mt::plan_bad_schedule(&err.to_string()))
+                .await
+                .map(drop)
+        }
     };
     let plans = store::plans(&state.db, branch.id).await?;
     let existing = find_plan(&plans, name);
@@ -234,29 +336,55 @@ pub async fn plan(bot: &Bot, msg: &Message, user: &User, args: &str, state: &App
     };
     store::upsert_plan(&state.db, entry, now.timestamp()).await?;
     state.wake.notify_one();
-    let reply = mt::plan_saved(&esc(&title), &echo(&schedule, state.config.timezone, now), existing.is_none());
+    let reply = mt::plan_saved(
+        &esc(&title),
+        &echo(&schedule, state.config.timezone, now),
+        existing.is_none(),
+    );
     send::html(bot, msg.chat.id, &reply).await.map(drop)
 }
 
-pub async fn unplan(bot: &Bot, msg: &Message, user: &User, args: &str, state: &AppState) -> AppResult<()> {
-    let Some(branch) = bound_branch(bot, msg, state).await? else { return Ok(()) };
+pub async fn unplan(
+    bot: &Bot,
+    msg: &Message,
+    user: &User,
+    args: &str,
+    state: &AppState,
+) -> AppResult<()> {
+    let Some(branch) = bound_branch(bot, msg, state).await? else {
+        return Ok(());
+    };
     if !may_manage(bot, msg, user, state).await? {
         return Ok(());
     }
     let name = args.trim();
     if name.is_empty() {
-        return send::html(bot, msg.chat.id, mt::UNPLAN_USAGE).await.map(drop);
+        return send::html(bot, msg.chat.id, mt::UNPLAN_USAGE)
+            .await
+            .map(drop);
     }
     let plans = store::plans(&state.db, branch.id).await?;
     let Some(plan) = find_plan(&plans, name) else {
-        return send::html(bot, msg.chat.id, &mt::plan_not_found(&esc(name))).await.map(drop);
+        return send::html(bot, msg.chat.id, &mt::plan_not_found(&esc(name)))
+            .await
+            .map(drop);
     };
     store::deactivate_plan(&state.db, plan.id, state.now().timestamp()).await?;
-    send::html(bot, msg.chat.id, &mt::unplanned(&esc(&plan.title))).await.map(drop)
+    send::html(bot, msg.chat.id, &mt::unplanned(&esc(&plan.title)))
+        .await
+        .map(drop)
 }
 
-pub async fn held(bot: &Bot, msg: &Message, user: &User, args: &str, state: &AppState) -> AppResult<()> {
-    let Some(branch) = bound_branch(bot, msg, state).await? else { return Ok(()) };
+pub async fn held(
+    bot: &Bot,
+    msg: &Message,
+    user: &User,
+    args: &str,
+    state: &AppState,
+) -> AppResult<()> {
+    let Some(branch) = bound_branch(bot, msg, state).await? else {
+        return Ok(());
+    };
     if !may_manage(bot, msg, user, state).await? {
         return Ok(());
     }
@@ -267,26 +395,50 @@ pub async fn held(bot: &Bot, msg: &Message, user: &User, args: &str, state: &App
     let today = today(state);
     let date = match date_text.map(parse_date).transpose() {
         Ok(date) => date.unwrap_or(today),
-        Err(err) => return send::html(bot, msg.chat.id, &format!("{err}\n\n{}", mt::HELD_USAGE)).await.map(drop),
+        Err(err) => {
+            return send::html(bot, msg.chat.id, &format!("{err}\n\n{}", mt::HELD_USAGE))
+                .await
+                .map(drop)
+        }
     };
     if date > today {
-        return send::html(bot, msg.chat.id, &mt::held_future(&format_date(date))).await.map(drop);
+        return send::html(bot, msg.chat.id, &mt::held_future(&format_date(date)))
+            .await
+            .map(drop);
     }
     let plans = store::plans(&state.db, branch.id).await?;
     let Some(plan) = find_plan(&plans, name) else {
-        return send::html(bot, msg.chat.id, &mt::plan_not_found(&esc(name))).await.map(drop);
+        return send::html(bot, msg.chat.id, &mt::plan_not_found(&esc(name)))
+            .await
+            .map(drop);
     };
     let by = user.id.0 as i64;
     match store::pending_occurrence(&state.db, plan.id).await? {
-        Some(occurrence) if local_date(state.config.timezone, from_ts(occurrence.at()) - Duration::days(45)) <= date => {
+        Some(occurrence)
+            if local_date(
+                state.config.timezone,
+                from_ts(occurrence.at()) - Duration::days(45),
+            ) <= date =>
+        {
             store::mark_held(&state.db, occurrence.id, date, by).await?;
         }
         _ => {
-            let at = crate::scheduler::local_instant(state.config.timezone, date, chrono::NaiveTime::MIN).timestamp();
+            let at = crate::scheduler::local_instant(
+                state.config.timezone,
+                date,
+                chrono::NaiveTime::MIN,
+            )
+            .timestamp();
             store::insert_held(&state.db, plan.id, branch.id, at, date, by).await?;
         }
     }
-    send::html(bot, msg.chat.id, &mt::held_recorded(&esc(&plan.title), &format_date(date))).await.map(drop)
+    send::html(
+        bot,
+        msg.chat.id,
+        &mt::held_recorded(&esc(&plan.title), &format_date(date)),
+    )
+    .await
+    .map(drop)
 }
 
 fn from_ts(ts: i64) -> DateTime<Utc> {
@@ -294,12 +446,23 @@ fn from_ts(ts: i64) -> DateTime<Utc> {
 }
 
 /// The reminder buttons: record as held, or move this occurrence.
-pub async fn on_meeting_button(bot: &Bot, query: &CallbackQuery, data: CallbackData, state: &AppState) -> AppResult<()> {
+pub async fn on_meeting_button(
+    bot: &Bot,
+    query: &CallbackQuery,
+    data: CallbackData,
+    state: &AppState,
+) -> AppResult<()> {
     let occurrence_id = match data {
-        CallbackData::Held { occurrence } | CallbackData::Move { occurrence } | CallbackData::MoveBy { occurrence, .. } => occurrence,
+        CallbackData::Held { occurrence }
+        | CallbackData::Move { occurrence }
+        | CallbackData::MoveBy { occurrence, .. } => occurrence,
         _ => return Ok(()),
     };
-    let alert = |text: &'static str| bot.answer_callback_query(query.id.clone()).text(text).show_alert(true);
+    let alert = |text: &'static str| {
+        bot.answer_callback_query(query.id.clone())
+            .text(text)
+            .show_alert(true)
+    };
     let message = query.message.as_ref();
     let chat_id = message.map(|m| m.chat().id);
     let occurrence = store::occurrence(&state.db, occurrence_id).await?;
@@ -308,7 +471,16 @@ pub async fn on_meeting_button(bot: &Bot, query: &CallbackQuery, data: CallbackD
         alert(mt::ALERT_NOT_FOUND).await?;
         return Ok(());
     };
-    if authorize(bot, state, ChatId(occurrence.chat_id), &query.from, Permission::ManageBranch).await?.is_err() {
+    if authorize(
+        bot,
+        state,
+        ChatId(occurrence.chat_id),
+        &query.from,
+        Permission::ManageBranch,
+    )
+    .await?
+    .is_err()
+    {
         alert(mt::ALERT_ONLY_MANAGERS).await?;
         return Ok(());
     }
@@ -326,7 +498,9 @@ pub async fn on_meeting_button(bot: &Bot, query: &CallbackQuery, data: CallbackD
         CallbackData::Held { .. } => {
             let date = today(state);
             store::mark_held(&state.db, occurrence.id, date, query.from.id.0 as i64).await?;
-            bot.answer_callback_query(query.id.clone()).text(mt::ALERT_RECORDED).await?;
+            bot.answer_callback_query(query.id.clone())
+                .text(mt::ALERT_RECORDED)
+                .await?;
             let text = mt::held_recorded(&title, &format_date(date));
             bot.edit_message_text(message.chat.id, message.id, text)
                 .parse_mode(teloxide::types::ParseMode::Html)
@@ -336,7 +510,16 @@ pub async fn on_meeting_button(bot: &Bot, query: &CallbackQuery, data: CallbackD
             bot.answer_callback_query(query.id.clone()).await?;
             let buttons: Vec<InlineKeyboardButton> = MOVE_CHOICES
                 .iter()
-                .map(|&days| InlineKeyboardButton::callback(mt::move_button(days), CallbackData::MoveBy { occurrence: occurrence.id, days }.encode()))
+                .map(|&days| {
+                    InlineKeyboardButton::callback(
+                        mt::move_button(days),
+                        CallbackData::MoveBy {
+                            occurrence: occurrence.id,
+                            days,
+                        }
+                        .encode(),
+                    )
+                })
                 .collect();
             let text = mt::move_choices(&title, &format_when(state, from_ts(occurrence.at())));
             bot.edit_message_text(message.chat.id, message.id, text)
@@ -346,17 +529,34 @@ pub async fn on_meeting_button(bot: &Bot, query: &CallbackQuery, data: CallbackD
         }
         CallbackData::MoveBy { days, .. } => {
             let new_at = from_ts(occurrence.at()) + Duration::days(i64::from(days));
-            let reminders: Vec<_> = meeting_reminders(state, occurrence.id, occurrence.chat_id, &occurrence.title, new_at)
-                .into_iter()
-                .filter(|r| r.due_at > now.timestamp())
-                .collect();
+            let reminders: Vec<_> = meeting_reminders(
+                state,
+                occurrence.id,
+                occurrence.chat_id,
+                &occurrence.title,
+                new_at,
+            )
+            .into_iter()
+            .filter(|r| r.due_at > now.timestamp())
+            .collect();
             let period_end = (new_at + Duration::days(1)).timestamp();
-            if !store::move_occurrence(&state.db, occurrence.id, new_at.timestamp(), period_end, &reminders, now.timestamp()).await? {
+            if !store::move_occurrence(
+                &state.db,
+                occurrence.id,
+                new_at.timestamp(),
+                period_end,
+                &reminders,
+                now.timestamp(),
+            )
+            .await?
+            {
                 alert(mt::ALERT_ALREADY_RECORDED).await?;
                 return Ok(());
             }
             state.wake.notify_one();
-            bot.answer_callback_query(query.id.clone()).text(mt::ALERT_MOVED).await?;
+            bot.answer_callback_query(query.id.clone())
+                .text(mt::ALERT_MOVED)
+                .await?;
             let text = mt::moved(&title, &format_when(state, new_at));
             bot.edit_message_text(message.chat.id, message.id, text)
                 .parse_mode(teloxide::types::ParseMode::Html)
