@@ -499,6 +499,18 @@ mod tests {
         sqlx::raw_sql(sql).execute(db).await.unwrap();
     }
 
+    /// (attempt, round, user, branch, status, questions, correct, score)
+    type AttemptSeed = (
+        i64,
+        i64,
+        i64,
+        Option<i64>,
+        &'static str,
+        i64,
+        Option<i64>,
+        Option<i64>,
+    );
+
     /// Branches A and B (active) with members 1, 2, 3 and 4, 5; C inactive with member 6;
     /// user 7 belongs to no branch but took the test. Round 2 is the one under test:
     ///
@@ -544,17 +556,7 @@ mod tests {
                 .unwrap();
         }
         let start = at(2026, 3, 2, 10);
-        // (attempt, round, user, branch, status, questions, correct, score)
-        let attempts: [(
-            i64,
-            i64,
-            i64,
-            Option<i64>,
-            &str,
-            i64,
-            Option<i64>,
-            Option<i64>,
-        ); 7] = [
+        let attempts: [AttemptSeed; 7] = [
             (1, 1, 1, Some(1), "finished", 2, Some(2), Some(80)),
             (2, 1, 2, Some(1), "finished", 2, Some(1), Some(40)),
             (10, 2, 1, Some(1), "finished", 2, Some(2), Some(100)),
