@@ -364,7 +364,7 @@ async fn delivery_waits_out_429_retries_5xx_and_skips_a_group_that_removed_the_b
     .await;
     eventually(
         &env,
-        "SELECT COUNT(*) FROM outbox WHERE status = 'failed'",
+        "SELECT COUNT(*) FROM outbox WHERE status = 'failed' AND dedup_key LIKE 'term:%'",
         1,
     )
     .await;
