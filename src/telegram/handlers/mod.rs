@@ -209,7 +209,12 @@ pub async fn on_branch_bound(
     _new: bool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
-    reminders::on_branch_bound(state, branch, now).await
+    reminders::on_branch_bound(state, branch, now).await?;
+    // A group bound while a round is open is told about it at once, like the others were.
+    if crate::scheduler::rounds::announce_open_round_to(state, branch, now).await? {
+        state.wake.notify_one();
+    }
+    Ok(())
 }
 
 /// The term and meeting sections of `/status`.
