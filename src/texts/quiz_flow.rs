@@ -37,6 +37,9 @@ pub fn round_closed_notice(round: i64) -> String {
     format!("第 {round} 期测试已截止，你的测试按已作答的题目计分。")
 }
 
+/// Between the options of a 多选 answer; options themselves often contain "、".
+pub const ANSWER_SEPARATOR: &str = "；";
+
 /// The line that replaces the buttons of an answered test question.
 pub fn answered(answer: &str) -> String {
     format!("已作答：<b>{answer}</b>")

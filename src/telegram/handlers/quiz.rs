@@ -176,6 +176,13 @@ async fn send_question(
         &shown.selection,
     );
     let keyboard = test_keyboard(&shown, attempt.id, row.position);
+    // A resumed question is sent again; the buttons of its earlier message go, so only one
+    // message answers it.
+    if let Some(old) = row.message_id.and_then(|id| i32::try_from(id).ok()) {
+        if let Err(err) = bot.edit_message_reply_markup(chat_id, MessageId(old)).await {
+            tracing::debug!(error = %err, "could not remove the buttons of a resent question");
+        }
+    }
     let sent = send::html_with_buttons(bot, chat_id, &text, keyboard).await?;
     store::set_message_id(&state.db, attempt.id, row.position, i64::from(sent.id.0)).await
 }
@@ -337,6 +344,7 @@ pub fn check_test_press(
     round: Option<&Round>,
     row: Option<&AttemptQuestion>,
     current_position: Option<i64>,
+    pressed_message: Option<i64>,
     now: i64,
 ) -> Result<(), Refusal> {
     if attempt.user_id != presser {
@@ -360,6 +368,12 @@ pub fn check_test_press(
     }
     if current_position != Some(row.position) {
         return Err(Refusal::NotCurrent);
+    }
+    // After a resume the question lives in its newest message; an older copy is stale.
+    if let (Some(shown_in), Some(pressed)) = (row.message_id, pressed_message) {
+        if shown_in != pressed {
+            return Err(Refusal::Forged);
+        }
     }
     Ok(())
 }
@@ -506,12 +520,14 @@ async fn test_press(
     let current = store::current_question(&state.db, attempt.id)
         .await?
         .map(|c| c.position);
+    let pressed_message = query.message.as_ref().map(|m| i64::from(m.id().0));
     if let Err(refusal) = check_test_press(
         &attempt,
         presser,
         round.as_ref(),
         row.as_ref(),
         current,
+        pressed_message,
         now.timestamp(),
     ) {
         match refusal {
@@ -638,7 +654,7 @@ fn shown_answer(shown: &Shown, indices: &[u8]) -> String {
             ));
         }
     }
-    parts.join(qt::LIST_SEPARATOR)
+    parts.join(t::ANSWER_SEPARATOR)
 }
 
 /// An answered test question: what was asked and what was chosen, with no right or wrong
@@ -1162,7 +1178,7 @@ mod tests {
         let current = row(1, None);
         let check =
             |a: &Attempt, presser, round: Option<&Round>, row: Option<&AttemptQuestion>, now| {
-                check_test_press(a, presser, round, row, Some(1), now)
+                check_test_press(a, presser, round, row, Some(1), None, now)
             };
         assert_eq!(check(&a, 7, Some(&open), Some(&current), 500), Ok(()));
         assert_eq!(
@@ -1210,6 +1226,16 @@ mod tests {
             check(&a, 7, Some(&open), Some(&row(2, None)), 500),
             Err(Refusal::NotCurrent)
         );
+        // The question was sent again (resume): only its newest message answers it.
+        let resent = AttemptQuestion {
+            message_id: Some(40),
+            ..row(1, None)
+        };
+        let on =
+            |message| check_test_press(&a, 7, Some(&open), Some(&resent), Some(1), message, 500);
+        assert_eq!(on(Some(40)), Ok(()));
+        assert_eq!(on(None), Ok(()));
+        assert_eq!(on(Some(33)), Err(Refusal::Forged));
     }
 
     #[test]
