@@ -3,6 +3,10 @@
 //! `/myscores`. HTML parse mode; the question and review bodies come from `texts::quiz`.
 
 pub const NO_OPEN_ROUND: &str = "目前没有正在进行的测试。新一期测试开放时，支部群里会发布通知。";
+
+pub fn next_round_opens(when: &str) -> String {
+    format!("\n按测试日历，下一期预计于 {when} 开放。")
+}
 pub const JOIN_FIRST: &str = "你还没有加入支部，请先加入后再参加测试：\n\
 发送 /join 加入码（加入码可向支部书记索取），或点击支部群里的“加入支部”按钮。";
 pub const EMPTY_BANK: &str = "题库中暂时没有可用的题目，无法开始测试。请联系管理员。";

@@ -37,7 +37,12 @@ pub async fn entry(bot: &Bot, chat_id: ChatId, user: &User, state: &AppState) ->
     let now = state.now();
     let user_id = user.id.0 as i64;
     let Some(round) = open_round(state, now).await? else {
-        return send::html(bot, chat_id, t::NO_OPEN_ROUND).await.map(drop);
+        let tz = state.config.timezone;
+        let mut text = t::NO_OPEN_ROUND.to_owned();
+        if let Some(next) = crate::domain::schedule::next_occurrence(&state.config.test_calendar, tz, now) {
+            text.push_str(&t::next_round_opens(&crate::scheduler::reminders::format_when(state, next)));
+        }
+        return send::html(bot, chat_id, &text).await.map(drop);
     };
     if let Some(attempt) = store::attempt_in_round(&state.db, round.id, user_id).await? {
         return continue_attempt(bot, chat_id, state, &round, attempt, now).await;
