@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use plotters::coord::Shift;
@@ -193,23 +192,16 @@ const TREND_LINE: RGBColor = RGBColor(0xB0, 0x1E, 0x23);
 
 /// The chart as PNG bytes, drawn with the font at `font` (see [`find_cjk_font`]).
 pub fn render_chart(report: &RoundReport, font: &Path) -> Result<Vec<u8>, ChartError> {
-    let family = load_font(font)?;
-    let size = chart_size(report);
-    // plotters encodes PNG only into a file; a unique temporary file keeps this in memory for
-    // the caller.
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let file = std::env::temp_dir().join(format!(
-        "branchbot-chart-{}-{}.png",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let drawn = {
-        let root = BitMapBackend::new(&file, size).into_drawing_area();
-        draw(&root, report, family).and_then(|()| root.present().map_err(drawing_error))
-    };
-    let bytes = drawn.and_then(|()| std::fs::read(&file).map_err(ChartError::from));
-    let _ = std::fs::remove_file(&file);
-    bytes
+    let (pixels, width, height) = render_rgb(report, font)?;
+    let encode_error = |e: png::EncodingError| ChartError::Drawing(e.to_string());
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(encode_error)?;
+    writer.write_image_data(&pixels).map_err(encode_error)?;
+    writer.finish().map_err(encode_error)?;
+    Ok(bytes)
 }
 
 /// The chart as raw RGB pixels with its width and height, for checks without a PNG decoder.
