@@ -32,14 +32,20 @@ pub enum StartError {
 }
 
 /// Builds the shared state from the configuration: clock, database, random generator.
-pub async fn build_state(config: Config, bot_username: String) -> Result<Arc<AppState>, StartError> {
+pub async fn build_state(
+    config: Config,
+    bot_username: String,
+) -> Result<Arc<AppState>, StartError> {
     let clock: SharedClock = match &config.clock_file {
         Some(path) => Arc::new(FileClock::new(path.clone())),
         None => Arc::new(SystemClock),
     };
     let db = storage::connect(&config.database_url)
         .await
-        .map_err(|source| StartError::Database { url: config.database_url.clone(), source })?;
+        .map_err(|source| StartError::Database {
+            url: config.database_url.clone(),
+            source,
+        })?;
     let rng = match config.seed {
         Some(seed) => StdRng::seed_from_u64(seed),
         None => StdRng::from_os_rng(),
@@ -72,7 +78,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let state = build_state(config, me.username().to_owned()).await?;
     crate::startup::prepare(&state).await?;
 
-    let mut admin_ids: Vec<i64> = state.config.super_admins.iter().filter_map(|&id| i64::try_from(id).ok()).collect();
+    let mut admin_ids: Vec<i64> = state
+        .config
+        .super_admins
+        .iter()
+        .filter_map(|&id| i64::try_from(id).ok())
+        .collect();
     admin_ids.extend(branches::admins(&state.db).await?.iter().map(|u| u.id));
     admin_ids.sort_unstable();
     admin_ids.dedup();

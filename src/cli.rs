@@ -5,7 +5,11 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "branchbot", version, about = "Telegram bot for party-branch work (党支部工作助手)")]
+#[command(
+    name = "branchbot",
+    version,
+    about = "Telegram bot for party-branch work (党支部工作助手)"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -129,7 +129,11 @@ impl Config {
             None => file.super_admins.unwrap_or_default(),
         };
         let admin_chat = match get("BRANCHBOT_ADMIN_CHAT") {
-            Some(v) => Some(parse_num("BRANCHBOT_ADMIN_CHAT", &v, "a chat id such as -1001234567890")?),
+            Some(v) => Some(parse_num(
+                "BRANCHBOT_ADMIN_CHAT",
+                &v,
+                "a chat id such as -1001234567890",
+            )?),
             None => file.admin_chat,
         };
         let tz_name = get("BRANCHBOT_TIMEZONE")
@@ -154,21 +158,39 @@ impl Config {
         }
 
         let round_days = num_setting(&get, "BRANCHBOT_ROUND_DAYS", file.round_days, 7, 1..=31)?;
-        let questions_per_test =
-            num_setting(&get, "BRANCHBOT_QUESTIONS_PER_TEST", file.questions_per_test, 20, 1..=100)?;
-        let time_limit_minutes =
-            num_setting(&get, "BRANCHBOT_TIME_LIMIT_MINUTES", file.time_limit_minutes, 30, 1..=600)?;
+        let questions_per_test = num_setting(
+            &get,
+            "BRANCHBOT_QUESTIONS_PER_TEST",
+            file.questions_per_test,
+            20,
+            1..=100,
+        )?;
+        let time_limit_minutes = num_setting(
+            &get,
+            "BRANCHBOT_TIME_LIMIT_MINUTES",
+            file.time_limit_minutes,
+            30,
+            1..=600,
+        )?;
         let pass_mark = num_setting(&get, "BRANCHBOT_PASS_MARK", file.pass_mark, 60, 0..=100)?;
         let questions_dir = get("BRANCHBOT_QUESTIONS_DIR")
             .map(PathBuf::from)
             .or(file.questions_dir)
             .unwrap_or_else(|| PathBuf::from("questions"));
-        let day_before_time =
-            time_setting(&get, "BRANCHBOT_DAY_BEFORE_TIME", file.day_before_time, "09:00")?;
-        let morning_time = time_setting(&get, "BRANCHBOT_MORNING_TIME", file.morning_time, "08:00")?;
+        let day_before_time = time_setting(
+            &get,
+            "BRANCHBOT_DAY_BEFORE_TIME",
+            file.day_before_time,
+            "09:00",
+        )?;
+        let morning_time =
+            time_setting(&get, "BRANCHBOT_MORNING_TIME", file.morning_time, "08:00")?;
         let api_url = match get("TELOXIDE_API_URL") {
             Some(url) => Some(url::Url::parse(url.trim()).map_err(|_| {
-                ConfigError::new("TELOXIDE_API_URL", format!("'{url}' is not a URL; unset it to use api.telegram.org"))
+                ConfigError::new(
+                    "TELOXIDE_API_URL",
+                    format!("'{url}' is not a URL; unset it to use api.telegram.org"),
+                )
             })?),
             None => None,
         };
@@ -205,7 +227,10 @@ impl Config {
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::new("BRANCHBOT_CONFIG", format!("cannot read {}: {e}", path.display()))
+        ConfigError::new(
+            "BRANCHBOT_CONFIG",
+            format!("cannot read {}: {e}", path.display()),
+        )
     })?;
     toml::from_str(&text).map_err(|e| {
         ConfigError::new(
@@ -232,15 +257,27 @@ fn looks_like_token(token: &str) -> bool {
 fn parse_id_list(list: &str) -> Result<Vec<u64>, ConfigError> {
     list.split([',', ' ', ';'])
         .filter(|s| !s.is_empty())
-        .map(|s| parse_num("BRANCHBOT_SUPER_ADMINS", s, "Telegram user ids separated by commas"))
+        .map(|s| {
+            parse_num(
+                "BRANCHBOT_SUPER_ADMINS",
+                s,
+                "Telegram user ids separated by commas",
+            )
+        })
         .collect()
 }
 
-fn parse_num<T: FromStr>(setting: &'static str, value: &str, expected: &str) -> Result<T, ConfigError> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| ConfigError::new(setting, format!("'{value}' is not valid; expected {expected}")))
+fn parse_num<T: FromStr>(
+    setting: &'static str,
+    value: &str,
+    expected: &str,
+) -> Result<T, ConfigError> {
+    value.trim().parse().map_err(|_| {
+        ConfigError::new(
+            setting,
+            format!("'{value}' is not valid; expected {expected}"),
+        )
+    })
 }
 
 fn num_setting<T>(
@@ -260,7 +297,11 @@ where
     if !range.contains(&value) {
         return Err(ConfigError::new(
             setting,
-            format!("{value} is out of range; use {} to {}", range.start(), range.end()),
+            format!(
+                "{value} is out of range; use {} to {}",
+                range.start(),
+                range.end()
+            ),
         ));
     }
     Ok(value)
@@ -272,9 +313,15 @@ fn time_setting(
     from_file: Option<String>,
     default: &str,
 ) -> Result<NaiveTime, ConfigError> {
-    let value = get(setting).or(from_file).unwrap_or_else(|| default.to_owned());
-    NaiveTime::parse_from_str(value.trim(), "%H:%M")
-        .map_err(|_| ConfigError::new(setting, format!("'{value}' is not a time; use HH:MM, e.g. {default}")))
+    let value = get(setting)
+        .or(from_file)
+        .unwrap_or_else(|| default.to_owned());
+    NaiveTime::parse_from_str(value.trim(), "%H:%M").map_err(|_| {
+        ConfigError::new(
+            setting,
+            format!("'{value}' is not a time; use HH:MM, e.g. {default}"),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -283,8 +330,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -293,7 +342,15 @@ mod tests {
         let c = config(&[("TELOXIDE_TOKEN", "123:abc")]).unwrap();
         assert_eq!(c.timezone, chrono_tz::Asia::Shanghai);
         assert_eq!(c.test_calendar, DEFAULT_TEST_CALENDAR);
-        assert_eq!((c.round_days, c.questions_per_test, c.time_limit_minutes, c.pass_mark), (7, 20, 30, 60));
+        assert_eq!(
+            (
+                c.round_days,
+                c.questions_per_test,
+                c.time_limit_minutes,
+                c.pass_mark
+            ),
+            (7, 20, 30, 60)
+        );
         assert_eq!(c.database_url, "sqlite://branchbot.db");
     }
 
@@ -302,12 +359,39 @@ mod tests {
         let cases = [
             (vec![], "TELOXIDE_TOKEN"),
             (vec![("TELOXIDE_TOKEN", "nonsense")], "TELOXIDE_TOKEN"),
-            (vec![("TELOXIDE_TOKEN", "1:a"), ("BRANCHBOT_TIMEZONE", "Mars/Base")], "BRANCHBOT_TIMEZONE"),
-            (vec![("TELOXIDE_TOKEN", "1:a"), ("BRANCHBOT_SUPER_ADMINS", "12,abc")], "BRANCHBOT_SUPER_ADMINS"),
-            (vec![("TELOXIDE_TOKEN", "1:a"), ("BRANCHBOT_TEST_CALENDAR", "every day")], "BRANCHBOT_TEST_CALENDAR"),
-            (vec![("TELOXIDE_TOKEN", "1:a"), ("BRANCHBOT_PASS_MARK", "120")], "BRANCHBOT_PASS_MARK"),
-            (vec![("TELOXIDE_TOKEN", "1:a"), ("BRANCHBOT_MORNING_TIME", "8am")], "BRANCHBOT_MORNING_TIME"),
-            (vec![("TELOXIDE_TOKEN", "1:a"), ("DATABASE_URL", "postgres://x")], "DATABASE_URL"),
+            (
+                vec![
+                    ("TELOXIDE_TOKEN", "1:a"),
+                    ("BRANCHBOT_TIMEZONE", "Mars/Base"),
+                ],
+                "BRANCHBOT_TIMEZONE",
+            ),
+            (
+                vec![
+                    ("TELOXIDE_TOKEN", "1:a"),
+                    ("BRANCHBOT_SUPER_ADMINS", "12,abc"),
+                ],
+                "BRANCHBOT_SUPER_ADMINS",
+            ),
+            (
+                vec![
+                    ("TELOXIDE_TOKEN", "1:a"),
+                    ("BRANCHBOT_TEST_CALENDAR", "every day"),
+                ],
+                "BRANCHBOT_TEST_CALENDAR",
+            ),
+            (
+                vec![("TELOXIDE_TOKEN", "1:a"), ("BRANCHBOT_PASS_MARK", "120")],
+                "BRANCHBOT_PASS_MARK",
+            ),
+            (
+                vec![("TELOXIDE_TOKEN", "1:a"), ("BRANCHBOT_MORNING_TIME", "8am")],
+                "BRANCHBOT_MORNING_TIME",
+            ),
+            (
+                vec![("TELOXIDE_TOKEN", "1:a"), ("DATABASE_URL", "postgres://x")],
+                "DATABASE_URL",
+            ),
         ];
         for (vars, setting) in cases {
             let err = config(&vars).unwrap_err();
@@ -317,7 +401,11 @@ mod tests {
 
     #[test]
     fn super_admins_are_a_list() {
-        let c = config(&[("TELOXIDE_TOKEN", "1:a"), ("BRANCHBOT_SUPER_ADMINS", "12, 34")]).unwrap();
+        let c = config(&[
+            ("TELOXIDE_TOKEN", "1:a"),
+            ("BRANCHBOT_SUPER_ADMINS", "12, 34"),
+        ])
+        .unwrap();
         assert_eq!(c.super_admins, vec![12, 34]);
         assert!(c.is_super_admin(34));
     }

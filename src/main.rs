@@ -40,11 +40,17 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Questions { action: QuestionsAction::Check { dir } } => {
+        Command::Questions {
+            action: QuestionsAction::Check { dir },
+        } => {
             let dir = dir.unwrap_or_else(|| "questions".into());
             let (ok, report) = branchbot::questions::check_dir_report(&dir);
             println!("{report}");
-            if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+            if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
         }
         Command::Report { round, format, out } => {
             match runtime.block_on(branchbot::reports::cli_report(round, format, out)) {

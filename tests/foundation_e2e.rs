@@ -33,7 +33,9 @@ async fn world() -> (FakeApi, TestEnv, BotProcess) {
 }
 
 async fn branch_rows(env: &TestEnv) -> Vec<(i64, String, String, bool)> {
-    let pool = sqlx::SqlitePool::connect(&env.database_url()).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&env.database_url())
+        .await
+        .unwrap();
     let rows: Vec<(i64, String, String, bool)> =
         sqlx::query_as("SELECT chat_id, name, kind, active FROM branches ORDER BY id")
             .fetch_all(&pool)
@@ -52,7 +54,10 @@ fn start_without_a_token_fails_with_one_line_naming_it() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "{stderr}");
-    assert!(lines[0].contains("TELOXIDE_TOKEN") && lines[0].contains("@BotFather"), "{stderr}");
+    assert!(
+        lines[0].contains("TELOXIDE_TOKEN") && lines[0].contains("@BotFather"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -69,14 +74,22 @@ fn a_malformed_setting_is_named() {
 async fn menus_are_registered_per_scope_and_sigterm_stops_cleanly() {
     let (api, _env, mut bot) = world().await;
     api.wait_for_calls("setMyCommands", 4, WAIT).await;
-    let private = api.commands_for_scope(json!({"type": "all_private_chats"})).unwrap();
+    let private = api
+        .commands_for_scope(json!({"type": "all_private_chats"}))
+        .unwrap();
     let names: Vec<&str> = private.iter().map(|(c, _)| c.as_str()).collect();
     assert!(names.contains(&"test") && names.contains(&"practice") && !names.contains(&"grant"));
-    let admins = api.commands_for_scope(json!({"type": "all_chat_administrators"})).unwrap();
+    let admins = api
+        .commands_for_scope(json!({"type": "all_chat_administrators"}))
+        .unwrap();
     assert!(admins.iter().any(|(c, _)| c == "bind"));
-    let groups = api.commands_for_scope(json!({"type": "all_group_chats"})).unwrap();
+    let groups = api
+        .commands_for_scope(json!({"type": "all_group_chats"}))
+        .unwrap();
     assert!(!groups.iter().any(|(c, _)| c == "bind"));
-    let super_menu = api.commands_for_scope(json!({"type": "chat", "chat_id": SUPER})).unwrap();
+    let super_menu = api
+        .commands_for_scope(json!({"type": "chat", "chat_id": SUPER}))
+        .unwrap();
     assert!(super_menu.iter().any(|(c, _)| c == "grant"));
     assert!(bot.stop().await.success());
 }
@@ -104,18 +117,29 @@ async fn binding_a_group_is_for_its_administrators_only() {
     // The group administrator binds; a name with markup characters is escaped, not parsed.
     api.push_text(SECRETARY, GROUP, "/bind 第一<党>支部 社区");
     api.wait_for_text(GROUP, "已将本群绑定为支部", WAIT).await;
-    assert_eq!(branch_rows(&env).await, vec![(GROUP, "第一<党>支部".into(), "社区".into(), true)]);
+    assert_eq!(
+        branch_rows(&env).await,
+        vec![(GROUP, "第一<党>支部".into(), "社区".into(), true)]
+    );
 
     api.push_text(MEMBER, GROUP, "/status");
     let status = api.wait_for_text(GROUP, "加入码", WAIT).await;
-    assert!(status.plain_text.contains("第一<党>支部（社区）"), "{}", status.plain_text);
+    assert!(
+        status.plain_text.contains("第一<党>支部（社区）"),
+        "{}",
+        status.plain_text
+    );
 
     // Binding again updates; unbinding keeps the row.
     api.push_text(SECRETARY, GROUP, "/bind 第一党支部 学校");
     api.wait_for_text(GROUP, "已更新本群的支部信息", WAIT).await;
     api.push_text(SECRETARY, GROUP, "/unbind");
-    api.wait_for_text(GROUP, "已解除本群与支部的绑定", WAIT).await;
-    assert_eq!(branch_rows(&env).await, vec![(GROUP, "第一党支部".into(), "学校".into(), false)]);
+    api.wait_for_text(GROUP, "已解除本群与支部的绑定", WAIT)
+        .await;
+    assert_eq!(
+        branch_rows(&env).await,
+        vec![(GROUP, "第一党支部".into(), "学校".into(), false)]
+    );
     api.push_text(MEMBER, GROUP, "/status");
     api.wait_for_text(GROUP, "本群尚未绑定支部", WAIT).await;
 
@@ -134,8 +158,15 @@ async fn trainees_join_by_deep_link_or_code() {
     api.push_text(SECRETARY, GROUP, "/invite");
     let invite = api.wait_for_text(GROUP, "欢迎加入", WAIT).await;
     let url = invite.buttons()[0].url.clone().expect("a deep-link button");
-    let payload = url.split("start=").nth(1).expect("a start payload").to_owned();
-    assert!(url.starts_with(&format!("https://t.me/{}?start=j_", api.bot_username())), "{url}");
+    let payload = url
+        .split("start=")
+        .nth(1)
+        .expect("a start payload")
+        .to_owned();
+    assert!(
+        url.starts_with(&format!("https://t.me/{}?start=j_", api.bot_username())),
+        "{url}"
+    );
 
     api.push_text(MEMBER, MEMBER, &format!("/start {payload}"));
     api.wait_for_text(MEMBER, "你已加入", WAIT).await;
@@ -148,8 +179,13 @@ async fn trainees_join_by_deep_link_or_code() {
     api.push_text(NEWCOMER, NEWCOMER, &format!("/join {code}"));
     api.wait_for_text(NEWCOMER, "你已加入", WAIT).await;
 
-    let pool = sqlx::SqlitePool::connect(&env.database_url()).await.unwrap();
-    let members: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members").fetch_one(&pool).await.unwrap();
+    let pool = sqlx::SqlitePool::connect(&env.database_url())
+        .await
+        .unwrap();
+    let members: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM members")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(members, 2);
     pool.close().await;
     assert!(bot.stop().await.success());
@@ -163,14 +199,16 @@ async fn only_super_administrators_grant_and_revoke() {
     api.wait_for_text(MEMBER, "/practice", WAIT).await;
 
     api.push_text(SECRETARY, SECRETARY, "/grant @wangdangyuan");
-    api.wait_for_text(SECRETARY, t::REFUSE_SUPER_ADMIN, WAIT).await;
+    api.wait_for_text(SECRETARY, t::REFUSE_SUPER_ADMIN, WAIT)
+        .await;
     api.push_text(MEMBER, MEMBER, "/admins");
     api.wait_for_text(MEMBER, t::REFUSE_ADMIN, WAIT).await;
 
     api.push_text(SUPER, SUPER, "/grant @nobody_here");
     api.wait_for_text(SUPER, "找不到用户", WAIT).await;
     api.push_text(SUPER, SUPER, "/grant @wangdangyuan");
-    api.wait_for_text(SUPER, "已授予 王党员 管理员权限", WAIT).await;
+    api.wait_for_text(SUPER, "已授予 王党员 管理员权限", WAIT)
+        .await;
     api.push_text(MEMBER, MEMBER, "/admins");
     api.wait_for_text(MEMBER, "王党员", WAIT).await;
     let menu = api
@@ -200,6 +238,11 @@ async fn unknown_commands_and_plain_text_get_a_hint() {
     api.wait_for_text(GROUP, t::PRIVATE_ONLY, WAIT).await;
     // Commands addressed to another bot in the group are not ours to answer.
     api.push_text(MEMBER, GROUP, "/status@someotherbot");
-    api.assert_no_message(GROUP, |m| m.plain_text.contains("尚未绑定"), Duration::from_millis(700)).await;
+    api.assert_no_message(
+        GROUP,
+        |m| m.plain_text.contains("尚未绑定"),
+        Duration::from_millis(700),
+    )
+    .await;
     assert!(bot.stop().await.success());
 }

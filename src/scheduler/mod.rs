@@ -45,14 +45,21 @@ pub async fn run(state: Arc<AppState>, bot: Bot, mut stop: watch::Receiver<bool>
         }
         let now = state.now();
         let wait = match tick(&state, &sender, now).await {
-            Ok(Some(next)) => (next - state.now()).to_std().unwrap_or(Duration::ZERO).min(MAX_SLEEP),
+            Ok(Some(next)) => (next - state.now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(MAX_SLEEP),
             Ok(None) => MAX_SLEEP,
             Err(err) => {
                 tracing::error!(error = %err, "scheduler pass failed");
                 ERROR_PAUSE
             }
         };
-        let wait = if state.clock.is_simulated() { wait.min(SIMULATED_POLL) } else { wait };
+        let wait = if state.clock.is_simulated() {
+            wait.min(SIMULATED_POLL)
+        } else {
+            wait
+        };
         if wait.is_zero() {
             continue;
         }
@@ -65,7 +72,11 @@ pub async fn run(state: Arc<AppState>, bot: Bot, mut stop: watch::Receiver<bool>
 }
 
 /// One pass: plan what fell due into the outbox, deliver what is due, and say when to look again.
-pub async fn tick(state: &AppState, sender: &delivery::Sender, now: DateTime<Utc>) -> AppResult<Option<DateTime<Utc>>> {
+pub async fn tick(
+    state: &AppState,
+    sender: &delivery::Sender,
+    now: DateTime<Utc>,
+) -> AppResult<Option<DateTime<Utc>>> {
     reminders::plan_due(state, now).await?;
     rounds::plan_due(state, now).await?;
     crate::telegram::handlers::quiz::expire_attempts(state, now).await?;
@@ -120,7 +131,14 @@ mod tests {
         assert_eq!(winter.format("%H:%M").to_string(), "08:00");
         assert_eq!(summer.format("%H:%M").to_string(), "07:00");
         // 02:30 does not exist on 29 March 2026 in Berlin: it becomes 03:00 local.
-        let gap = local_instant(berlin, NaiveDate::from_ymd_opt(2026, 3, 29).unwrap(), NaiveTime::from_hms_opt(2, 30, 0).unwrap());
-        assert_eq!(gap.with_timezone(&berlin).format("%H:%M").to_string(), "03:00");
+        let gap = local_instant(
+            berlin,
+            NaiveDate::from_ymd_opt(2026, 3, 29).unwrap(),
+            NaiveTime::from_hms_opt(2, 30, 0).unwrap(),
+        );
+        assert_eq!(
+            gap.with_timezone(&berlin).format("%H:%M").to_string(),
+            "03:00"
+        );
     }
 }

@@ -75,13 +75,19 @@ async fn plan_terms(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
                 if check_at > now.timestamp() {
                     break;
                 }
-                let Some(instant) = DateTime::from_timestamp(check_at, 0) else { break };
+                let Some(instant) = DateTime::from_timestamp(check_at, 0) else {
+                    break;
+                };
                 let day = local_date(tz, instant);
                 if item.branch_active {
                     for reminder in reminders_due_on(end, day) {
                         let expires = reminder_instant(state, reminder.stale_from(end));
                         let key = format!("{}:{}:{end}", term_topic(item.row.id), reminder.key());
-                        let text = format!("<b>{}</b>\n{}", esc(&item.branch_name), reminder.message(end, day));
+                        let text = format!(
+                            "<b>{}</b>\n{}",
+                            esc(&item.branch_name),
+                            reminder.message(end, day)
+                        );
                         let message = NewMessage {
                             key: key.clone(),
                             topic: Some(term_topic(item.row.id)),
@@ -92,7 +98,9 @@ async fn plan_terms(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
                             expires_at: Some(expires),
                         };
                         outbox::enqueue(&mut *tx, &message, now.timestamp()).await?;
-                        if let (TermReminder::Overdue { .. }, Some(admin_chat)) = (reminder, state.config.admin_chat) {
+                        if let (TermReminder::Overdue { .. }, Some(admin_chat)) =
+                            (reminder, state.config.admin_chat)
+                        {
                             let days_overdue = (day - end).num_days();
                             let text = format!(
                                 "{}\n• <b>{}</b>{}",
@@ -100,7 +108,12 @@ async fn plan_terms(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
                                 esc(&item.branch_name),
                                 rt::overdue_admin_detail(end, days_overdue)
                             );
-                            let to_admins = NewMessage { key: format!("{key}:admin"), chat_id: admin_chat, text, ..message };
+                            let to_admins = NewMessage {
+                                key: format!("{key}:admin"),
+                                chat_id: admin_chat,
+                                text,
+                                ..message
+                            };
                             outbox::enqueue(&mut *tx, &to_admins, now.timestamp()).await?;
                         }
                     }
@@ -139,18 +152,35 @@ async fn plan_meetings(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
             let mut next_at = plan.next_at;
             let mut tx = state.db.begin().await?;
             for _ in 0..MAX_CATCH_UP {
-                let Some(check) = next_at.filter(|t| *t <= now.timestamp()) else { break };
-                let Some(probe) = DateTime::from_timestamp(check, 0) else { break };
+                let Some(check) = next_at.filter(|t| *t <= now.timestamp()) else {
+                    break;
+                };
+                let Some(probe) = DateTime::from_timestamp(check, 0) else {
+                    break;
+                };
                 // next_at = occurrence − lead, so the occurrence is the first one after this probe.
-                let Some(at) = next_occurrence(&plan.cron, tz, probe + MATERIALISE_LEAD - Duration::seconds(1)) else {
+                let Some(at) = next_occurrence(
+                    &plan.cron,
+                    tz,
+                    probe + MATERIALISE_LEAD - Duration::seconds(1),
+                ) else {
                     next_at = None;
                     break;
                 };
                 let following = next_occurrence(&plan.cron, tz, at);
                 let period_end = following.unwrap_or(at + Duration::days(31)).timestamp();
-                let inserted = store::insert_occurrence(&mut *tx, plan.id, plan.branch_id, at.timestamp(), period_end).await?;
+                let inserted = store::insert_occurrence(
+                    &mut *tx,
+                    plan.id,
+                    plan.branch_id,
+                    at.timestamp(),
+                    period_end,
+                )
+                .await?;
                 if let (Some(occurrence), true) = (inserted, item.branch_active) {
-                    for reminder in meeting_reminders(state, occurrence, item.chat_id, &plan.title, at) {
+                    for reminder in
+                        meeting_reminders(state, occurrence, item.chat_id, &plan.title, at)
+                    {
                         outbox::enqueue(&mut *tx, &reminder, now.timestamp()).await?;
                     }
                 }
@@ -167,7 +197,13 @@ async fn plan_meetings(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
 
 /// The day-before and morning-of reminders of a meeting at `at`, with the record/move buttons.
 /// A reminder that would fall at or after the meeting itself is left out.
-pub fn meeting_reminders(state: &AppState, occurrence: i64, chat_id: i64, title: &str, at: DateTime<Utc>) -> Vec<NewMessage> {
+pub fn meeting_reminders(
+    state: &AppState,
+    occurrence: i64,
+    chat_id: i64,
+    title: &str,
+    at: DateTime<Utc>,
+) -> Vec<NewMessage> {
     let tz = state.config.timezone;
     let date = local_date(tz, at);
     let when = format_when(state, at);
@@ -206,5 +242,9 @@ pub fn meeting_buttons(occurrence: i64) -> InlineKeyboardMarkup {
 /// A meeting time as users read it: 2026年12月5日 15:00.
 pub fn format_when(state: &AppState, at: DateTime<Utc>) -> String {
     let local = at.with_timezone(&state.config.timezone);
-    format!("{} {}", crate::domain::dates::format_date(local.date_naive()), local.format("%H:%M"))
+    format!(
+        "{} {}",
+        crate::domain::dates::format_date(local.date_naive()),
+        local.format("%H:%M")
+    )
 }

@@ -132,9 +132,13 @@ pub async fn mark_skipped(db: &Db, id: i64, reason: &str) -> AppResult<()> {
 }
 
 pub async fn mark_failed(db: &Db, id: i64, error: &str) -> AppResult<()> {
-    sqlx::query!("UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?", error, id)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?",
+        error,
+        id
+    )
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -152,14 +156,18 @@ pub async fn retry_later(db: &Db, id: i64, retry_at: i64, error: &str) -> AppRes
 }
 
 pub async fn next_due(db: &Db) -> AppResult<Option<i64>> {
-    Ok(sqlx::query_scalar!(r#"SELECT MIN(due_at) AS "due: i64" FROM outbox WHERE status IN ('pending', 'sending')"#)
-        .fetch_one(db)
-        .await?)
+    Ok(sqlx::query_scalar!(
+        r#"SELECT MIN(due_at) AS "due: i64" FROM outbox WHERE status IN ('pending', 'sending')"#
+    )
+    .fetch_one(db)
+    .await?)
 }
 
 /// Status of a row by key, for tests and diagnostics.
 pub async fn status_of(db: &Db, key: &str) -> AppResult<Option<String>> {
-    Ok(sqlx::query_scalar!("SELECT status FROM outbox WHERE dedup_key = ?", key)
-        .fetch_optional(db)
-        .await?)
+    Ok(
+        sqlx::query_scalar!("SELECT status FROM outbox WHERE dedup_key = ?", key)
+            .fetch_optional(db)
+            .await?,
+    )
 }

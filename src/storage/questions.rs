@@ -21,7 +21,8 @@ pub async fn replace_bank(db: &Db, bank: &[Question], now: i64) -> AppResult<Syn
     let mut tx = db.begin().await?;
     let mut outcome = SyncOutcome::default();
     for q in bank {
-        let options = serde_json::to_string(&q.options).map_err(|e| AppError::Bank(e.to_string()))?;
+        let options =
+            serde_json::to_string(&q.options).map_err(|e| AppError::Bank(e.to_string()))?;
         let answer = serde_json::to_string(&q.answer).map_err(|e| AppError::Bank(e.to_string()))?;
         let kind = q.kind.label();
         let existing = sqlx::query!(
@@ -74,9 +75,13 @@ pub async fn replace_bank(db: &Db, bank: &[Question], now: i64) -> AppResult<Syn
         .await?;
     for id in active.into_iter().flatten() {
         if !keep.contains(id.as_str()) {
-            sqlx::query!("UPDATE questions SET retired = 1, updated_at = ? WHERE id = ?", now, id)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query!(
+                "UPDATE questions SET retired = 1, updated_at = ? WHERE id = ?",
+                now,
+                id
+            )
+            .execute(&mut *tx)
+            .await?;
             outcome.retired += 1;
         }
     }
@@ -155,14 +160,25 @@ mod tests {
     #[tokio::test]
     async fn replacing_the_bank_retires_instead_of_deleting() {
         let db = connect_memory().await.unwrap();
-        let first = replace_bank(&db, &[q("a", "一"), q("b", "二")], 1).await.unwrap();
+        let first = replace_bank(&db, &[q("a", "一"), q("b", "二")], 1)
+            .await
+            .unwrap();
         assert_eq!(first.added, 2);
-        let second = replace_bank(&db, &[q("a", "一"), q("c", "三")], 2).await.unwrap();
+        let second = replace_bank(&db, &[q("a", "一"), q("c", "三")], 2)
+            .await
+            .unwrap();
         assert_eq!((second.added, second.unchanged, second.retired), (1, 1, 1));
-        let ids: Vec<String> = active(&db).await.unwrap().into_iter().map(|q| q.id).collect();
+        let ids: Vec<String> = active(&db)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|q| q.id)
+            .collect();
         assert_eq!(ids, vec!["a", "c"]);
         assert_eq!(by_id(&db, "b").await.unwrap().unwrap().text, "二");
-        let third = replace_bank(&db, &[q("a", "改"), q("b", "二"), q("c", "三")], 3).await.unwrap();
+        let third = replace_bank(&db, &[q("a", "改"), q("b", "二"), q("c", "三")], 3)
+            .await
+            .unwrap();
         assert_eq!((third.updated, third.unchanged), (2, 1));
     }
 }

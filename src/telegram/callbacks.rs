@@ -5,37 +5,75 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallbackData {
     /// 单选/判断 in a test: shown option `option` for the question at `position`.
-    Answer { attempt: i64, position: u8, option: u8 },
+    Answer {
+        attempt: i64,
+        position: u8,
+        option: u8,
+    },
     /// 多选 in a test: toggle shown option `option`.
-    Toggle { attempt: i64, position: u8, option: u8 },
+    Toggle {
+        attempt: i64,
+        position: u8,
+        option: u8,
+    },
     /// 多选 in a test: submit the selection.
-    Submit { attempt: i64, position: u8 },
+    Submit {
+        attempt: i64,
+        position: u8,
+    },
     /// Practice question `nonce`: choose shown option.
-    PracticeAnswer { nonce: i64, option: u8 },
-    PracticeToggle { nonce: i64, option: u8 },
-    PracticeSubmit { nonce: i64 },
+    PracticeAnswer {
+        nonce: i64,
+        option: u8,
+    },
+    PracticeToggle {
+        nonce: i64,
+        option: u8,
+    },
+    PracticeSubmit {
+        nonce: i64,
+    },
     /// Another practice question.
     PracticeNext,
     /// Start the test of the open round (from a private reminder).
     StartTest,
     /// Record a meeting occurrence as held today.
-    Held { occurrence: i64 },
+    Held {
+        occurrence: i64,
+    },
     /// Show the choices for moving a meeting occurrence.
-    Move { occurrence: i64 },
+    Move {
+        occurrence: i64,
+    },
     /// Move a meeting occurrence by `days` days.
-    MoveBy { occurrence: i64, days: u8 },
+    MoveBy {
+        occurrence: i64,
+        days: u8,
+    },
     /// Apply an uploaded question bank.
-    ConfirmUpload { upload: i64 },
+    ConfirmUpload {
+        upload: i64,
+    },
     /// Discard an uploaded question bank.
-    CancelUpload { upload: i64 },
+    CancelUpload {
+        upload: i64,
+    },
 }
 
 impl CallbackData {
     pub fn encode(&self) -> String {
         use CallbackData::*;
         match *self {
-            Answer { attempt, position, option } => format!("a:{attempt}:{position}:{option}"),
-            Toggle { attempt, position, option } => format!("t:{attempt}:{position}:{option}"),
+            Answer {
+                attempt,
+                position,
+                option,
+            } => format!("a:{attempt}:{position}:{option}"),
+            Toggle {
+                attempt,
+                position,
+                option,
+            } => format!("t:{attempt}:{position}:{option}"),
             Submit { attempt, position } => format!("s:{attempt}:{position}"),
             PracticeAnswer { nonce, option } => format!("pa:{nonce}:{option}"),
             PracticeToggle { nonce, option } => format!("pt:{nonce}:{option}"),
@@ -55,21 +93,47 @@ impl CallbackData {
         let mut parts = data.split(':');
         let tag = parts.next()?;
         let fields: Vec<&str> = parts.collect();
-        let id = |i: usize| -> Option<i64> { fields.get(i)?.parse::<i64>().ok().filter(|v| *v >= 0) };
-        let small = |i: usize| -> Option<u8> { fields.get(i)?.parse::<u8>().ok().filter(|v| *v < 16) };
+        let id =
+            |i: usize| -> Option<i64> { fields.get(i)?.parse::<i64>().ok().filter(|v| *v >= 0) };
+        let small =
+            |i: usize| -> Option<u8> { fields.get(i)?.parse::<u8>().ok().filter(|v| *v < 16) };
         let arity = |n: usize| (fields.len() == n).then_some(());
         let decoded = match tag {
-            "a" => arity(3).and(Some(Answer { attempt: id(0)?, position: fields.get(1)?.parse().ok()?, option: small(2)? })),
-            "t" => arity(3).and(Some(Toggle { attempt: id(0)?, position: fields.get(1)?.parse().ok()?, option: small(2)? })),
-            "s" => arity(2).and(Some(Submit { attempt: id(0)?, position: fields.get(1)?.parse().ok()? })),
-            "pa" => arity(2).and(Some(PracticeAnswer { nonce: id(0)?, option: small(1)? })),
-            "pt" => arity(2).and(Some(PracticeToggle { nonce: id(0)?, option: small(1)? })),
+            "a" => arity(3).and(Some(Answer {
+                attempt: id(0)?,
+                position: fields.get(1)?.parse().ok()?,
+                option: small(2)?,
+            })),
+            "t" => arity(3).and(Some(Toggle {
+                attempt: id(0)?,
+                position: fields.get(1)?.parse().ok()?,
+                option: small(2)?,
+            })),
+            "s" => arity(2).and(Some(Submit {
+                attempt: id(0)?,
+                position: fields.get(1)?.parse().ok()?,
+            })),
+            "pa" => arity(2).and(Some(PracticeAnswer {
+                nonce: id(0)?,
+                option: small(1)?,
+            })),
+            "pt" => arity(2).and(Some(PracticeToggle {
+                nonce: id(0)?,
+                option: small(1)?,
+            })),
             "ps" => arity(1).and(Some(PracticeSubmit { nonce: id(0)? })),
             "pn" => arity(0).and(Some(PracticeNext)),
             "st" => arity(0).and(Some(StartTest)),
             "h" => arity(1).and(Some(Held { occurrence: id(0)? })),
             "m" => arity(1).and(Some(Move { occurrence: id(0)? })),
-            "mb" => arity(2).and(Some(MoveBy { occurrence: id(0)?, days: fields.get(1)?.parse().ok().filter(|d| (1..=60).contains(d))? })),
+            "mb" => arity(2).and(Some(MoveBy {
+                occurrence: id(0)?,
+                days: fields
+                    .get(1)?
+                    .parse()
+                    .ok()
+                    .filter(|d| (1..=60).contains(d))?,
+            })),
             "uc" => arity(1).and(Some(ConfirmUpload { upload: id(0)? })),
             "ux" => arity(1).and(Some(CancelUpload { upload: id(0)? })),
             _ => None,
@@ -88,17 +152,37 @@ mod tests {
         use CallbackData::*;
         let big = i64::MAX;
         vec![
-            Answer { attempt: big, position: 255, option: 15 },
-            Toggle { attempt: big, position: 255, option: 15 },
-            Submit { attempt: big, position: 255 },
-            PracticeAnswer { nonce: big, option: 15 },
-            PracticeToggle { nonce: big, option: 15 },
+            Answer {
+                attempt: big,
+                position: 255,
+                option: 15,
+            },
+            Toggle {
+                attempt: big,
+                position: 255,
+                option: 15,
+            },
+            Submit {
+                attempt: big,
+                position: 255,
+            },
+            PracticeAnswer {
+                nonce: big,
+                option: 15,
+            },
+            PracticeToggle {
+                nonce: big,
+                option: 15,
+            },
             PracticeSubmit { nonce: big },
             PracticeNext,
             StartTest,
             Held { occurrence: big },
             Move { occurrence: big },
-            MoveBy { occurrence: big, days: 60 },
+            MoveBy {
+                occurrence: big,
+                days: 60,
+            },
             ConfirmUpload { upload: big },
             CancelUpload { upload: big },
         ]
@@ -115,7 +199,21 @@ mod tests {
 
     #[test]
     fn forged_and_malformed_data_is_rejected() {
-        for bad in ["", "a", "a:1:2", "a:1:2:3:4", "a:-1:2:3", "a:1:2:99", "a:01:2:3", "zz:1", "pn:1", "mb:1:0", "mb:1:400", "h:x", "h:1 "] {
+        for bad in [
+            "",
+            "a",
+            "a:1:2",
+            "a:1:2:3:4",
+            "a:-1:2:3",
+            "a:1:2:99",
+            "a:01:2:3",
+            "zz:1",
+            "pn:1",
+            "mb:1:0",
+            "mb:1:400",
+            "h:x",
+            "h:1 ",
+        ] {
             assert_eq!(CallbackData::decode(bad), None, "{bad}");
         }
     }

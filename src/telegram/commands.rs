@@ -82,7 +82,10 @@ fn bare(all: Vec<BotCommand>) -> Vec<BotCommand> {
 }
 
 fn only(all: Vec<BotCommand>, names: &[&str]) -> Vec<BotCommand> {
-    bare(all).into_iter().filter(|c| names.contains(&c.command.as_str())).collect()
+    bare(all)
+        .into_iter()
+        .filter(|c| names.contains(&c.command.as_str()))
+        .collect()
 }
 
 /// Registers the menus: trainees' commands in every private chat, members' in groups, the full
@@ -138,7 +141,10 @@ pub enum Parsed<C> {
 /// Parses a message text as a command `C`, telling apart commands of the other chat kind and
 /// commands meant for other bots in the same group.
 pub fn parse<C: BotCommands, Other: BotCommands>(text: &str, bot_name: &str) -> Parsed<C> {
-    let Some(first) = text.strip_prefix('/').and_then(|t| t.split_whitespace().next()) else {
+    let Some(first) = text
+        .strip_prefix('/')
+        .and_then(|t| t.split_whitespace().next())
+    else {
         return Parsed::NotForUs;
     };
     if let Some((_, mention)) = first.split_once('@') {
@@ -160,8 +166,14 @@ mod tests {
     #[test]
     fn commands_parse_per_chat_kind() {
         let p = |t: &str| parse::<GroupCommand, PrivateCommand>(t, "branchbot");
-        assert_eq!(p("/bind 一支部 农村"), Parsed::Command(GroupCommand::Bind("一支部 农村".into())));
-        assert_eq!(p("/status@branchbot"), Parsed::Command(GroupCommand::Status));
+        assert_eq!(
+            p("/bind 一支部 农村"),
+            Parsed::Command(GroupCommand::Bind("一支部 农村".into()))
+        );
+        assert_eq!(
+            p("/status@branchbot"),
+            Parsed::Command(GroupCommand::Status)
+        );
         assert_eq!(p("/status@otherbot"), Parsed::NotForUs);
         assert_eq!(p("/practice"), Parsed::WrongChat);
         assert_eq!(p("/frobnicate"), Parsed::Unknown);
@@ -170,14 +182,27 @@ mod tests {
 
     #[test]
     fn menus_use_bare_command_names() {
-        for command in bare(PrivateCommand::bot_commands()).iter().chain(&bare(GroupCommand::bot_commands())) {
-            assert!(command.command.bytes().all(|b| b.is_ascii_lowercase()), "{}", command.command);
+        for command in bare(PrivateCommand::bot_commands())
+            .iter()
+            .chain(&bare(GroupCommand::bot_commands()))
+        {
+            assert!(
+                command.command.bytes().all(|b| b.is_ascii_lowercase()),
+                "{}",
+                command.command
+            );
         }
     }
 
     #[test]
     fn menus_are_subsets_of_the_enums() {
-        assert_eq!(only(PrivateCommand::bot_commands(), TRAINEE_COMMANDS).len(), TRAINEE_COMMANDS.len());
-        assert_eq!(only(GroupCommand::bot_commands(), MEMBER_GROUP_COMMANDS).len(), MEMBER_GROUP_COMMANDS.len());
+        assert_eq!(
+            only(PrivateCommand::bot_commands(), TRAINEE_COMMANDS).len(),
+            TRAINEE_COMMANDS.len()
+        );
+        assert_eq!(
+            only(GroupCommand::bot_commands(), MEMBER_GROUP_COMMANDS).len(),
+            MEMBER_GROUP_COMMANDS.len()
+        );
     }
 }

@@ -18,9 +18,10 @@ fn no_preview() -> LinkPreviewOptions {
 
 /// Sends an HTML message (split into several if longer than Telegram allows).
 pub async fn html(bot: &Bot, chat_id: ChatId, text: &str) -> AppResult<Message> {
-    let mut parts = crate::domain::quiz::split_message(text, crate::domain::quiz::TELEGRAM_TEXT_LIMIT)
-        .into_iter()
-        .peekable();
+    let mut parts =
+        crate::domain::quiz::split_message(text, crate::domain::quiz::TELEGRAM_TEXT_LIMIT)
+            .into_iter()
+            .peekable();
     loop {
         let part = parts.next().unwrap_or_default();
         let sent = bot

@@ -1,7 +1,8 @@
 //! Texts for start, help, binding, joining and roles. HTML parse mode: anything a user typed
 //! is escaped by the caller before it is put into these templates.
 
-pub const INTERNAL_ERROR: &str = "抱歉，处理时出现内部错误，数据未作改动。请稍后再试；如反复出现，请联系管理员。";
+pub const INTERNAL_ERROR: &str =
+    "抱歉，处理时出现内部错误，数据未作改动。请稍后再试；如反复出现，请联系管理员。";
 pub const UNKNOWN_COMMAND: &str = "未知命令。发送 /help 查看可用命令。";
 pub const GROUP_ONLY: &str = "这个命令要在支部的群聊里使用。";
 pub const PRIVATE_ONLY: &str = "这个命令请在与我的私聊中使用，以免个人信息出现在群里。";
@@ -57,7 +58,11 @@ pub fn bind_unknown_kind(kind: &str) -> String {
 }
 
 pub fn bound(name: &str, kind: &str, term_years: u32, new: bool) -> String {
-    let head = if new { "已将本群绑定为支部" } else { "已更新本群的支部信息" };
+    let head = if new {
+        "已将本群绑定为支部"
+    } else {
+        "已更新本群的支部信息"
+    };
     format!(
         "{head}：<b>{name}</b>（{kind}）。\n默认任期 {term_years} 年（{}）。\n\
          已建立默认会议计划，发送 /meetings 查看；发送 /term 设置本届任期；发送 /invite 发布加入按钮。",
@@ -65,7 +70,8 @@ pub fn bound(name: &str, kind: &str, term_years: u32, new: bool) -> String {
     )
 }
 
-pub const UNBOUND: &str = "已解除本群与支部的绑定。该支部的任期、会议和测试记录仍然保留；重新 /bind 即可恢复。";
+pub const UNBOUND: &str =
+    "已解除本群与支部的绑定。该支部的任期、会议和测试记录仍然保留；重新 /bind 即可恢复。";
 
 pub fn branch_status(name: &str, kind: &str, members: i64, join_code: &str) -> String {
     format!("<b>{name}</b>（{kind}）\n已加入成员：{members} 人\n加入码：<code>{join_code}</code>")
@@ -76,7 +82,8 @@ pub fn invite(name: &str) -> String {
 }
 pub const INVITE_BUTTON: &str = "加入支部";
 
-pub const JOIN_USAGE: &str = "用法：/join 加入码\n加入码可在支部群里发送 /status 查看，或点击群里的“加入支部”按钮直接加入。";
+pub const JOIN_USAGE: &str =
+    "用法：/join 加入码\n加入码可在支部群里发送 /status 查看，或点击群里的“加入支部”按钮直接加入。";
 
 pub fn join_bad_code(code: &str) -> String {
     format!("加入码“{code}”无效或该支部已解除绑定。请向支部书记确认加入码。\n{JOIN_USAGE}")
@@ -94,7 +101,8 @@ pub fn moved(from: &str, to: &str) -> String {
     format!("你已从 {from} 转入 <b>{to}</b>。")
 }
 
-pub const GRANT_USAGE: &str = "用法：/grant 用户ID 或 /grant @用户名\n对方需要先私聊我一次（发送 /start），我才认识他。";
+pub const GRANT_USAGE: &str =
+    "用法：/grant 用户ID 或 /grant @用户名\n对方需要先私聊我一次（发送 /start），我才认识他。";
 pub const REVOKE_USAGE: &str = "用法：/revoke 用户ID 或 /revoke @用户名";
 
 pub fn unknown_user(who: &str) -> String {

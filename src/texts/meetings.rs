@@ -37,7 +37,8 @@ pub const ALERT_NOT_FOUND: &str = "找不到这次会议，可能已被删除或
 pub const ALERT_RECORDED: &str = "已记录";
 pub const ALERT_MOVED: &str = "已改期";
 
-pub const MEETINGS_EMPTY: &str = "本支部还没有会议计划。发送 /plan 会议 时间 添加，例如 /plan 支委会 每月5日 15:00。";
+pub const MEETINGS_EMPTY: &str =
+    "本支部还没有会议计划。发送 /plan 会议 时间 添加，例如 /plan 支委会 每月5日 15:00。";
 
 pub fn meetings_header(branch: &str) -> String {
     format!("<b>{branch} 会议计划</b>")
@@ -54,7 +55,11 @@ pub const NO_NEXT: &str = "（无）";
 pub const PLAN_USAGE: &str = "用法：/plan 会议名称 时间\n例如：\n/plan 支委会 每月5日 15:00\n/plan 党小组会 每周三 9:30\n/plan 党员大会 每季度首月10日 14:00\n/plan 组织生活会 每年12月20日\n/plan 主题党日 0 0 9 10 * *（cron 表达式）";
 
 pub fn plan_saved(title: &str, echo: &str, new: bool) -> String {
-    let head = if new { "已新增会议计划" } else { "已修改会议计划" };
+    let head = if new {
+        "已新增会议计划"
+    } else {
+        "已修改会议计划"
+    };
     format!("{head}：<b>{title}</b>\n{echo}")
 }
 
@@ -62,7 +67,8 @@ pub fn plan_bad_schedule(error: &str) -> String {
     format!("{error}\n\n{PLAN_USAGE}")
 }
 
-pub const UNPLAN_USAGE: &str = "用法：/unplan 会议名称，例如 /unplan 党小组会。发送 /meetings 查看现有计划。";
+pub const UNPLAN_USAGE: &str =
+    "用法：/unplan 会议名称，例如 /unplan 党小组会。发送 /meetings 查看现有计划。";
 
 pub fn plan_not_found(name: &str) -> String {
     format!("会议计划里没有“{name}”。发送 /meetings 查看现有计划。")

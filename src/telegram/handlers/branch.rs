@@ -19,9 +19,19 @@ pub const TEST_PAYLOAD: &str = "t_";
 const MAX_BRANCH_NAME_CHARS: usize = 60;
 
 /// Replies with a refusal and tells the caller whether to go on.
-async fn allowed(bot: &Bot, msg: &Message, user: &User, state: &AppState, permission: Permission) -> AppResult<Option<Caller>> {
+async fn allowed(
+    bot: &Bot,
+    msg: &Message,
+    user: &User,
+    state: &AppState,
+    permission: Permission,
+) -> AppResult<Option<Caller>> {
     if permission == Permission::ManageBranch && super::is_anonymous_admin(msg) {
-        return Ok(Some(Caller { user_id: user.id.0 as i64, is_super: false, is_admin: false }));
+        return Ok(Some(Caller {
+            user_id: user.id.0 as i64,
+            is_super: false,
+            is_admin: false,
+        }));
     }
     match authorize(bot, state, msg.chat.id, user, permission).await? {
         Ok(caller) => Ok(Some(caller)),
@@ -32,7 +42,12 @@ async fn allowed(bot: &Bot, msg: &Message, user: &User, state: &AppState, permis
     }
 }
 
-pub async fn help_private(bot: &Bot, msg: &Message, user: &User, state: &AppState) -> AppResult<()> {
+pub async fn help_private(
+    bot: &Bot,
+    msg: &Message,
+    user: &User,
+    state: &AppState,
+) -> AppResult<()> {
     let caller = Caller::load(state, user.id.0 as i64).await?;
     let mut text = t::HELP_PRIVATE_TRAINEE.to_owned();
     if caller.is_admin {
@@ -47,7 +62,9 @@ pub async fn help_private(bot: &Bot, msg: &Message, user: &User, state: &AppStat
 pub async fn help_group(bot: &Bot, msg: &Message, user: &User, state: &AppState) -> AppResult<()> {
     let mut text = t::HELP_GROUP.to_owned();
     let manages = super::is_anonymous_admin(msg)
-        || authorize(bot, state, msg.chat.id, user, Permission::ManageBranch).await?.is_ok();
+        || authorize(bot, state, msg.chat.id, user, Permission::ManageBranch)
+            .await?
+            .is_ok();
     if manages {
         text.push_str(t::HELP_GROUP_ADMIN);
     }
@@ -59,7 +76,13 @@ pub async fn help_group(bot: &Bot, msg: &Message, user: &User, state: &AppState)
 }
 
 /// `/start` in private chat: plain, or a deep link that joins a branch (and maybe starts the test).
-pub async fn start_private(bot: &Bot, msg: &Message, user: &User, payload: &str, state: &AppState) -> AppResult<()> {
+pub async fn start_private(
+    bot: &Bot,
+    msg: &Message,
+    user: &User,
+    payload: &str,
+    state: &AppState,
+) -> AppResult<()> {
     if let Some(code) = payload.strip_prefix(JOIN_PAYLOAD) {
         return join(bot, msg, user, code, state).await;
     }
@@ -73,35 +96,67 @@ pub async fn start_private(bot: &Bot, msg: &Message, user: &User, payload: &str,
 }
 
 /// Joins without the "already a member" reply; false when the code was refused.
-async fn join_quietly(bot: &Bot, msg: &Message, user: &User, code: &str, state: &AppState) -> AppResult<bool> {
+async fn join_quietly(
+    bot: &Bot,
+    msg: &Message,
+    user: &User,
+    code: &str,
+    state: &AppState,
+) -> AppResult<bool> {
     let code = code.trim().to_uppercase();
     let Some(branch) = branches::by_code(&state.db, &code).await? else {
         send::html(bot, msg.chat.id, &t::join_bad_code(&send::esc(&code))).await?;
         return Ok(false);
     };
-    let outcome = branches::join(&state.db, user.id.0 as i64, branch.id, state.now().timestamp()).await?;
+    let outcome = branches::join(
+        &state.db,
+        user.id.0 as i64,
+        branch.id,
+        state.now().timestamp(),
+    )
+    .await?;
     match outcome {
         JoinOutcome::AlreadyMember => {}
         JoinOutcome::Joined => {
             send::html(bot, msg.chat.id, &t::joined(&send::esc(&branch.name))).await?;
         }
         JoinOutcome::Moved(from) => {
-            send::html(bot, msg.chat.id, &t::moved(&send::esc(&from), &send::esc(&branch.name))).await?;
+            send::html(
+                bot,
+                msg.chat.id,
+                &t::moved(&send::esc(&from), &send::esc(&branch.name)),
+            )
+            .await?;
         }
     }
     Ok(true)
 }
 
-pub async fn join(bot: &Bot, msg: &Message, user: &User, code: &str, state: &AppState) -> AppResult<()> {
+pub async fn join(
+    bot: &Bot,
+    msg: &Message,
+    user: &User,
+    code: &str,
+    state: &AppState,
+) -> AppResult<()> {
     let code = code.trim().to_uppercase();
     if code.is_empty() {
         return send::html(bot, msg.chat.id, t::JOIN_USAGE).await.map(drop);
     }
     let Some(branch) = branches::by_code(&state.db, &code).await? else {
-        return send::html(bot, msg.chat.id, &t::join_bad_code(&send::esc(&code))).await.map(drop);
+        return send::html(bot, msg.chat.id, &t::join_bad_code(&send::esc(&code)))
+            .await
+            .map(drop);
     };
     let name = send::esc(&branch.name);
-    let reply = match branches::join(&state.db, user.id.0 as i64, branch.id, state.now().timestamp()).await? {
+    let reply = match branches::join(
+        &state.db,
+        user.id.0 as i64,
+        branch.id,
+        state.now().timestamp(),
+    )
+    .await?
+    {
         JoinOutcome::Joined => t::joined(&name),
         JoinOutcome::AlreadyMember => t::already_member(&name),
         JoinOutcome::Moved(from) => t::moved(&send::esc(&from), &name),
@@ -144,8 +199,17 @@ fn new_join_code(state: &AppState) -> String {
     state.with_rng(|rng| (0..8).map(|_| ALPHABET[pick.sample(rng)] as char).collect())
 }
 
-pub async fn bind(bot: &Bot, msg: &Message, user: &User, args: &str, state: &AppState) -> AppResult<()> {
-    if allowed(bot, msg, user, state, Permission::ManageBranch).await?.is_none() {
+pub async fn bind(
+    bot: &Bot,
+    msg: &Message,
+    user: &User,
+    args: &str,
+    state: &AppState,
+) -> AppResult<()> {
+    if allowed(bot, msg, user, state, Permission::ManageBranch)
+        .await?
+        .is_none()
+    {
         return Ok(());
     }
     let (name, kind) = match parse_bind_args(args) {
@@ -154,14 +218,30 @@ pub async fn bind(bot: &Bot, msg: &Message, user: &User, args: &str, state: &App
     };
     let now = state.now();
     let code = new_join_code(state);
-    let (branch, new) = branches::bind(&state.db, msg.chat.id.0, &name, kind.label(), &code, now.timestamp()).await?;
+    let (branch, new) = branches::bind(
+        &state.db,
+        msg.chat.id.0,
+        &name,
+        kind.label(),
+        &code,
+        now.timestamp(),
+    )
+    .await?;
     super::on_branch_bound(state, &branch, new, now).await?;
-    let reply = t::bound(&send::esc(&branch.name), kind.label(), kind.default_term_years(), new);
+    let reply = t::bound(
+        &send::esc(&branch.name),
+        kind.label(),
+        kind.default_term_years(),
+        new,
+    );
     send::html(bot, msg.chat.id, &reply).await.map(drop)
 }
 
 pub async fn unbind(bot: &Bot, msg: &Message, user: &User, state: &AppState) -> AppResult<()> {
-    if allowed(bot, msg, user, state, Permission::ManageBranch).await?.is_none() {
+    if allowed(bot, msg, user, state, Permission::ManageBranch)
+        .await?
+        .is_none()
+    {
         return Ok(());
     }
     let reply = if branches::unbind(&state.db, msg.chat.id.0, state.now().timestamp()).await? {
@@ -178,13 +258,21 @@ pub async fn status(bot: &Bot, msg: &Message, state: &AppState) -> AppResult<()>
         return send::html(bot, msg.chat.id, t::NOT_BOUND).await.map(drop);
     };
     let members = branches::member_count(&state.db, branch.id).await?;
-    let mut text = t::branch_status(&send::esc(&branch.name), &branch.kind, members, &branch.join_code);
+    let mut text = t::branch_status(
+        &send::esc(&branch.name),
+        &branch.kind,
+        members,
+        &branch.join_code,
+    );
     text.push_str(&super::status_sections(state, &branch).await?);
     send::html(bot, msg.chat.id, &text).await.map(drop)
 }
 
 pub async fn invite(bot: &Bot, msg: &Message, user: &User, state: &AppState) -> AppResult<()> {
-    if allowed(bot, msg, user, state, Permission::ManageBranch).await?.is_none() {
+    if allowed(bot, msg, user, state, Permission::ManageBranch)
+        .await?
+        .is_none()
+    {
         return Ok(());
     }
     let Some(branch) = branches::by_chat(&state.db, msg.chat.id.0).await? else {
@@ -192,19 +280,42 @@ pub async fn invite(bot: &Bot, msg: &Message, user: &User, state: &AppState) -> 
     };
     let link = state.deep_link(&format!("{JOIN_PAYLOAD}{}", branch.join_code));
     let Ok(url) = link.parse() else {
-        return Err(crate::error::AppError::Report(format!("bad deep link {link}")));
+        return Err(crate::error::AppError::Report(format!(
+            "bad deep link {link}"
+        )));
     };
     let buttons = InlineKeyboardMarkup::new([[InlineKeyboardButton::url(t::INVITE_BUTTON, url)]]);
-    send::html_with_buttons(bot, msg.chat.id, &t::invite(&send::esc(&branch.name)), buttons).await.map(drop)
+    send::html_with_buttons(
+        bot,
+        msg.chat.id,
+        &t::invite(&send::esc(&branch.name)),
+        buttons,
+    )
+    .await
+    .map(drop)
 }
 
 /// `/grant` and `/revoke`: by numeric id or @username of someone who has talked to the bot.
-pub async fn grant(bot: &Bot, msg: &Message, user: &User, who: &str, grant: bool, state: &AppState) -> AppResult<()> {
-    if allowed(bot, msg, user, state, Permission::GrantRoles).await?.is_none() {
+pub async fn grant(
+    bot: &Bot,
+    msg: &Message,
+    user: &User,
+    who: &str,
+    grant: bool,
+    state: &AppState,
+) -> AppResult<()> {
+    if allowed(bot, msg, user, state, Permission::GrantRoles)
+        .await?
+        .is_none()
+    {
         return Ok(());
     }
     if who.is_empty() {
-        let usage = if grant { t::GRANT_USAGE } else { t::REVOKE_USAGE };
+        let usage = if grant {
+            t::GRANT_USAGE
+        } else {
+            t::REVOKE_USAGE
+        };
         return send::html(bot, msg.chat.id, usage).await.map(drop);
     }
     let target = match who.strip_prefix('@') {
@@ -215,7 +326,9 @@ pub async fn grant(bot: &Bot, msg: &Message, user: &User, who: &str, grant: bool
         },
     };
     let Some(target) = target else {
-        return send::html(bot, msg.chat.id, &t::unknown_user(&send::esc(who))).await.map(drop);
+        return send::html(bot, msg.chat.id, &t::unknown_user(&send::esc(who)))
+            .await
+            .map(drop);
     };
     let name = send::esc(&target.full_name);
     let reply = if grant {
@@ -239,16 +352,25 @@ pub async fn grant(bot: &Bot, msg: &Message, user: &User, who: &str, grant: bool
 }
 
 pub async fn list_admins(bot: &Bot, msg: &Message, user: &User, state: &AppState) -> AppResult<()> {
-    if allowed(bot, msg, user, state, Permission::Administer).await?.is_none() {
+    if allowed(bot, msg, user, state, Permission::Administer)
+        .await?
+        .is_none()
+    {
         return Ok(());
     }
     let lines: Vec<String> = branches::admins(&state.db)
         .await?
         .iter()
         .map(|u| {
-            let handle = u.username.as_deref().map(|n| format!(" @{}", send::esc(n))).unwrap_or_default();
+            let handle = u
+                .username
+                .as_deref()
+                .map(|n| format!(" @{}", send::esc(n)))
+                .unwrap_or_default();
             format!("• {}{} （ID {}）", send::esc(&u.full_name), handle, u.id)
         })
         .collect();
-    send::html(bot, msg.chat.id, &t::admin_list(&lines)).await.map(drop)
+    send::html(bot, msg.chat.id, &t::admin_list(&lines))
+        .await
+        .map(drop)
 }
