@@ -1,11 +1,12 @@
 //! The data behind the reports, aggregated in SQL.
 //!
 //! A round's report is read inside one read transaction, so the branch table, the trainee list
-//! and the question analysis agree even while trainees are still submitting. Everything that can
-//! be counted is counted by SQLite (`GROUP BY` per branch and per question); only the
-//! per-trainee answer matrix that discrimination and KR-20 need comes out row by row, in one
-//! ordered query folded in one pass. With 50,000 trainees and a million answers the whole report
-//! takes about a second (BENCHMARKS.md).
+//! and the question analysis agree even while trainees are still submitting. Branch results,
+//! the trend and compliance are aggregated by SQLite (`GROUP BY`, correlated counts on covering
+//! indexes, migration 0004). The question analysis needs the per-trainee answer matrix anyway
+//! (discrimination, KR-20), so it comes from one ordered query folded in one pass, and the
+//! per-question and per-category counts fall out of that same pass. With 50,000 trainees and a
+//! million answers the whole report is read in under a second (BENCHMARKS.md).
 
 use std::collections::HashMap;
 
@@ -246,52 +247,41 @@ async fn non_participant_rows(
     Ok(rows)
 }
 
-/// Per question: counts from a `GROUP BY`, discrimination and flags from the answer matrix.
-/// Also returns the round's KR-20.
+/// Per question: counts, facility, discrimination and flags; and the round's KR-20.
+///
+/// All of it comes from one ordered scan of the round's answers, folded into the per-trainee
+/// matrix that discrimination and KR-20 need; the counts fall out of the same pass. (A separate
+/// `GROUP BY question_id` costs SQLite a temporary B-tree over every answer: two seconds for a
+/// million answers, against nothing extra here.) Question wording and category come from the
+/// bank, retired questions included; an id missing from it is reported, not dropped.
 async fn question_rows(
     conn: &mut sqlx::SqliteConnection,
     round_id: i64,
     thresholds: &Thresholds,
 ) -> AppResult<(Vec<QuestionRow>, Option<f64>)> {
-    let counts = sqlx::query!(
-        r#"SELECT aq.question_id, q.category AS "category?", q.kind AS "kind?", q.text AS "text?",
-                  COUNT(*) AS "answered!: i64",
-                  COALESCE(SUM(aq.is_correct), 0) AS "correct!: i64"
-           FROM attempts a
-           JOIN attempt_questions aq ON aq.attempt_id = a.id
-           LEFT JOIN questions q ON q.id = aq.question_id
-           WHERE a.round_id = ? AND a.status IN ('finished', 'timed_out')
-           GROUP BY aq.question_id
-           ORDER BY aq.question_id"#,
-        round_id
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let column: HashMap<&str, usize> = counts
+    let answers = fold_answers(conn, round_id).await?;
+    let analysis = stats::analyse(&answers.matrix, answers.ids.len(), thresholds);
+    let bank = sqlx::query!(r#"SELECT id AS "id!", category, kind, text FROM questions"#)
+        .fetch_all(&mut *conn)
+        .await?;
+    let bank: HashMap<&str, _> = bank.iter().map(|q| (q.id.as_str(), q)).collect();
+    let mut rows: Vec<QuestionRow> = answers
+        .ids
         .iter()
-        .enumerate()
-        .map(|(index, row)| (row.question_id.as_str(), index))
-        .collect();
-    let matrix = answer_matrix(conn, round_id, &column).await?;
-    let analysis = stats::analyse(&matrix, counts.len(), thresholds);
-    let rows = counts
-        .iter()
+        .zip(answers.counts)
         .zip(analysis.items)
-        .map(|(row, item)| {
-            let answered = count(row.answered);
-            let correct = count(row.correct);
+        .map(|((id, (answered, correct)), item)| {
+            let question = bank.get(id.as_str());
             QuestionRow {
-                id: row.question_id.clone(),
-                category: row
-                    .category
-                    .clone()
-                    .unwrap_or_else(|| crate::texts::reports::UNKNOWN_CATEGORY.to_owned()),
-                kind: row
-                    .kind
-                    .as_deref()
-                    .and_then(QuestionKind::from_label)
+                id: id.clone(),
+                category: question.map_or_else(
+                    || crate::texts::reports::UNKNOWN_CATEGORY.to_owned(),
+                    |q| q.category.clone(),
+                ),
+                kind: question
+                    .and_then(|q| QuestionKind::from_label(&q.kind))
                     .unwrap_or(QuestionKind::Single),
-                text: row.text.clone().unwrap_or_default(),
+                text: question.map(|q| q.text.clone()).unwrap_or_default(),
                 answered,
                 correct,
                 facility: (answered > 0).then(|| f64::from(correct) / f64::from(answered)),
@@ -300,42 +290,77 @@ async fn question_rows(
             }
         })
         .collect();
+    rows.sort_by(|a, b| a.id.cmp(&b.id));
     Ok((rows, analysis.reliability))
 }
 
-/// One row per submitted attempt, one column per question (`column` gives the index), read in
-/// attempt order so each trainee's answers arrive together and the fold needs no lookup table.
+/// A round's answers as a response matrix, with the question of each column and its counts.
+struct FoldedAnswers {
+    /// Question id of each column, in the order first seen.
+    ids: Vec<String>,
+    /// (answered, correct) per column.
+    counts: Vec<(u32, u32)>,
+    /// One row per submitted attempt. Rows are as wide as the columns known when they ended;
+    /// `stats::analyse` reads missing cells as questions not drawn.
+    matrix: Vec<Vec<Option<bool>>>,
+}
+
+/// Reads the answers of every submitted attempt in one ordered query and folds them in one
+/// pass. SQLite packs each attempt's answers into one string (`group_concat`), so a million
+/// answers cross from SQLite's thread in 50,000 rows rather than a million: sqlx hands rows
+/// over one at a time, and that hand-over, not the query, was the cost (BENCHMARKS.md). Each
+/// item is the right/wrong digit followed by the question id; items are separated by the
+/// ASCII record separator, which a question id (letters, digits, `-`, `_`, `.`) never holds.
 /// An answer left blank when time ran out counts as wrong, as it was scored.
-async fn answer_matrix(
+async fn fold_answers(
     conn: &mut sqlx::SqliteConnection,
     round_id: i64,
-    column: &HashMap<&str, usize>,
-) -> AppResult<Vec<Vec<Option<bool>>>> {
-    let width = column.len();
-    let mut matrix: Vec<Vec<Option<bool>>> = Vec::new();
-    let mut current: Option<i64> = None;
+) -> AppResult<FoldedAnswers> {
+    let mut folded = FoldedAnswers {
+        ids: Vec::new(),
+        counts: Vec::new(),
+        matrix: Vec::new(),
+    };
+    let mut column: HashMap<String, usize> = HashMap::new();
     // The order matches the index on (round_id, branch_id), so SQLite streams without sorting.
-    let mut rows = sqlx::query!(
-        r#"SELECT a.id AS "attempt!", aq.question_id, COALESCE(aq.is_correct, 0) AS "correct!: bool"
+    let mut rows = sqlx::query_scalar!(
+        r#"SELECT (SELECT group_concat((COALESCE(aq.is_correct, 0) != 0) || aq.question_id, char(30))
+                   FROM attempt_questions aq WHERE aq.attempt_id = a.id) AS "answers?: String"
            FROM attempts a
-           JOIN attempt_questions aq ON aq.attempt_id = a.id
            WHERE a.round_id = ? AND a.status IN ('finished', 'timed_out')
            ORDER BY a.branch_id, a.id"#,
         round_id
     )
     .fetch(&mut *conn);
-    while let Some(row) = rows.try_next().await? {
-        if current != Some(row.attempt) {
-            current = Some(row.attempt);
-            matrix.push(vec![None; width]);
+    while let Some(answers) = rows.try_next().await? {
+        let mut cells = vec![None; folded.ids.len()];
+        for item in answers.as_deref().unwrap_or_default().split('\u{1e}') {
+            let (right, id) = match item.split_at_checked(1) {
+                Some(("1", id)) => (true, id),
+                Some(("0", id)) => (false, id),
+                _ => continue,
+            };
+            let index = match column.get(id) {
+                Some(&index) => index,
+                None => {
+                    let index = folded.ids.len();
+                    column.insert(id.to_owned(), index);
+                    folded.ids.push(id.to_owned());
+                    folded.counts.push((0, 0));
+                    index
+                }
+            };
+            let counts = &mut folded.counts[index];
+            counts.0 += 1;
+            counts.1 += u32::from(right);
+            if cells.len() <= index {
+                cells.resize(index + 1, None);
+            }
+            cells[index] = Some(right);
         }
-        if let (Some(&index), Some(cells)) =
-            (column.get(row.question_id.as_str()), matrix.last_mut())
-        {
-            cells[index] = Some(row.correct);
-        }
+        folded.matrix.push(cells);
     }
-    Ok(matrix)
+    Ok(folded)
 }
 
 /// The last `trend_rounds` rounds up to this one, oldest first.
