@@ -191,6 +191,53 @@ async fn an_administrator_gets_the_summary_the_workbook_the_csvs_and_the_chart()
 }
 
 #[tokio::test]
+async fn a_summary_too_long_for_a_few_messages_comes_as_its_first_part_and_a_page() {
+    let api = FakeApi::start().await;
+    api.add_user(ADMIN, "组织部张", "zhang");
+    api.add_private_chat(ADMIN);
+    let env = seeded_env().await;
+    // 400 more branches: the per-branch lines alone fill several messages.
+    let db = branchbot::storage::connect(&env.database_url())
+        .await
+        .unwrap();
+    sqlx::raw_sql(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400)
+         INSERT INTO branches (chat_id, name, kind, join_code, created_at, updated_at)
+         SELECT -100000 - i, '第' || i || '号社区居民委员会党支部', '社区', 'many' || i, 0, 0 FROM n",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    db.close().await;
+    let mut bot = BotProcess::spawn(&api, &env);
+    bot.wait_until_polling().await;
+
+    api.push_text(ADMIN, ADMIN, "/report");
+    api.wait_for_text(ADMIN, rt::SUMMARY_CUT, WAIT).await;
+    let page = api
+        .wait_for_document(ADMIN, |d| d.file_name == rt::summary_file_name(2), WAIT)
+        .await;
+    let page = String::from_utf8(page.bytes).unwrap();
+    assert!(
+        page.contains("第400号社区居民委员会党支部"),
+        "the page has every branch"
+    );
+    api.wait_for_photo(ADMIN, WAIT).await;
+    let messages = api.messages_in(ADMIN);
+    let summary: Vec<&SentMessage> = messages
+        .iter()
+        .filter(|m| m.plain_text.contains(&t::round_title(2)))
+        .collect();
+    assert_eq!(
+        summary.len(),
+        1,
+        "only the first part goes out as a message"
+    );
+    assert!(messages.iter().all(|m| m.text.chars().count() <= 4096));
+    assert!(bot.stop().await.success());
+}
+
+#[tokio::test]
 async fn bad_and_unknown_rounds_and_an_empty_round_get_clear_replies_without_files() {
     let (api, _env, mut bot) = world().await;
     api.push_text(ADMIN, ADMIN, "/report abc");

@@ -519,6 +519,23 @@ mod tests {
     }
 
     #[test]
+    fn the_compliance_file_is_a_named_workbook() {
+        let as_of = NaiveDate::from_ymd_opt(2026, 3, 15).unwrap_or_default();
+        let report = ComplianceReport {
+            as_of,
+            period_start: as_of,
+            period_end: as_of,
+            overdue_elections: Vec::new(),
+            approaching_elections: Vec::new(),
+            missed_meetings: Vec::new(),
+        };
+        let (name, bytes) = compliance_file(&report).unwrap();
+        assert_eq!(name, texts::compliance_file_name(as_of));
+        assert!(name.ends_with("2026-03-15.xlsx"));
+        assert!(bytes.starts_with(b"PK"));
+    }
+
+    #[test]
     fn a_large_round_renders_a_split_summary_and_every_file() {
         use crate::reports::model::{BranchRow, TraineeRow};
         // 300 branches: the branch list alone runs past one message.
