@@ -6,7 +6,7 @@
 //! runs on the blocking pool, away from the threads that serve other chats.
 
 use teloxide::prelude::*;
-use teloxide::types::{ChatAction, InputFile, InputMedia, InputMediaDocument, ParseMode, User};
+use teloxide::types::{ChatAction, InputFile, InputMedia, InputMediaDocument, User};
 
 use crate::config::Config;
 use crate::domain::stats::Thresholds;
@@ -325,11 +325,10 @@ pub fn plan_summary(parts: &[String]) -> (&[String], bool) {
     }
 }
 
+/// Each part is within Telegram's limit already; `send::html` adds the shared message options.
 async fn send_parts(bot: &Bot, chat: ChatId, parts: &[String]) -> AppResult<()> {
     for part in parts {
-        bot.send_message(chat, part.as_str())
-            .parse_mode(ParseMode::Html)
-            .await?;
+        send::html(bot, chat, part).await?;
     }
     Ok(())
 }
