@@ -7,8 +7,8 @@ mod support;
 use std::io::Cursor;
 use std::time::Duration;
 
-use branchbot::telegram::handlers::reports::texts as rt;
 use branchbot::texts::common as ct;
+use branchbot::texts::report_replies as rt;
 use branchbot::texts::reports as t;
 use calamine::{Data, Reader, Xlsx};
 use support::*;

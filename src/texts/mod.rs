@@ -7,5 +7,6 @@ pub mod questions;
 pub mod quiz;
 pub mod quiz_flow;
 pub mod reminders;
+pub mod report_replies;
 pub mod reports;
 pub mod rounds;

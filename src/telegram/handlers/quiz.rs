@@ -39,8 +39,12 @@ pub async fn entry(bot: &Bot, chat_id: ChatId, user: &User, state: &AppState) ->
     let Some(round) = open_round(state, now).await? else {
         let tz = state.config.timezone;
         let mut text = t::NO_OPEN_ROUND.to_owned();
-        if let Some(next) = crate::domain::schedule::next_occurrence(&state.config.test_calendar, tz, now) {
-            text.push_str(&t::next_round_opens(&crate::scheduler::reminders::format_when(state, next)));
+        if let Some(next) =
+            crate::domain::schedule::next_occurrence(&state.config.test_calendar, tz, now)
+        {
+            text.push_str(&t::next_round_opens(
+                &crate::scheduler::reminders::format_when(state, next),
+            ));
         }
         return send::html(bot, chat_id, &text).await.map(drop);
     };
