@@ -121,12 +121,26 @@ impl Responses {
 /// Analyses every one of `items` columns and the test as a whole. Rows shorter than `items`
 /// are read as not having the missing questions.
 pub fn analyse(scores: &[Vec<Option<bool>>], items: usize, thresholds: &Thresholds) -> Analysis {
+    let totals = row_totals(scores);
     Analysis {
         items: (0..items)
-            .map(|item| item_stats(scores, item, thresholds))
+            .map(|item| item_stats_with(scores, &totals, item, thresholds))
             .collect(),
         reliability: kr20(scores),
     }
+}
+
+/// Each trainee's (answered, correct) over all questions, computed once so that every item's
+/// rest-of-test score is a subtraction instead of another pass over the row.
+fn row_totals(scores: &[Vec<Option<bool>>]) -> Vec<(usize, usize)> {
+    scores
+        .iter()
+        .map(|row| {
+            row.iter()
+                .flatten()
+                .fold((0, 0), |(n, c), &right| (n + 1, c + usize::from(right)))
+        })
+        .collect()
 }
 
 fn cell(row: &[Option<bool>], item: usize) -> Option<bool> {
@@ -140,24 +154,27 @@ fn cell(row: &[Option<bool>], item: usize) -> Option<bool> {
 /// short by a small bank. Trainees who answered nothing else have no rest score and are left
 /// out of the correlation (but still count for the facility).
 pub fn item_stats(scores: &[Vec<Option<bool>>], item: usize, thresholds: &Thresholds) -> ItemStats {
+    item_stats_with(scores, &row_totals(scores), item, thresholds)
+}
+
+fn item_stats_with(
+    scores: &[Vec<Option<bool>>],
+    totals: &[(usize, usize)],
+    item: usize,
+    thresholds: &Thresholds,
+) -> ItemStats {
     let mut answered = 0;
     let mut correct = 0;
     let mut item_scores = Vec::new();
     let mut rest_scores = Vec::new();
-    for row in scores {
+    for (row, &(row_answered, row_correct)) in scores.iter().zip(totals) {
         let Some(right) = cell(row, item) else {
             continue;
         };
         answered += 1;
         correct += usize::from(right);
-        let (rest_answered, rest_correct) = row
-            .iter()
-            .enumerate()
-            .filter(|&(other, _)| other != item)
-            .filter_map(|(_, score)| *score)
-            .fold((0usize, 0usize), |(n, c), right| {
-                (n + 1, c + usize::from(right))
-            });
+        let rest_answered = row_answered - 1;
+        let rest_correct = row_correct - usize::from(right);
         if rest_answered > 0 {
             item_scores.push(if right { 1.0 } else { 0.0 });
             rest_scores.push(rest_correct as f64 / rest_answered as f64);
