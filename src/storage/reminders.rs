@@ -320,21 +320,32 @@ pub async fn upsert_plan(db: &Db, entry: PlanEntry<'_>, now: i64) -> AppResult<i
     .fetch_one(&mut *tx)
     .await?;
     // Pending occurrences of the old schedule no longer apply; their reminders go with them.
-    let pending = sqlx::query_scalar!(
-        r#"SELECT id AS "id!" FROM meeting_occurrences WHERE plan_id = ? AND status = 'pending' AND scheduled_at > ?"#,
-        id,
-        now
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    for occurrence in pending {
-        crate::storage::outbox::cancel_topic(&mut *tx, &meeting_topic(occurrence)).await?;
-        sqlx::query!("DELETE FROM meeting_occurrences WHERE id = ?", occurrence)
-            .execute(&mut *tx)
-            .await?;
-    }
+    drop_future_occurrences(&mut tx, id, now).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// Forgets the plan's occurrences still ahead, and cancels their reminders: the schedule they
+/// came from has changed or is gone. What already happened stays.
+async fn drop_future_occurrences(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    plan_id: i64,
+    now: i64,
+) -> AppResult<()> {
+    let pending = sqlx::query_scalar!(
+        r#"SELECT id AS "id!" FROM meeting_occurrences WHERE plan_id = ? AND status = 'pending' AND scheduled_at > ?"#,
+        plan_id,
+        now
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    for occurrence in pending {
+        crate::storage::outbox::cancel_topic(&mut **tx, &meeting_topic(occurrence)).await?;
+        sqlx::query!("DELETE FROM meeting_occurrences WHERE id = ?", occurrence)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Removes a plan entry from future planning; its history stays.
@@ -346,19 +357,7 @@ pub async fn deactivate_plan(db: &Db, plan_id: i64, now: i64) -> AppResult<()> {
     )
     .execute(&mut *tx)
     .await?;
-    let pending = sqlx::query_scalar!(
-        r#"SELECT id AS "id!" FROM meeting_occurrences WHERE plan_id = ? AND status = 'pending' AND scheduled_at > ?"#,
-        plan_id,
-        now
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    for occurrence in pending {
-        crate::storage::outbox::cancel_topic(&mut *tx, &meeting_topic(occurrence)).await?;
-        sqlx::query!("DELETE FROM meeting_occurrences WHERE id = ?", occurrence)
-            .execute(&mut *tx)
-            .await?;
-    }
+    drop_future_occurrences(&mut tx, plan_id, now).await?;
     tx.commit().await?;
     Ok(())
 }

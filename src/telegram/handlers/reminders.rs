@@ -96,6 +96,38 @@ pub async fn status_sections(state: &AppState, branch: &Branch) -> AppResult<Str
     Ok(text)
 }
 
+/// The bound branch of this group, if the caller may manage it; replies otherwise.
+async fn managed_branch(
+    bot: &Bot,
+    msg: &Message,
+    user: &User,
+    state: &AppState,
+) -> AppResult<Option<Branch>> {
+    let Some(branch) = bound_branch(bot, msg, state).await? else {
+        return Ok(None);
+    };
+    Ok(may_manage(bot, msg, user, state).await?.then_some(branch))
+}
+
+/// Reads `<日期> [任期年数]`; the error is the reply, ending with `usage`.
+fn parse_date_and_years(args: &str, usage: &str) -> Result<(NaiveDate, Option<u32>), String> {
+    let mut words = args.split_whitespace();
+    let (Some(date_text), years_text, None) = (words.next(), words.next(), words.next()) else {
+        return Err(usage.to_owned());
+    };
+    let date = parse_date(date_text).map_err(|err| format!("{err}\n\n{usage}"))?;
+    let years = years_text
+        .map(parse_years)
+        .transpose()
+        .map_err(|err| err.to_string())?;
+    Ok((date, years))
+}
+
+/// Replies with `text` and ends the handler.
+async fn reply(bot: &Bot, msg: &Message, text: &str) -> AppResult<()> {
+    send::html(bot, msg.chat.id, text).await.map(drop)
+}
+
 pub async fn term(
     bot: &Bot,
     msg: &Message,
@@ -103,53 +135,24 @@ pub async fn term(
     args: &str,
     state: &AppState,
 ) -> AppResult<()> {
-    let Some(branch) = bound_branch(bot, msg, state).await? else {
+    let Some(branch) = managed_branch(bot, msg, user, state).await? else {
         return Ok(());
     };
-    if !may_manage(bot, msg, user, state).await? {
-        return Ok(());
-    }
-    let mut words = args.split_whitespace();
-    let (Some(date_text), years_text, None) = (words.next(), words.next(), words.next()) else {
-        return send::html(bot, msg.chat.id, rt::TERM_USAGE).await.map(drop);
-    };
-    let elected_on = match parse_date(date_text) {
-        Ok(date) => date,
-        Err(err) => {
-            return send::html(bot, msg.chat.id, &format!("{err}\n\n{}", rt::TERM_USAGE))
-                .await
-                .map(drop)
-        }
-    };
-    let years = match years_text.map(parse_years).transpose() {
-        Ok(years) => years,
-        Err(err) => {
-            return send::html(bot, msg.chat.id, &err.to_string())
-                .await
-                .map(drop)
-        }
+    let (elected_on, years) = match parse_date_and_years(args, rt::TERM_USAGE) {
+        Ok(parsed) => parsed,
+        Err(text) => return reply(bot, msg, &text).await,
     };
     let today = today(state);
     let term = match validate_term(elected_on, years, branch_kind(&branch), today) {
         Ok(term) => term,
-        Err(err) => {
-            return send::html(bot, msg.chat.id, &err.to_string())
-                .await
-                .map(drop)
-        }
+        Err(err) => return reply(bot, msg, &err.to_string()).await,
     };
     let next_check = first_term_check(state, term.end(), today);
-    store::set_term(
-        &state.db,
-        branch.id,
-        &term,
-        Some(next_check),
-        state.now().timestamp(),
-    )
-    .await?;
+    let now = state.now().timestamp();
+    store::set_term(&state.db, branch.id, &term, Some(next_check), now).await?;
     state.wake.notify_one();
-    let reply = format!("{}\n\n{}", rt::TERM_SAVED, status_text(&term, today));
-    send::html(bot, msg.chat.id, &reply).await.map(drop)
+    let text = format!("{}\n\n{}", rt::TERM_SAVED, status_text(&term, today));
+    reply(bot, msg, &text).await
 }
 
 pub async fn elected(
@@ -159,56 +162,26 @@ pub async fn elected(
     args: &str,
     state: &AppState,
 ) -> AppResult<()> {
-    let Some(branch) = bound_branch(bot, msg, state).await? else {
+    let Some(branch) = managed_branch(bot, msg, user, state).await? else {
         return Ok(());
     };
-    if !may_manage(bot, msg, user, state).await? {
-        return Ok(());
-    }
-    let mut words = args.split_whitespace();
-    let (Some(date_text), years_text, None) = (words.next(), words.next(), words.next()) else {
-        return send::html(bot, msg.chat.id, rt::ELECTED_USAGE)
-            .await
-            .map(drop);
+    let (date, years) = match parse_date_and_years(args, rt::ELECTED_USAGE) {
+        Ok(parsed) => parsed,
+        Err(text) => return reply(bot, msg, &text).await,
     };
-    let date = match parse_date(date_text) {
-        Ok(date) => date,
-        Err(err) => {
-            return send::html(bot, msg.chat.id, &format!("{err}\n\n{}", rt::ELECTED_USAGE))
-                .await
-                .map(drop)
-        }
-    };
-    let years = match years_text.map(parse_years).transpose() {
-        Ok(years) => years.unwrap_or_else(|| branch_kind(&branch).default_term_years()),
-        Err(err) => {
-            return send::html(bot, msg.chat.id, &err.to_string())
-                .await
-                .map(drop)
-        }
-    };
+    let years = years.unwrap_or_else(|| branch_kind(&branch).default_term_years());
     let current = store::open_term(&state.db, branch.id).await?;
     let today = today(state);
     let next = match validate_elected(date, current.as_ref().map(|row| &row.term), years, today) {
         Ok(term) => term,
-        Err(err) => {
-            return send::html(bot, msg.chat.id, &err.to_string())
-                .await
-                .map(drop)
-        }
+        Err(err) => return reply(bot, msg, &err.to_string()).await,
     };
     let next_check = first_term_check(state, next.end(), today);
-    store::record_election(
-        &state.db,
-        branch.id,
-        &next,
-        Some(next_check),
-        state.now().timestamp(),
-    )
-    .await?;
+    let now = state.now().timestamp();
+    store::record_election(&state.db, branch.id, &next, Some(next_check), now).await?;
     state.wake.notify_one();
-    let reply = format!("{}\n\n{}", rt::ELECTED_SAVED, status_text(&next, today));
-    send::html(bot, msg.chat.id, &reply).await.map(drop)
+    let text = format!("{}\n\n{}", rt::ELECTED_SAVED, status_text(&next, today));
+    reply(bot, msg, &text).await
 }
 
 pub async fn delay(
@@ -218,12 +191,9 @@ pub async fn delay(
     args: &str,
     state: &AppState,
 ) -> AppResult<()> {
-    let Some(branch) = bound_branch(bot, msg, state).await? else {
+    let Some(branch) = managed_branch(bot, msg, user, state).await? else {
         return Ok(());
     };
-    if !may_manage(bot, msg, user, state).await? {
-        return Ok(());
-    }
     let Some(row) = store::open_term(&state.db, branch.id).await? else {
         return send::html(bot, msg.chat.id, rt::NO_TERM).await.map(drop);
     };
@@ -297,12 +267,9 @@ pub async fn plan(
     args: &str,
     state: &AppState,
 ) -> AppResult<()> {
-    let Some(branch) = bound_branch(bot, msg, state).await? else {
+    let Some(branch) = managed_branch(bot, msg, user, state).await? else {
         return Ok(());
     };
-    if !may_manage(bot, msg, user, state).await? {
-        return Ok(());
-    }
     let Some((name, rule)) = args.trim().split_once(char::is_whitespace) else {
         return send::html(bot, msg.chat.id, mt::PLAN_USAGE).await.map(drop);
     };
@@ -351,12 +318,9 @@ pub async fn unplan(
     args: &str,
     state: &AppState,
 ) -> AppResult<()> {
-    let Some(branch) = bound_branch(bot, msg, state).await? else {
+    let Some(branch) = managed_branch(bot, msg, user, state).await? else {
         return Ok(());
     };
-    if !may_manage(bot, msg, user, state).await? {
-        return Ok(());
-    }
     let name = args.trim();
     if name.is_empty() {
         return send::html(bot, msg.chat.id, mt::UNPLAN_USAGE)
@@ -382,12 +346,9 @@ pub async fn held(
     args: &str,
     state: &AppState,
 ) -> AppResult<()> {
-    let Some(branch) = bound_branch(bot, msg, state).await? else {
+    let Some(branch) = managed_branch(bot, msg, user, state).await? else {
         return Ok(());
     };
-    if !may_manage(bot, msg, user, state).await? {
-        return Ok(());
-    }
     let mut words = args.split_whitespace();
     let (Some(name), date_text, None) = (words.next(), words.next(), words.next()) else {
         return send::html(bot, msg.chat.id, mt::HELD_USAGE).await.map(drop);
