@@ -70,7 +70,7 @@ async fn plan_terms(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
         for item in &due {
             let end = item.row.term.end();
             let mut check_at = item.next_check_at;
-            let mut tx = state.db.begin().await?;
+            let mut tx = crate::storage::write(&state.db).await?;
             for _ in 0..MAX_CATCH_UP {
                 if check_at > now.timestamp() {
                     break;
@@ -150,7 +150,7 @@ async fn plan_meetings(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
         for item in &due {
             let plan = &item.plan;
             let mut next_at = plan.next_at;
-            let mut tx = state.db.begin().await?;
+            let mut tx = crate::storage::write(&state.db).await?;
             for _ in 0..MAX_CATCH_UP {
                 let Some(check) = next_at.filter(|t| *t <= now.timestamp()) else {
                     break;

@@ -202,7 +202,7 @@ pub async fn open_round(
     opened_by: Option<i64>,
 ) -> AppResult<Option<(i64, usize)>> {
     let groups = branches::active_branches(&state.db).await?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::storage::write(&state.db).await?;
     let Some(id) =
         store::insert_if_none_open(&mut *tx, now.timestamp(), closes_at.timestamp(), opened_by)
             .await?
@@ -295,7 +295,7 @@ pub async fn queue_reminders(
         InlineKeyboardButton::callback(texts::REMINDER_BUTTON, CallbackData::StartTest.encode()),
     ]]))
     .ok();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::storage::write(&state.db).await?;
     if !store::mark_reminded(&mut *tx, round_id).await? {
         return Ok(0);
     }
@@ -324,7 +324,7 @@ pub async fn close_round(
     now: DateTime<Utc>,
 ) -> AppResult<Option<(i64, usize)>> {
     crate::telegram::handlers::quiz::finalize_round_attempts(state, round_id, now).await?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::storage::write(&state.db).await?;
     if !store::mark_closed(&mut *tx, round_id, now.timestamp()).await? {
         return Ok(None);
     }

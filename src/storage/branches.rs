@@ -110,7 +110,7 @@ pub async fn bind(
     new_code: &str,
     now: i64,
 ) -> AppResult<(Branch, bool)> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::storage::write(db).await?;
     let existed = sqlx::query_scalar!("SELECT id FROM branches WHERE chat_id = ?", chat_id)
         .fetch_optional(&mut *tx)
         .await?
@@ -197,7 +197,7 @@ pub async fn active_branches(db: &Db) -> AppResult<Vec<Branch>> {
 
 /// Puts the user in the branch; joining twice is harmless.
 pub async fn join(db: &Db, user_id: i64, branch_id: i64, now: i64) -> AppResult<JoinOutcome> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::storage::write(db).await?;
     let current = sqlx::query!(
         "SELECT m.branch_id, b.name FROM members m JOIN branches b ON b.id = m.branch_id WHERE m.user_id = ?",
         user_id
@@ -247,7 +247,7 @@ pub async fn member_count(db: &Db, branch_id: i64) -> AppResult<i64> {
 
 /// A group upgraded to a supergroup gets a new chat id: the branch and its queued messages follow.
 pub async fn migrate_chat(db: &Db, from: i64, to: i64) -> AppResult<bool> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::storage::write(db).await?;
     let done = sqlx::query!(
         "UPDATE branches SET chat_id = ? WHERE chat_id = ?",
         to,

@@ -35,6 +35,16 @@ pub async fn connect(url: &str) -> AppResult<Db> {
     Ok(pool)
 }
 
+/// Starts a write transaction.
+///
+/// `BEGIN IMMEDIATE` takes SQLite's write lock up front. A deferred transaction that reads and
+/// then writes fails at once with SQLITE_BUSY_SNAPSHOT ("database is locked") when another
+/// connection wrote in between — the scheduler and the handlers do so all the time — whereas an
+/// immediate one simply waits its turn (busy timeout). Read-only transactions use `begin()`.
+pub async fn write(db: &Db) -> AppResult<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    Ok(db.begin_with("BEGIN IMMEDIATE").await?)
+}
+
 /// An in-memory database for tests: one connection, so every query sees the same data.
 pub async fn connect_memory() -> AppResult<Db> {
     let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
@@ -44,4 +54,45 @@ pub async fn connect_memory() -> AppResult<Db> {
         .await?;
     sqlx::migrate!("./migrations").run(&pool).await?;
     Ok(pool)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::AppError;
+    use std::time::Duration;
+
+    /// The scheduler and the handlers write concurrently. A transaction that reads before it
+    /// writes must wait for the other writer, not fail with "database is locked".
+    #[tokio::test]
+    async fn a_write_transaction_that_reads_first_waits_for_another_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = connect(&format!("sqlite://{}/t.db", dir.path().display()))
+            .await
+            .unwrap();
+        let mut first = write(&db).await.unwrap();
+        sqlx::query("INSERT INTO users (id, full_name, created_at) VALUES (1, 'a', 0)")
+            .execute(&mut *first)
+            .await
+            .unwrap();
+        let other = db.clone();
+        let second = tokio::spawn(async move {
+            let mut tx = write(&other).await?;
+            let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO users (id, full_name, created_at) VALUES (2, 'b', 0)")
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<i64, AppError>(count)
+        });
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        first.commit().await.unwrap();
+        assert_eq!(
+            second.await.unwrap().unwrap(),
+            1,
+            "the second writer saw the first one's row"
+        );
+    }
 }

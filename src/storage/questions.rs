@@ -18,7 +18,7 @@ pub struct SyncOutcome {
 
 /// Makes `bank` the active question set in one transaction.
 pub async fn replace_bank(db: &Db, bank: &[Question], now: i64) -> AppResult<SyncOutcome> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::storage::write(db).await?;
     let mut outcome = SyncOutcome::default();
     for q in bank {
         let options =

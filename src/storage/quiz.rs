@@ -139,7 +139,7 @@ pub struct Finished {
 /// Creates the attempt and its questions in one transaction, or returns the attempt the trainee
 /// already has in this round.
 pub async fn start_attempt(db: &Db, new: &NewAttempt) -> AppResult<Started> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::storage::write(db).await?;
     let count = new.questions.len() as i64;
     let id = sqlx::query_scalar!(
         r#"INSERT INTO attempts (round_id, user_id, branch_id, started_at, deadline_at, question_count)
@@ -368,7 +368,7 @@ pub async fn record_answer(
     is_correct: bool,
     now: i64,
 ) -> AppResult<bool> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::storage::write(db).await?;
     let done = sqlx::query!(
         "UPDATE attempt_questions SET chosen = ?, is_correct = ?, answered_at = ?
          WHERE attempt_id = ? AND position = ? AND chosen IS NULL
@@ -573,7 +573,7 @@ pub async fn record_practice(
     new_box: u8,
     now: i64,
 ) -> AppResult<bool> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::storage::write(db).await?;
     let done = sqlx::query!(
         "UPDATE practice_current SET nonce = nonce + 1, selection = '' WHERE user_id = ? AND nonce = ? AND question_id = ?",
         user_id,

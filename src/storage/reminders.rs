@@ -65,7 +65,7 @@ pub async fn set_term(
     next_check_at: Option<i64>,
     now: i64,
 ) -> AppResult<i64> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::storage::write(db).await?;
     let existing = sqlx::query_scalar!(
         r#"SELECT id AS "id!" FROM terms WHERE branch_id = ? AND closed_on IS NULL"#,
         branch_id
@@ -130,7 +130,7 @@ pub async fn record_election(
     next_check_at: Option<i64>,
     now: i64,
 ) -> AppResult<i64> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::storage::write(db).await?;
     if let Some(old) = sqlx::query_scalar!(
         r#"SELECT id AS "id!" FROM terms WHERE branch_id = ? AND closed_on IS NULL"#,
         branch_id
@@ -159,7 +159,7 @@ pub async fn record_delay(
     delayed_to: NaiveDate,
     next_check_at: Option<i64>,
 ) -> AppResult<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::storage::write(db).await?;
     sqlx::query!(
         "UPDATE terms SET delayed_to = ?, next_check_at = ? WHERE id = ?",
         delayed_to,
@@ -296,7 +296,7 @@ pub async fn upsert_plan(db: &Db, entry: PlanEntry<'_>, now: i64) -> AppResult<i
         cron,
         next_at,
     } = entry;
-    let mut tx = db.begin().await?;
+    let mut tx = crate::storage::write(db).await?;
     sqlx::query!(
         "INSERT INTO meeting_plans (branch_id, kind, title, rule_text, cron, next_at, active, created_at)
          VALUES (?, ?, ?, ?, ?, ?, 1, ?)
@@ -350,7 +350,7 @@ async fn drop_future_occurrences(
 
 /// Removes a plan entry from future planning; its history stays.
 pub async fn deactivate_plan(db: &Db, plan_id: i64, now: i64) -> AppResult<()> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::storage::write(db).await?;
     sqlx::query!(
         "UPDATE meeting_plans SET active = 0, next_at = NULL WHERE id = ?",
         plan_id
@@ -505,7 +505,7 @@ pub async fn mark_held(
     held_on: NaiveDate,
     by: i64,
 ) -> AppResult<bool> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::storage::write(db).await?;
     let done = sqlx::query!(
         "UPDATE meeting_occurrences SET status = 'held', held_on = ?, recorded_by = ? WHERE id = ? AND status = 'pending'",
         held_on,
@@ -556,7 +556,7 @@ pub async fn move_occurrence(
     reminders: &[crate::storage::outbox::NewMessage],
     now: i64,
 ) -> AppResult<bool> {
-    let mut tx = db.begin().await?;
+    let mut tx = crate::storage::write(db).await?;
     let done = sqlx::query!(
         "UPDATE meeting_occurrences SET moved_to = ?, period_end = MAX(period_end, ?) WHERE id = ? AND status = 'pending'",
         new_at,

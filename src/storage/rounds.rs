@@ -311,7 +311,7 @@ pub mod uploads {
     /// bank is replaced: if the process dies in between, start-up finds the upload active and
     /// applies it. False when the upload is not the newest or was applied or cancelled already.
     pub async fn claim_for_apply(db: &Db, id: i64, admin_id: i64, now: i64) -> AppResult<bool> {
-        let mut tx = db.begin().await?;
+        let mut tx = crate::storage::write(db).await?;
         let done = sqlx::query!(
             "UPDATE pending_uploads SET applied_at = ?
              WHERE id = ? AND admin_id = ? AND applied_at IS NULL AND cancelled_at IS NULL

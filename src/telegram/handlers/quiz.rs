@@ -688,7 +688,7 @@ async fn finish_and_report(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let bank = attempt_questions_bank(state, attempt_id).await?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::storage::write(&state.db).await?;
     let Some(finished) = store::finish(
         &mut tx,
         attempt_id,
@@ -779,7 +779,7 @@ async fn end_by_time(
     }
     let bank = attempt_questions_bank(state, attempt_id).await?;
     let ts = now.timestamp();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::storage::write(&state.db).await?;
     let Some(finished) = store::finish(&mut tx, attempt_id, AttemptStatus::TimedOut, ts).await?
     else {
         tx.rollback().await?;
