@@ -140,15 +140,24 @@ pub async fn bind(
     Ok((branch, !existed))
 }
 
-/// Marks the branch unbound; its terms, meetings and scores stay.
+/// Marks the branch unbound; its terms, meetings and scores stay. Reminders still queued for
+/// the group are recorded as skipped: the group asked to hear no more.
 pub async fn unbind(db: &Db, chat_id: i64, now: i64) -> AppResult<bool> {
+    let mut tx = crate::storage::write(db).await?;
     let done = sqlx::query!(
         "UPDATE branches SET active = 0, updated_at = ? WHERE chat_id = ? AND active = 1",
         now,
         chat_id
     )
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
+    sqlx::query!(
+        "UPDATE outbox SET status = 'skipped', last_error = 'branch unbound' WHERE chat_id = ? AND status = 'pending'",
+        chat_id
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -284,7 +293,26 @@ mod tests {
             (b2.id, b2.join_code.as_str(), b2.name.as_str()),
             (b.id, "CODE1", "第一支部")
         );
+        let reminder = crate::storage::outbox::NewMessage {
+            key: "k".into(),
+            topic: None,
+            chat_id: -100,
+            text: "明天开会".into(),
+            markup: None,
+            due_at: 10,
+            expires_at: None,
+        };
+        crate::storage::outbox::enqueue(&db, &reminder, 2)
+            .await
+            .unwrap();
         assert!(unbind(&db, -100, 3).await.unwrap());
+        assert_eq!(
+            crate::storage::outbox::status_of(&db, "k")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("skipped")
+        );
         assert!(by_chat(&db, -100).await.unwrap().is_none());
         assert!(by_id(&db, b.id).await.unwrap().is_some());
         assert!(!unbind(&db, -100, 4).await.unwrap());
