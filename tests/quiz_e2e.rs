@@ -83,40 +83,10 @@ async fn world() -> (FakeApi, TestEnv, BotProcess, String) {
     bot.wait_until_polling().await;
     api.push_text(SECRETARY, GROUP, "/bind 第一党支部 机关");
     api.wait_for_text(GROUP, "已将本群绑定为支部", WAIT).await;
-    let code: String = query_one(&env, "SELECT join_code FROM branches").await;
-    wait_for_count(&env, "SELECT COUNT(*) FROM rounds WHERE status = 'open'", 1).await;
+    let code: String = env.query_one("SELECT join_code FROM branches").await;
+    env.eventually_i64("SELECT COUNT(*) FROM rounds WHERE status = 'open'", 1)
+        .await;
     (api, env, bot, code)
-}
-
-/// Waits until `sql` counts `expected` rows: for state the scheduler changes on its own.
-async fn wait_for_count(env: &TestEnv, sql: &str, expected: i64) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        if query_one::<i64>(env, sql).await == expected {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {sql} = {expected}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn pool(env: &TestEnv) -> sqlx::SqlitePool {
-    sqlx::SqlitePool::connect(&env.database_url())
-        .await
-        .unwrap()
-}
-
-async fn query_one<T>(env: &TestEnv, sql: &str) -> T
-where
-    T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
-{
-    let pool = pool(env).await;
-    let value: T = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
-    pool.close().await;
-    value
 }
 
 /// One drawn question as stored: its kind and which shown buttons are the right answer.
@@ -128,7 +98,7 @@ struct Drawn {
 }
 
 async fn drawn(env: &TestEnv, attempt: i64, position: i64) -> Drawn {
-    let pool = pool(env).await;
+    let pool = env.db().await;
     let (kind, order, answer, explanation): (String, String, String, String) = sqlx::query_as(
         "SELECT q.kind, aq.option_order, q.answer, q.explanation FROM attempt_questions aq
          JOIN questions q ON q.id = aq.question_id WHERE aq.attempt_id = ? AND aq.position = ?",
@@ -154,11 +124,8 @@ async fn drawn(env: &TestEnv, attempt: i64, position: i64) -> Drawn {
 }
 
 async fn answered_count(env: &TestEnv) -> i64 {
-    query_one(
-        env,
-        "SELECT COUNT(*) FROM attempt_questions WHERE chosen IS NOT NULL",
-    )
-    .await
+    env.query_one("SELECT COUNT(*) FROM attempt_questions WHERE chosen IS NOT NULL")
+        .await
 }
 
 /// The newest message in the trainee's chat with a button for question `position`.
@@ -263,7 +230,7 @@ async fn a_whole_test_through_buttons_with_a_restart_and_refused_presses() {
     api.push_text(TRAINEE, TRAINEE, "/test");
     api.wait_for_text(TRAINEE, "/join", WAIT).await;
     assert_eq!(
-        query_one::<i64>(&env, "SELECT COUNT(*) FROM attempts").await,
+        env.query_one::<i64>("SELECT COUNT(*) FROM attempts").await,
         0
     );
 
@@ -272,10 +239,11 @@ async fn a_whole_test_through_buttons_with_a_restart_and_refused_presses() {
     api.push_text(TRAINEE, TRAINEE, &format!("/start t_{code}"));
     api.wait_for_text_since(mark, TRAINEE, "业务测试开始", WAIT)
         .await;
-    let attempt: i64 = query_one(&env, "SELECT id FROM attempts").await;
-    let round: i64 = query_one(&env, "SELECT round_id FROM attempts").await;
+    let attempt: i64 = env.query_one("SELECT id FROM attempts").await;
+    let round: i64 = env.query_one("SELECT round_id FROM attempts").await;
     assert_eq!(
-        query_one::<i64>(&env, "SELECT COUNT(*) FROM attempt_questions").await,
+        env.query_one::<i64>("SELECT COUNT(*) FROM attempt_questions")
+            .await,
         4
     );
 
@@ -399,8 +367,7 @@ async fn a_whole_test_through_buttons_with_a_restart_and_refused_presses() {
                 "refused presses stored nothing"
             );
             assert_eq!(
-                query_one::<String>(
-                    &env,
+                env.query_one::<String>(
                     "SELECT selection FROM attempt_questions WHERE position = 1"
                 )
                 .await,
@@ -428,7 +395,7 @@ async fn a_whole_test_through_buttons_with_a_restart_and_refused_presses() {
         result.plain_text
     );
     let (status, score, correct): (String, i64, i64) = {
-        let pool = pool(&env).await;
+        let pool = env.db().await;
         let row = sqlx::query_as("SELECT status, score, correct_count FROM attempts")
             .fetch_one(&pool)
             .await
@@ -477,7 +444,7 @@ async fn the_time_limit_ends_a_test_on_the_server() {
     api.wait_for_text(TRAINEE, "第一党支部", WAIT).await;
     api.push_text(TRAINEE, TRAINEE, "/test");
     api.wait_for_text(TRAINEE, "业务测试开始", WAIT).await;
-    let attempt: i64 = query_one(&env, "SELECT id FROM attempts").await;
+    let attempt: i64 = env.query_one("SELECT id FROM attempts").await;
 
     // One question answered right, then the 30 minutes run out.
     let first = drawn(&env, attempt, 0).await;
@@ -512,7 +479,7 @@ async fn the_time_limit_ends_a_test_on_the_server() {
         result.plain_text
     );
     let (status, score, answered): (String, i64, i64) = {
-        let pool = pool(&env).await;
+        let pool = env.db().await;
         let row = sqlx::query_as(
             "SELECT status, score, (SELECT COUNT(*) FROM attempt_questions WHERE chosen IS NOT NULL)
              FROM attempts",
@@ -526,7 +493,7 @@ async fn the_time_limit_ends_a_test_on_the_server() {
     assert_eq!((status.as_str(), score, answered), ("timed_out", 25, 1));
     let key = format!("attempt:{attempt}:timeout");
     let delivered: String = {
-        let pool = pool(&env).await;
+        let pool = env.db().await;
         let status = sqlx::query_scalar("SELECT status FROM outbox WHERE dedup_key = ?")
             .bind(&key)
             .fetch_one(&pool)
@@ -553,12 +520,8 @@ async fn the_time_limit_ends_a_test_on_the_server() {
 
     // After the round closes there is no open round to take.
     env.advance(chrono::Duration::days(8));
-    wait_for_count(
-        &env,
-        "SELECT COUNT(*) FROM rounds WHERE status = 'closed'",
-        1,
-    )
-    .await;
+    env.eventually_i64("SELECT COUNT(*) FROM rounds WHERE status = 'closed'", 1)
+        .await;
     let mark = api.mark();
     api.push_text(TRAINEE, TRAINEE, "/test");
     api.wait_for_text_since(mark, TRAINEE, t::NO_OPEN_ROUND, WAIT)
@@ -617,12 +580,13 @@ async fn practice_answers_once_moves_on_and_waits_for_a_running_test() {
         feedback.plain_text
     );
     assert_eq!(
-        query_one::<i64>(&env, "SELECT COUNT(*) FROM practice_boxes").await,
+        env.query_one::<i64>("SELECT COUNT(*) FROM practice_boxes")
+            .await,
         1
     );
     // The same answer again is stale and changes nothing.
     refused(&api, TRAINEE, &practice, &answered_with, t::PRACTICE_STALE).await;
-    let seen: i64 = query_one(&env, "SELECT seen_at FROM practice_boxes").await;
+    let seen: i64 = env.query_one("SELECT seen_at FROM practice_boxes").await;
 
     // Next gives another practice question.
     let next = feedback.callback_data(t::PRACTICE_NEXT).unwrap();
@@ -631,7 +595,8 @@ async fn practice_answers_once_moves_on_and_waits_for_a_running_test() {
     assert!(!answer.show_alert);
     api.wait_for_message_count(TRAINEE, before + 1, WAIT).await;
     assert_eq!(
-        query_one::<i64>(&env, "SELECT seen_at FROM practice_boxes").await,
+        env.query_one::<i64>("SELECT seen_at FROM practice_boxes")
+            .await,
         seen
     );
 

@@ -38,31 +38,6 @@ async fn world() -> (FakeApi, TestEnv, BotProcess) {
     (api, env, bot)
 }
 
-async fn query_i64(env: &TestEnv, sql: &str) -> i64 {
-    let pool = sqlx::SqlitePool::connect(&env.database_url())
-        .await
-        .unwrap();
-    let value: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
-    pool.close().await;
-    value
-}
-
-/// Polls the database until `sql` returns `expected` (the scheduler works in the background).
-async fn eventually(env: &TestEnv, sql: &str, expected: i64) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let value = query_i64(env, sql).await;
-        if value == expected {
-            return;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{sql} gave {value}, expected {expected}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 fn count_containing(api: &FakeApi, chat: i64, needle: &str) -> usize {
     api.messages_in(chat)
         .iter()
@@ -120,11 +95,11 @@ async fn the_election_ladder_arrives_once_and_overdue_notices_reach_the_admins()
     )
     .await;
     assert_eq!(count_containing(&api, GROUP, "【换届提醒】"), 1);
-    let skipped = query_i64(
-        &env,
-        "SELECT COUNT(*) FROM outbox WHERE status = 'skipped' AND dedup_key LIKE 'term:%'",
-    )
-    .await;
+    let skipped = env
+        .query_i64(
+            "SELECT COUNT(*) FROM outbox WHERE status = 'skipped' AND dedup_key LIKE 'term:%'",
+        )
+        .await;
     assert_eq!(skipped, 5, "3m, 2m, 1m, 2w and 1w were stale");
 
     // A week later the notice repeats, to the group and to the admins.
@@ -148,8 +123,7 @@ async fn the_election_ladder_arrives_once_and_overdue_notices_reach_the_admins()
     )
     .await;
     assert_eq!(
-        query_i64(
-            &env,
+        env.query_i64(
             "SELECT COUNT(*) FROM terms WHERE closed_on IS NULL AND ends_on = '2029-09-20'"
         )
         .await,
@@ -190,11 +164,8 @@ async fn meeting_reminders_have_buttons_only_managers_may_press() {
     let answer = api.wait_for_callback_answer(&press, WAIT).await;
     assert!(answer.show_alert && answer.text.as_deref() == Some(mt::ALERT_ONLY_MANAGERS));
     assert_eq!(
-        query_i64(
-            &env,
-            "SELECT COUNT(*) FROM meeting_occurrences WHERE status = 'held'"
-        )
-        .await,
+        env.query_i64("SELECT COUNT(*) FROM meeting_occurrences WHERE status = 'held'")
+            .await,
         0
     );
 
@@ -238,11 +209,8 @@ async fn meeting_reminders_have_buttons_only_managers_may_press() {
         Some(mt::ALERT_RECORDED)
     );
     assert_eq!(
-        query_i64(
-            &env,
-            "SELECT COUNT(*) FROM meeting_occurrences WHERE status = 'held'"
-        )
-        .await,
+        env.query_i64("SELECT COUNT(*) FROM meeting_occurrences WHERE status = 'held'")
+            .await,
         1
     );
     // Pressing again is harmless.
@@ -293,8 +261,8 @@ async fn meetings_not_recorded_become_missed_and_held_records_by_command() {
     // Past 10 April the periods of the 5 March 支委会 (held) and the 10 March 党小组会 (not) end.
     env.set_now(at("2026-04-10T08:00:00Z"));
     let missed = "SELECT COUNT(*) FROM meeting_occurrences o JOIN meeting_plans p ON p.id = o.plan_id WHERE o.status = 'missed' AND p.title = '党小组会'";
-    eventually(&env, missed, 1).await;
-    let held = query_i64(&env, "SELECT COUNT(*) FROM meeting_occurrences o JOIN meeting_plans p ON p.id = o.plan_id WHERE o.status = 'held' AND p.title = '支部委员会会议'").await;
+    env.eventually_i64(missed, 1).await;
+    let held = env.query_i64("SELECT COUNT(*) FROM meeting_occurrences o JOIN meeting_plans p ON p.id = o.plan_id WHERE o.status = 'held' AND p.title = '支部委员会会议'").await;
     assert_eq!(held, 1);
     assert!(bot.stop().await.success());
 }
@@ -314,7 +282,7 @@ async fn bad_calendar_input_gets_examples_and_changes_nothing() {
     api.wait_for_text(GROUP, "每月5日 15:00", WAIT).await;
     api.push_text(MEMBER, GROUP, "/term 2024-01-01");
     api.wait_for_text(GROUP, "只有本群的管理员", WAIT).await;
-    assert_eq!(query_i64(&env, "SELECT COUNT(*) FROM terms").await, 0);
+    assert_eq!(env.query_i64("SELECT COUNT(*) FROM terms").await, 0);
 
     api.push_text(SECRETARY, GROUP, "/term 2024-01-01");
     api.wait_for_text(GROUP, "已设置本届任期", WAIT).await;
@@ -322,11 +290,8 @@ async fn bad_calendar_input_gets_examples_and_changes_nothing() {
     api.push_text(SECRETARY, GROUP, "/delay 2029-01-01");
     api.wait_for_text(GROUP, "1年", WAIT).await;
     assert_eq!(
-        query_i64(
-            &env,
-            "SELECT COUNT(*) FROM terms WHERE delayed_to IS NOT NULL"
-        )
-        .await,
+        env.query_i64("SELECT COUNT(*) FROM terms WHERE delayed_to IS NOT NULL")
+            .await,
         0
     );
     api.push_text(SECRETARY, GROUP, "/delay 2027-06-30");
@@ -362,8 +327,7 @@ async fn delivery_waits_out_429_retries_5xx_and_skips_a_group_that_removed_the_b
         failed.then_some(())
     })
     .await;
-    eventually(
-        &env,
+    env.eventually_i64(
         "SELECT COUNT(*) FROM outbox WHERE status = 'failed' AND dedup_key LIKE 'term:%'",
         1,
     )

@@ -27,25 +27,6 @@ fn at(rfc3339: &str) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
-async fn db(env: &TestEnv) -> sqlx::SqlitePool {
-    sqlx::SqlitePool::connect(&env.database_url())
-        .await
-        .unwrap()
-}
-
-async fn query_i64(env: &TestEnv, sql: &str) -> i64 {
-    let pool = db(env).await;
-    let value: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
-    pool.close().await;
-    value
-}
-
-async fn execute(env: &TestEnv, sql: &str) {
-    let pool = db(env).await;
-    sqlx::query(sql).execute(&pool).await.unwrap();
-    pool.close().await;
-}
-
 /// The join code in a round announcement's deep link `https://t.me/<bot>?start=t_<code>`.
 fn code_in_link(url: &str) -> String {
     let prefix = format!("https://t.me/{BOT_USERNAME}?start=t_");
@@ -74,7 +55,7 @@ async fn a_round_opens_by_the_calendar_reminds_the_unfinished_and_posts_results(
     api.push_text(SECRETARY_2, GROUP_2, "/bind 第二党支部 农村");
     api.wait_for_text(GROUP_2, "已将本群绑定为支部", WAIT).await;
     assert_eq!(
-        query_i64(&env, "SELECT COUNT(*) FROM rounds").await,
+        env.query_i64("SELECT COUNT(*) FROM rounds").await,
         0,
         "no window was open at start"
     );
@@ -101,18 +82,15 @@ async fn a_round_opens_by_the_calendar_reminds_the_unfinished_and_posts_results(
         let code = code_in_link(buttons[0].url.as_deref().expect("a URL button"));
         let stored: String = sqlx::query_scalar("SELECT join_code FROM branches WHERE chat_id = ?")
             .bind(group)
-            .fetch_one(&db(&env).await)
+            .fetch_one(&env.db().await)
             .await
             .unwrap();
         assert_eq!(code, stored);
         codes.push(code);
     }
     assert_eq!(
-        query_i64(
-            &env,
-            "SELECT COUNT(*) FROM rounds WHERE status = 'open' AND opened_by IS NULL"
-        )
-        .await,
+        env.query_i64("SELECT COUNT(*) FROM rounds WHERE status = 'open' AND opened_by IS NULL")
+            .await,
         1
     );
 
@@ -126,9 +104,7 @@ async fn a_round_opens_by_the_calendar_reminds_the_unfinished_and_posts_results(
         api.wait_for_text(member, "你已加入", WAIT).await;
     }
     // Member 1 and member 3 finish the test (scores 90 and 70); member 2 does not.
-    execute(
-        &env,
-        "INSERT INTO attempts (round_id, user_id, branch_id, started_at, deadline_at, finished_at, status, question_count, correct_count, score)
+    env.execute("INSERT INTO attempts (round_id, user_id, branch_id, started_at, deadline_at, finished_at, status, question_count, correct_count, score)
          SELECT 1, m.user_id, m.branch_id, 0, 0, 1, 'finished', 20, m.user_id % 100, CASE m.user_id WHEN 1002 THEN 90 ELSE 70 END
          FROM members m WHERE m.user_id IN (1002, 1004)",
     )
@@ -179,8 +155,7 @@ async fn a_round_opens_by_the_calendar_reminds_the_unfinished_and_posts_results(
         );
     }
     assert_eq!(
-        query_i64(
-            &env,
+        env.query_i64(
             "SELECT COUNT(*) FROM rounds WHERE status = 'closed' AND closed_at IS NOT NULL"
         )
         .await,
@@ -211,7 +186,7 @@ async fn a_round_opens_by_the_calendar_reminds_the_unfinished_and_posts_results(
     api.push_text(MEMBER_1, MEMBER_1, "/rounds open");
     api.wait_for_text_since(mark, MEMBER_1, ct::REFUSE_ADMIN, WAIT)
         .await;
-    assert_eq!(query_i64(&env, "SELECT COUNT(*) FROM rounds").await, 1);
+    assert_eq!(env.query_i64("SELECT COUNT(*) FROM rounds").await, 1);
     assert!(bot.stop().await.success());
 }
 
@@ -253,11 +228,8 @@ async fn rounds_open_and_close_by_hand() {
         result.plain_text
     );
     assert_eq!(
-        query_i64(
-            &env,
-            "SELECT COUNT(*) FROM rounds WHERE status = 'closed' AND opened_by = 1001"
-        )
-        .await,
+        env.query_i64("SELECT COUNT(*) FROM rounds WHERE status = 'closed' AND opened_by = 1001")
+            .await,
         1
     );
     assert!(bot.stop().await.success());
@@ -334,7 +306,9 @@ async fn an_excel_upload_is_checked_then_confirmed_and_survives_a_restart() {
     let env = TestEnv::new().super_admins(&[ADMIN]);
     let mut bot = BotProcess::spawn(&api, &env);
     bot.wait_until_polling().await;
-    let before = query_i64(&env, "SELECT COUNT(*) FROM questions WHERE retired = 0").await;
+    let before = env
+        .query_i64("SELECT COUNT(*) FROM questions WHERE retired = 0")
+        .await;
     assert!(before > 100, "the repository bank is loaded: {before}");
 
     // Not an administrator: refused.
@@ -373,11 +347,12 @@ async fn an_excel_upload_is_checked_then_confirmed_and_survives_a_restart() {
     );
     assert!(errors.buttons().is_empty());
     assert_eq!(
-        query_i64(&env, "SELECT COUNT(*) FROM pending_uploads").await,
+        env.query_i64("SELECT COUNT(*) FROM pending_uploads").await,
         0
     );
     assert_eq!(
-        query_i64(&env, "SELECT COUNT(*) FROM questions WHERE retired = 0").await,
+        env.query_i64("SELECT COUNT(*) FROM questions WHERE retired = 0")
+            .await,
         before
     );
 
@@ -402,7 +377,8 @@ async fn an_excel_upload_is_checked_then_confirmed_and_survives_a_restart() {
         );
     }
     assert_eq!(
-        query_i64(&env, "SELECT COUNT(*) FROM questions WHERE retired = 0").await,
+        env.query_i64("SELECT COUNT(*) FROM questions WHERE retired = 0")
+            .await,
         before,
         "not yet"
     );
@@ -413,7 +389,8 @@ async fn an_excel_upload_is_checked_then_confirmed_and_survives_a_restart() {
     let answer = api.wait_for_callback_answer(&press, WAIT).await;
     assert!(answer.show_alert);
     assert_eq!(
-        query_i64(&env, "SELECT COUNT(*) FROM questions WHERE retired = 0").await,
+        env.query_i64("SELECT COUNT(*) FROM questions WHERE retired = 0")
+            .await,
         before
     );
 
@@ -430,11 +407,13 @@ async fn an_excel_upload_is_checked_then_confirmed_and_survives_a_restart() {
         done.plain_text
     );
     assert_eq!(
-        query_i64(&env, "SELECT COUNT(*) FROM questions WHERE retired = 0").await,
+        env.query_i64("SELECT COUNT(*) FROM questions WHERE retired = 0")
+            .await,
         3
     );
     assert_eq!(
-        query_i64(&env, "SELECT COUNT(*) FROM questions WHERE retired = 1").await,
+        env.query_i64("SELECT COUNT(*) FROM questions WHERE retired = 1")
+            .await,
         before
     );
     // Only once.
@@ -461,15 +440,13 @@ async fn an_excel_upload_is_checked_then_confirmed_and_survives_a_restart() {
     bot.restart().await;
     bot.wait_until_polling().await;
     assert_eq!(
-        query_i64(&env, "SELECT COUNT(*) FROM questions WHERE retired = 0").await,
+        env.query_i64("SELECT COUNT(*) FROM questions WHERE retired = 0")
+            .await,
         3
     );
     assert_eq!(
-        query_i64(
-            &env,
-            "SELECT COUNT(*) FROM questions WHERE retired = 0 AND id LIKE 'up-%'"
-        )
-        .await,
+        env.query_i64("SELECT COUNT(*) FROM questions WHERE retired = 0 AND id LIKE 'up-%'")
+            .await,
         3
     );
     assert!(bot.stop().await.success());
@@ -482,7 +459,9 @@ async fn an_older_or_cancelled_upload_cannot_be_confirmed() {
     let env = TestEnv::new().super_admins(&[ADMIN]);
     let mut bot = BotProcess::spawn(&api, &env);
     bot.wait_until_polling().await;
-    let before = query_i64(&env, "SELECT COUNT(*) FROM questions WHERE retired = 0").await;
+    let before = env
+        .query_i64("SELECT COUNT(*) FROM questions WHERE retired = 0")
+        .await;
 
     let mark = api.mark();
     api.push_document(ADMIN, ADMIN, "第一份.xlsx", &workbook(&GOOD_ROWS), None);
@@ -524,7 +503,8 @@ async fn an_older_or_cancelled_upload_cannot_be_confirmed() {
     let cancelled = api.wait_for_callback_answer(&press, WAIT).await;
     assert_eq!(cancelled.text.as_deref(), Some(rt::ALERT_DONE_ALREADY));
     assert_eq!(
-        query_i64(&env, "SELECT COUNT(*) FROM questions WHERE retired = 0").await,
+        env.query_i64("SELECT COUNT(*) FROM questions WHERE retired = 0")
+            .await,
         before
     );
     assert!(bot.stop().await.success());

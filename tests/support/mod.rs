@@ -424,3 +424,51 @@ impl Drop for BotProcess {
         }
     }
 }
+
+/// The bot's database, read and written by tests while the bot runs (SQLite in WAL mode lets
+/// both work at once).
+impl TestEnv {
+    pub async fn db(&self) -> sqlx::SqlitePool {
+        sqlx::SqlitePool::connect(&self.database_url())
+            .await
+            .unwrap()
+    }
+
+    /// The one value `sql` selects.
+    pub async fn query_one<T>(&self, sql: &str) -> T
+    where
+        T: Send + Unpin + for<'r> sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    {
+        let pool = self.db().await;
+        let value: T = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        value
+    }
+
+    /// One integer from `sql`, e.g. a `COUNT(*)`.
+    pub async fn query_i64(&self, sql: &str) -> i64 {
+        self.query_one(sql).await
+    }
+
+    pub async fn execute(&self, sql: &str) {
+        let pool = self.db().await;
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+
+    /// Polls until `sql` gives `expected`: for what the bot writes in the background.
+    pub async fn eventually_i64(&self, sql: &str, expected: i64) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let value = self.query_i64(sql).await;
+            if value == expected {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{sql} gave {value}, expected {expected}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
