@@ -2,11 +2,11 @@
 //! and nowhere else.
 
 use teloxide::prelude::*;
-use teloxide::types::{ChatMemberStatus, User};
+use teloxide::types::{ChatMemberStatus, Message, User};
 
 use crate::error::AppResult;
 use crate::storage::branches;
-use crate::telegram::AppState;
+use crate::telegram::{send, AppState};
 use crate::texts::common as t;
 
 /// What an action needs.
@@ -75,4 +75,37 @@ async fn is_group_admin(bot: &Bot, chat_id: ChatId, user: &User) -> AppResult<bo
         member.status(),
         ChatMemberStatus::Owner | ChatMemberStatus::Administrator
     ))
+}
+
+/// Checks the caller of a command and, when refused, replies in the chat with who may do it.
+/// `None` means refused (and answered).
+pub async fn require(
+    bot: &Bot,
+    state: &AppState,
+    msg: &Message,
+    user: &User,
+    permission: Permission,
+) -> AppResult<Option<Caller>> {
+    if permission == Permission::ManageBranch && is_anonymous_admin(msg) {
+        return Ok(Some(Caller {
+            user_id: user.id.0 as i64,
+            is_super: false,
+            is_admin: false,
+        }));
+    }
+    match authorize(bot, state, msg.chat.id, user, permission).await? {
+        Ok(caller) => Ok(Some(caller)),
+        Err(refusal) => {
+            send::html(bot, msg.chat.id, refusal).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// A group administrator posting "as the group" arrives from Telegram's anonymous-admin bot
+/// with the group itself as sender; only administrators can do that.
+pub fn is_anonymous_admin(msg: &Message) -> bool {
+    msg.sender_chat
+        .as_ref()
+        .is_some_and(|c| c.id == msg.chat.id)
 }

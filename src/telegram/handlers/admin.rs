@@ -23,7 +23,7 @@ use crate::scheduler::rounds as calendar;
 use crate::storage::questions::{self as bank_store, replace_bank};
 use crate::storage::rounds::{self as round_store, uploads};
 use crate::telegram::callbacks::CallbackData;
-use crate::telegram::roles::{authorize, Permission};
+use crate::telegram::roles::{authorize, require, Permission};
 use crate::telegram::send::{self, esc};
 use crate::telegram::AppState;
 use crate::texts::rounds as texts;
@@ -34,17 +34,6 @@ pub const MAX_UPLOAD_BYTES: u32 = 5 * 1024 * 1024;
 const RECENT_ROUNDS: i64 = 5;
 /// Calendar openings listed by `/rounds`.
 const NEXT_OPENINGS: usize = 3;
-
-/// Replies with the refusal unless the caller administers; true when they may go on.
-async fn administers(bot: &Bot, msg: &Message, user: &User, state: &AppState) -> AppResult<bool> {
-    match authorize(bot, state, msg.chat.id, user, Permission::Administer).await? {
-        Ok(_) => Ok(true),
-        Err(refusal) => {
-            send::html(bot, msg.chat.id, refusal).await?;
-            Ok(false)
-        }
-    }
-}
 
 // ---- /rounds --------------------------------------------------------------------------------
 
@@ -73,7 +62,10 @@ pub async fn rounds(
     args: &str,
     state: &AppState,
 ) -> AppResult<()> {
-    if !administers(bot, msg, user, state).await? {
+    if require(bot, state, msg, user, Permission::Administer)
+        .await?
+        .is_none()
+    {
         return Ok(());
     }
     let now = state.now();
@@ -183,7 +175,10 @@ async fn close_by_hand(state: &AppState, now: DateTime<Utc>) -> AppResult<String
 // ---- /bank ----------------------------------------------------------------------------------
 
 pub async fn bank(bot: &Bot, msg: &Message, user: &User, state: &AppState) -> AppResult<()> {
-    if !administers(bot, msg, user, state).await? {
+    if require(bot, state, msg, user, Permission::Administer)
+        .await?
+        .is_none()
+    {
         return Ok(());
     }
     let text = bank_overview(state).await?;
@@ -262,7 +257,10 @@ pub async fn on_document(bot: &Bot, msg: &Message, user: &User, state: &AppState
             .await
             .map(drop);
     }
-    if !administers(bot, msg, user, state).await? {
+    if require(bot, state, msg, user, Permission::Administer)
+        .await?
+        .is_none()
+    {
         return Ok(());
     }
     let name = doc

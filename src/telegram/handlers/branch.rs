@@ -7,7 +7,7 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, User};
 use crate::domain::term::BranchKind;
 use crate::error::AppResult;
 use crate::storage::branches::{self, JoinOutcome};
-use crate::telegram::roles::{authorize, Caller, Permission};
+use crate::telegram::roles::{authorize, is_anonymous_admin, require, Caller, Permission};
 use crate::telegram::{commands, send, AppState};
 use crate::texts::common as t;
 
@@ -17,30 +17,6 @@ pub const JOIN_PAYLOAD: &str = "j_";
 pub const TEST_PAYLOAD: &str = "t_";
 
 const MAX_BRANCH_NAME_CHARS: usize = 60;
-
-/// Replies with a refusal and tells the caller whether to go on.
-async fn allowed(
-    bot: &Bot,
-    msg: &Message,
-    user: &User,
-    state: &AppState,
-    permission: Permission,
-) -> AppResult<Option<Caller>> {
-    if permission == Permission::ManageBranch && super::is_anonymous_admin(msg) {
-        return Ok(Some(Caller {
-            user_id: user.id.0 as i64,
-            is_super: false,
-            is_admin: false,
-        }));
-    }
-    match authorize(bot, state, msg.chat.id, user, permission).await? {
-        Ok(caller) => Ok(Some(caller)),
-        Err(refusal) => {
-            send::html(bot, msg.chat.id, refusal).await?;
-            Ok(None)
-        }
-    }
-}
 
 pub async fn help_private(
     bot: &Bot,
@@ -61,7 +37,7 @@ pub async fn help_private(
 
 pub async fn help_group(bot: &Bot, msg: &Message, user: &User, state: &AppState) -> AppResult<()> {
     let mut text = t::HELP_GROUP.to_owned();
-    let manages = super::is_anonymous_admin(msg)
+    let manages = is_anonymous_admin(msg)
         || authorize(bot, state, msg.chat.id, user, Permission::ManageBranch)
             .await?
             .is_ok();
@@ -206,7 +182,7 @@ pub async fn bind(
     args: &str,
     state: &AppState,
 ) -> AppResult<()> {
-    if allowed(bot, msg, user, state, Permission::ManageBranch)
+    if require(bot, state, msg, user, Permission::ManageBranch)
         .await?
         .is_none()
     {
@@ -238,7 +214,7 @@ pub async fn bind(
 }
 
 pub async fn unbind(bot: &Bot, msg: &Message, user: &User, state: &AppState) -> AppResult<()> {
-    if allowed(bot, msg, user, state, Permission::ManageBranch)
+    if require(bot, state, msg, user, Permission::ManageBranch)
         .await?
         .is_none()
     {
@@ -269,7 +245,7 @@ pub async fn status(bot: &Bot, msg: &Message, state: &AppState) -> AppResult<()>
 }
 
 pub async fn invite(bot: &Bot, msg: &Message, user: &User, state: &AppState) -> AppResult<()> {
-    if allowed(bot, msg, user, state, Permission::ManageBranch)
+    if require(bot, state, msg, user, Permission::ManageBranch)
         .await?
         .is_none()
     {
@@ -304,7 +280,7 @@ pub async fn grant(
     grant: bool,
     state: &AppState,
 ) -> AppResult<()> {
-    if allowed(bot, msg, user, state, Permission::GrantRoles)
+    if require(bot, state, msg, user, Permission::GrantRoles)
         .await?
         .is_none()
     {
@@ -352,7 +328,7 @@ pub async fn grant(
 }
 
 pub async fn list_admins(bot: &Bot, msg: &Message, user: &User, state: &AppState) -> AppResult<()> {
-    if allowed(bot, msg, user, state, Permission::Administer)
+    if require(bot, state, msg, user, Permission::Administer)
         .await?
         .is_none()
     {

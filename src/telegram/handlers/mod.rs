@@ -17,6 +17,7 @@ use crate::error::AppResult;
 use crate::storage::branches;
 use crate::telegram::callbacks::CallbackData;
 use crate::telegram::commands::{self, GroupCommand, Parsed, PrivateCommand};
+use crate::telegram::roles::is_anonymous_admin;
 use crate::telegram::{send, AppState};
 use crate::texts::common as t;
 
@@ -103,14 +104,6 @@ async fn route_message(bot: &Bot, msg: &Message, me: &Me, state: &State) -> AppR
     } else {
         Ok(())
     }
-}
-
-/// A group administrator posting "as the group" arrives from Telegram's anonymous-admin bot
-/// with the group itself as sender; only administrators can do that.
-pub fn is_anonymous_admin(msg: &Message) -> bool {
-    msg.sender_chat
-        .as_ref()
-        .is_some_and(|c| c.id == msg.chat.id)
 }
 
 async fn private_command(

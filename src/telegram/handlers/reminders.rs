@@ -19,7 +19,7 @@ use crate::scheduler::reminders::{
 use crate::storage::branches::{self, Branch};
 use crate::storage::reminders::{self as store, Plan, PlanEntry};
 use crate::telegram::callbacks::CallbackData;
-use crate::telegram::roles::{authorize, Permission};
+use crate::telegram::roles::{authorize, require, Permission};
 use crate::telegram::send::{self, esc};
 use crate::telegram::AppState;
 use crate::texts::calendar as rt;
@@ -36,20 +36,6 @@ async fn bound_branch(bot: &Bot, msg: &Message, state: &AppState) -> AppResult<O
         send::html(bot, msg.chat.id, t::NOT_BOUND).await?;
     }
     Ok(branch)
-}
-
-/// Group administrators (or superior administrators) only; replies with the refusal otherwise.
-async fn may_manage(bot: &Bot, msg: &Message, user: &User, state: &AppState) -> AppResult<bool> {
-    if super::is_anonymous_admin(msg) {
-        return Ok(true);
-    }
-    match authorize(bot, state, msg.chat.id, user, Permission::ManageBranch).await? {
-        Ok(_) => Ok(true),
-        Err(refusal) => {
-            send::html(bot, msg.chat.id, refusal).await?;
-            Ok(false)
-        }
-    }
 }
 
 fn today(state: &AppState) -> NaiveDate {
@@ -106,7 +92,8 @@ async fn managed_branch(
     let Some(branch) = bound_branch(bot, msg, state).await? else {
         return Ok(None);
     };
-    Ok(may_manage(bot, msg, user, state).await?.then_some(branch))
+    let allowed = require(bot, state, msg, user, Permission::ManageBranch).await?;
+    Ok(allowed.map(|_| branch))
 }
 
 /// Reads `<日期> [任期年数]`; the error is the reply, ending with `usage`.

@@ -16,7 +16,7 @@ use crate::reports::{chart, csv, text, xlsx};
 use crate::scheduler::local_date;
 use crate::storage::branches;
 use crate::storage::reports::{self as store, ReportOptions, RoundInfo};
-use crate::telegram::roles::{authorize, Permission};
+use crate::telegram::roles::{require, Permission};
 use crate::telegram::send;
 use crate::telegram::AppState;
 use crate::texts::common as common_texts;
@@ -57,8 +57,11 @@ pub async fn report_private(
     state: &AppState,
 ) -> AppResult<()> {
     let chat = msg.chat.id;
-    if let Err(refusal) = authorize(bot, state, chat, user, Permission::Administer).await? {
-        return send::html(bot, chat, refusal).await.map(drop);
+    if require(bot, state, msg, user, Permission::Administer)
+        .await?
+        .is_none()
+    {
+        return Ok(());
     }
     let Some(round) = find_round(bot, chat, args, state).await? else {
         return Ok(());
@@ -112,8 +115,11 @@ pub async fn overdue(
     state: &AppState,
 ) -> AppResult<()> {
     let chat = msg.chat.id;
-    if let Err(refusal) = authorize(bot, state, chat, user, Permission::Administer).await? {
-        return send::html(bot, chat, refusal).await.map(drop);
+    if require(bot, state, msg, user, Permission::Administer)
+        .await?
+        .is_none()
+    {
+        return Ok(());
     }
     let Some(days) = parse_days(args) else {
         return send::html(
