@@ -89,6 +89,37 @@ pub async fn replace_bank(db: &Db, bank: &[Question], now: i64) -> AppResult<Syn
     Ok(outcome)
 }
 
+/// Ids in `bank` whose stored question has another kind or number of options while a test in
+/// progress has drawn it. A running test keeps each question's shuffled option order, which
+/// only fits the options it was drawn with; replacing such a question under it would leave the
+/// trainee's buttons pointing at options that no longer exist.
+pub async fn reshaped_in_use(db: &Db, bank: &[Question]) -> AppResult<Vec<String>> {
+    let in_use = sqlx::query!(
+        r#"SELECT DISTINCT q.id AS "id!", q.kind, q.options
+           FROM questions q
+           JOIN attempt_questions aq ON aq.question_id = q.id
+           JOIN attempts a ON a.id = aq.attempt_id
+           WHERE a.status = 'in_progress'
+           ORDER BY q.id"#
+    )
+    .fetch_all(db)
+    .await?;
+    let mut reshaped = Vec::new();
+    for row in in_use {
+        let Some(new) = bank.iter().find(|q| q.id == row.id) else {
+            // Left out of the bank: retired, and kept as it is for whoever drew it.
+            continue;
+        };
+        let old_options = serde_json::from_str::<Vec<String>>(&row.options)
+            .map(|o| o.len())
+            .ok();
+        if row.kind != new.kind.label() || old_options != Some(new.options.len()) {
+            reshaped.push(row.id);
+        }
+    }
+    Ok(reshaped)
+}
+
 struct Row {
     id: String,
     kind: String,
@@ -180,5 +211,37 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((third.updated, third.unchanged), (2, 1));
+    }
+
+    #[tokio::test]
+    async fn a_question_a_running_test_uses_may_change_words_but_not_shape() {
+        let db = connect_memory().await.unwrap();
+        replace_bank(&db, &[q("a", "一"), q("b", "二"), q("c", "三")], 1)
+            .await
+            .unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO users (id, full_name, created_at) VALUES (7, '王', 0), (8, '李', 0);
+             INSERT INTO rounds (id, opens_at, closes_at) VALUES (1, 0, 100);
+             INSERT INTO attempts (id, round_id, user_id, started_at, deadline_at, status, question_count)
+               VALUES (1, 1, 7, 0, 50, 'in_progress', 2), (2, 1, 8, 0, 50, 'finished', 1);
+             INSERT INTO attempt_questions (attempt_id, position, question_id, option_order)
+               VALUES (1, 0, 'a', '01'), (1, 1, 'b', '10'), (2, 0, 'c', '01');",
+        )
+        .execute(&db)
+        .await
+        .unwrap();
+        let mut three = q("b", "二");
+        three.options.push("丙".into());
+        let mut true_false = q("c", "三");
+        true_false.kind = QuestionKind::TrueFalse;
+        // `a` reworded (same shape), `b` gains an option (in a running test), `c` changes kind
+        // but only a finished test used it.
+        let upload = [q("a", "改"), three, true_false];
+        assert_eq!(reshaped_in_use(&db, &upload).await.unwrap(), ["b"]);
+        // Left out of the upload: retired, not reshaped.
+        assert!(reshaped_in_use(&db, &[q("a", "改")])
+            .await
+            .unwrap()
+            .is_empty());
     }
 }

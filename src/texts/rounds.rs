@@ -191,6 +191,32 @@ pub fn upload_checked(file_name: &str) -> String {
 
 pub const UPLOAD_CONFIRM_NOTE: &str = "确认后将<b>整体替换</b>当前题库：不在此文件中的题目会停用（不删除，历史答题记录保留）；已开始的测试不受影响。重启后上传的题库继续有效。";
 
+/// Questions the upload reshapes (kind or number of options) while a running test uses them:
+/// the upload waits until those tests end. `ids` is the escaped, shortened list.
+pub fn upload_reshapes_in_use(ids: &str, minutes: u32) -> String {
+    format!(
+        "⚠️ 进行中的测试正在使用以下题目，而新题库改变了它们的题型或选项个数：{ids}。\n\
+         这些测试结束前（最多 {minutes} 分钟）不能替换题库，否则答题按钮会失效。请稍后再点“确认替换”；\
+         如果这些是新题目，请给它们换一个新题号后重新上传。"
+    )
+}
+
+/// The list of ids in [`upload_reshapes_in_use`], cut after `shown` with how many more.
+pub fn id_list(ids: &[String], shown: usize) -> String {
+    let mut list = ids
+        .iter()
+        .take(shown)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("、");
+    if ids.len() > shown {
+        list.push_str(&format!(" 等 {} 题", ids.len()));
+    }
+    list
+}
+
+pub const ALERT_IN_USE: &str = "有进行中的测试正在使用将被改动的题目，暂不能替换。详见消息。";
+
 pub const BUTTON_CONFIRM: &str = "✅ 确认替换";
 pub const BUTTON_CANCEL: &str = "取消";
 

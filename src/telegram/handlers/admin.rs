@@ -318,13 +318,18 @@ pub async fn on_document(bot: &Bot, msg: &Message, user: &User, state: &AppState
         questions = questions.len(),
         "question bank uploaded, awaiting confirmation"
     );
-    let text = format!(
+    let mut text = format!(
         "{}\n{}\n{}\n\n{}",
         texts::upload_checked(&esc(&name)),
         esc(&render_summary(&summarize(&questions))),
         texts::upload_diff(diff.added, diff.changed, diff.unchanged, diff.retired),
         texts::UPLOAD_CONFIRM_NOTE
     );
+    let reshaped = bank_store::reshaped_in_use(&state.db, &questions).await?;
+    if !reshaped.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(&in_use_warning(state, &reshaped));
+    }
     let buttons = InlineKeyboardMarkup::new([[
         InlineKeyboardButton::callback(
             texts::BUTTON_CONFIRM,
@@ -338,6 +343,16 @@ pub async fn on_document(bot: &Bot, msg: &Message, user: &User, state: &AppState
     send::html_with_buttons(bot, msg.chat.id, &text, buttons)
         .await
         .map(drop)
+}
+
+/// Ids named in the warning about questions a running test uses; the rest are counted.
+const IN_USE_IDS_SHOWN: usize = 10;
+
+fn in_use_warning(state: &AppState, reshaped: &[String]) -> String {
+    texts::upload_reshapes_in_use(
+        &esc(&texts::id_list(reshaped, IN_USE_IDS_SHOWN)),
+        state.config.time_limit_minutes,
+    )
 }
 
 fn too_big(bytes: usize) -> String {
@@ -400,6 +415,15 @@ pub async fn on_upload_button(
         }
         let questions: Vec<Question> = serde_json::from_str(&upload.questions)
             .map_err(|e| AppError::Bank(format!("upload {id}: {e}")))?;
+        // Checked again now: tests may have started since the upload was checked. The upload
+        // stays pending, so the same button works once those tests are over.
+        let reshaped = bank_store::reshaped_in_use(&state.db, &questions).await?;
+        if !reshaped.is_empty() {
+            alert(texts::ALERT_IN_USE).await?;
+            return send::html(bot, chat_id, &in_use_warning(state, &reshaped))
+                .await
+                .map(drop);
+        }
         if !uploads::claim_for_apply(&state.db, id, caller.user_id, now).await? {
             return alert(texts::ALERT_DONE_ALREADY).await;
         }

@@ -1,0 +1,370 @@
+//! End-to-end review of the administrator's paths: question-bank uploads gone wrong, rounds and
+//! reports with odd arguments, round results when branches and members moved, and the command
+//! line's errors. Run through the compiled bot and the fake Bot API.
+
+mod support;
+
+use std::time::Duration;
+
+use branchbot::texts::common as ct;
+use branchbot::texts::rounds as rt;
+use rust_xlsxwriter::Workbook;
+use support::*;
+
+const WAIT: Duration = Duration::from_secs(10);
+const ADMIN: i64 = 1001;
+const MEMBER_1: i64 = 1002;
+const GROUP_1: i64 = -2001;
+
+const GOOD_TOML: &str = r#"
+[[question]]
+id = "rv-001"
+kind = "判断"
+category = "组织设置"
+text = "正式党员3人以上的单位应当成立党支部。"
+answer = "对"
+explanation = "党章第三十条。"
+source = "党章 第三十条"
+
+[[question]]
+id = "rv-002"
+kind = "单选"
+category = "党费"
+text = "党费按什么计算？"
+options = ["税后工资", "税前工资", "奖金"]
+answer = "A"
+explanation = "按税后工资收入计算。"
+source = "党费规定 第一条"
+"#;
+
+fn workbook() -> Vec<u8> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let header = [
+        "题号", "题型", "分类", "题干", "选项A", "选项B", "答案", "解析", "出处",
+    ];
+    let row = [
+        "xl-001",
+        "单选",
+        "党费",
+        "党费按什么计算？",
+        "税后工资",
+        "税前工资",
+        "A",
+        "按税后工资收入计算。",
+        "党费规定 第一条",
+    ];
+    for (col, name) in header.iter().enumerate() {
+        sheet.write_string(0, col as u16, *name).unwrap();
+        sheet.write_string(1, col as u16, row[col]).unwrap();
+    }
+    book.save_to_buffer().unwrap()
+}
+
+async fn active_questions(env: &TestEnv) -> i64 {
+    env.query_i64("SELECT COUNT(*) FROM questions WHERE retired = 0")
+        .await
+}
+
+#[tokio::test]
+async fn broken_uploads_are_explained_and_change_nothing() {
+    let api = FakeApi::start().await;
+    api.add_user(ADMIN, "组织部张", "zhang");
+    api.add_user(MEMBER_1, "王一", None);
+    api.add_group(GROUP_1, "一支部群", &[ADMIN], &[MEMBER_1]);
+    let env = TestEnv::new().super_admins(&[ADMIN]);
+    let mut bot = BotProcess::spawn(&api, &env);
+    bot.wait_until_polling().await;
+    let before = active_questions(&env).await;
+
+    // A TOML file with a syntax error: the line and a Chinese hint.
+    let mark = api.mark();
+    let broken = GOOD_TOML.replace("answer = \"A\"", "answer = \"A");
+    api.push_document(ADMIN, ADMIN, "题库.toml", broken.as_bytes(), None);
+    let reply = api
+        .wait_for_text_since(mark, ADMIN, "未做任何更改", WAIT)
+        .await;
+    assert!(
+        reply.plain_text.contains("TOML 语法错误") && reply.plain_text.contains("题库.toml:17"),
+        "{}",
+        reply.plain_text
+    );
+
+    // A text file renamed to .xlsx.
+    let mark = api.mark();
+    api.push_document(ADMIN, ADMIN, "改名的.xlsx", GOOD_TOML.as_bytes(), None);
+    api.wait_for_text_since(mark, ADMIN, "未做任何更改", WAIT)
+        .await;
+
+    // An empty .xlsx.
+    let mark = api.mark();
+    api.push_document(ADMIN, ADMIN, "空的.xlsx", b"", None);
+    api.wait_for_text_since(mark, ADMIN, "未做任何更改", WAIT)
+        .await;
+
+    // A TOML file that is not UTF-8 (GBK, as Windows Notepad may save it).
+    let mark = api.mark();
+    api.push_document(ADMIN, ADMIN, "gbk.toml", &[0xb5, 0xb3, 0xd5, 0xc2], None);
+    api.wait_for_text_since(mark, ADMIN, "UTF-8", WAIT).await;
+
+    // No extension at all.
+    let mark = api.mark();
+    api.push_document(ADMIN, ADMIN, "题库", GOOD_TOML.as_bytes(), None);
+    api.wait_for_text_since(mark, ADMIN, "只接受 .toml 文件或 .xlsx 表格", WAIT)
+        .await;
+
+    // Six megabytes.
+    let mark = api.mark();
+    api.push_document(ADMIN, ADMIN, "大.toml", &vec![b'#'; 6 * 1024 * 1024], None);
+    api.wait_for_text_since(mark, ADMIN, "文件太大", WAIT).await;
+
+    // A valid bank from someone who is not an administrator.
+    let mark = api.mark();
+    api.push_document(MEMBER_1, MEMBER_1, "题库.toml", GOOD_TOML.as_bytes(), None);
+    api.wait_for_text_since(mark, MEMBER_1, ct::REFUSE_ADMIN, WAIT)
+        .await;
+
+    assert_eq!(
+        env.query_i64("SELECT COUNT(*) FROM pending_uploads").await,
+        0
+    );
+    assert_eq!(active_questions(&env).await, before);
+
+    // An upper-case extension is a valid upload.
+    let mark = api.mark();
+    api.push_document(ADMIN, ADMIN, "题库.XLSX", &workbook(), None);
+    let summary = api.wait_for_text_since(mark, ADMIN, "检查通过", WAIT).await;
+    assert!(summary.callback_data("确认").is_some());
+    assert_eq!(
+        env.query_i64("SELECT COUNT(*) FROM pending_uploads").await,
+        1
+    );
+
+    // A bank file sent into a group: no upload, nothing changes, the bot keeps working.
+    let mark = api.mark();
+    api.push_document(ADMIN, GROUP_1, "题库.toml", GOOD_TOML.as_bytes(), None);
+    api.push_text(ADMIN, GROUP_1, "/help");
+    api.wait_for_message_count(GROUP_1, 1, WAIT).await;
+    let group_replies: Vec<String> = api
+        .messages_since(mark)
+        .into_iter()
+        .filter(|m| m.chat_id == GROUP_1)
+        .map(|m| m.plain_text)
+        .collect();
+    // Today the bot says nothing to a document in a group (see the review report).
+    assert_eq!(group_replies.len(), 1, "{group_replies:?}");
+    assert_eq!(
+        env.query_i64("SELECT COUNT(*) FROM pending_uploads").await,
+        1
+    );
+    assert_eq!(active_questions(&env).await, before);
+    assert!(bot.stop().await.success());
+}
+
+#[tokio::test]
+async fn an_upload_confirmed_twice_at_once_after_a_restart_applies_once() {
+    let api = FakeApi::start().await;
+    api.add_user(ADMIN, "组织部张", "zhang");
+    let env = TestEnv::new().super_admins(&[ADMIN]);
+    let mut bot = BotProcess::spawn(&api, &env);
+    bot.wait_until_polling().await;
+
+    let mark = api.mark();
+    api.push_document(ADMIN, ADMIN, "题库.toml", GOOD_TOML.as_bytes(), None);
+    let summary = api.wait_for_text_since(mark, ADMIN, "检查通过", WAIT).await;
+    let confirm = summary.callback_data("确认").unwrap();
+
+    bot.restart().await;
+    bot.wait_until_polling().await;
+
+    let first = api.push_callback(ADMIN, ADMIN, summary.message_id, &confirm);
+    let second = api.push_callback(ADMIN, ADMIN, summary.message_id, &confirm);
+    let a = api.wait_for_callback_answer(&first, WAIT).await;
+    let b = api.wait_for_callback_answer(&second, WAIT).await;
+    let mut texts = [a.text.unwrap_or_default(), b.text.unwrap_or_default()];
+    texts.sort();
+    let mut expected = [
+        rt::ALERT_APPLIED.to_owned(),
+        rt::ALERT_DONE_ALREADY.to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(texts, expected);
+    api.wait_for_text_since(mark, ADMIN, "题库已替换", WAIT)
+        .await;
+    assert_eq!(active_questions(&env).await, 2);
+    assert_eq!(
+        env.query_i64("SELECT COUNT(*) FROM pending_uploads WHERE applied_at IS NOT NULL")
+            .await,
+        1
+    );
+    let replaced = api
+        .messages_since(mark)
+        .into_iter()
+        .filter(|m| m.chat_id == ADMIN && m.plain_text.contains("题库已替换"))
+        .count();
+    assert_eq!(replaced, 1);
+    assert!(bot.stop().await.success());
+}
+
+#[tokio::test]
+async fn odd_arguments_to_rounds_report_and_overdue_get_usage() {
+    let api = FakeApi::start().await;
+    api.add_user(ADMIN, "组织部张", "zhang");
+    let env = TestEnv::new()
+        .super_admins(&[ADMIN])
+        .var("BRANCHBOT_TEST_CALENDAR", "0 0 9 1 1 *");
+    let mut bot = BotProcess::spawn(&api, &env);
+    bot.wait_until_polling().await;
+    for (command, needle) in [
+        ("/rounds open please", "用法"),
+        ("/rounds 1 2 3", "用法"),
+        ("/report", "还没有任何一期测试"),
+        ("/report 0", "用法"),
+        ("/report 99999999999999999999", "用法"),
+        ("/report -1", "用法"),
+        ("/report 7", "没有第 7 期"),
+        ("/overdue -5", "用法"),
+        ("/overdue 99999", "用法"),
+        ("/overdue abc", "用法"),
+    ] {
+        let mark = api.mark();
+        api.push_text(ADMIN, ADMIN, command);
+        let got = api.wait_for_text_since(mark, ADMIN, needle, WAIT).await;
+        eprintln!("{command} -> {}", got.plain_text);
+    }
+    assert!(bot.stop().await.success());
+}
+
+/// A bank of two: `rv-001` 判断 and `rv-002` 单选 with three options.
+fn small_bank_env() -> TestEnv {
+    let env = TestEnv::new()
+        .super_admins(&[ADMIN])
+        .var("BRANCHBOT_TEST_CALENDAR", "0 0 10 2 3 *")
+        .var("BRANCHBOT_QUESTIONS_PER_TEST", 2);
+    let bank_dir = env.dir().join("bank");
+    std::fs::create_dir_all(&bank_dir).unwrap();
+    std::fs::write(bank_dir.join("bank.toml"), GOOD_TOML).unwrap();
+    env.questions_dir(&bank_dir)
+}
+
+/// The same ids with other kinds and option counts, as an editor might reuse them.
+const REUSED_IDS_TOML: &str = r#"
+[[question]]
+id = "rv-001"
+kind = "单选"
+category = "组织设置"
+text = "改写后的第一题"
+options = ["甲", "乙", "丙", "丁"]
+answer = "B"
+explanation = "改写。"
+source = "党章 第三十条"
+
+[[question]]
+id = "rv-002"
+kind = "单选"
+category = "党费"
+text = "改写后的第二题"
+options = ["甲", "乙"]
+answer = "B"
+explanation = "改写。"
+source = "党费规定 第一条"
+"#;
+
+#[tokio::test]
+async fn a_test_in_progress_survives_a_confirmed_upload_that_changes_its_questions() {
+    let api = FakeApi::start().await;
+    api.add_user(ADMIN, "组织部张", "zhang");
+    api.add_user(MEMBER_1, "王一", None);
+    api.add_private_chat(MEMBER_1);
+    api.add_group(GROUP_1, "一支部群", &[ADMIN], &[MEMBER_1]);
+    let env = small_bank_env();
+    let mut bot = BotProcess::spawn(&api, &env);
+    bot.wait_until_polling().await;
+    api.push_text(ADMIN, GROUP_1, "/bind 第一党支部 机关");
+    api.wait_for_text(GROUP_1, "已将本群绑定为支部", WAIT).await;
+    env.eventually_i64("SELECT COUNT(*) FROM rounds WHERE status = 'open'", 1)
+        .await;
+    let code: String = env.query_one("SELECT join_code FROM branches").await;
+    api.push_text(MEMBER_1, MEMBER_1, &format!("/join {code}"));
+    api.wait_for_text(MEMBER_1, "你已加入", WAIT).await;
+    api.push_text(MEMBER_1, MEMBER_1, "/test");
+    let question = api
+        .wait_for_message(
+            MEMBER_1,
+            |m| {
+                m.buttons().iter().any(|b| {
+                    b.callback_data
+                        .as_deref()
+                        .is_some_and(|d| d.starts_with("a:1:0:"))
+                })
+            },
+            WAIT,
+        )
+        .await;
+
+    // Meanwhile the administrator uploads a bank that reuses both ids for other questions:
+    // warned at once, and refused on confirming while the test runs.
+    let mark = api.mark();
+    api.push_document(
+        ADMIN,
+        ADMIN,
+        "新题库.toml",
+        REUSED_IDS_TOML.as_bytes(),
+        None,
+    );
+    let summary = api.wait_for_text_since(mark, ADMIN, "检查通过", WAIT).await;
+    assert!(
+        summary.plain_text.contains("进行中的测试正在使用")
+            && summary.plain_text.contains("rv-001、rv-002"),
+        "{}",
+        summary.plain_text
+    );
+    let confirm = summary.callback_data("确认").unwrap();
+    let press = api.push_callback(ADMIN, ADMIN, summary.message_id, &confirm);
+    let refused = api.wait_for_callback_answer(&press, WAIT).await;
+    assert_eq!(
+        (refused.text.as_deref(), refused.show_alert),
+        (Some(rt::ALERT_IN_USE), true)
+    );
+    api.wait_for_text_since(mark, ADMIN, "最多 30 分钟", WAIT)
+        .await;
+    assert_eq!(
+        env.query_i64("SELECT COUNT(*) FROM questions WHERE text LIKE '改写%'")
+            .await,
+        0
+    );
+
+    // The trainee answers the question on the screen: the test goes on.
+    let press = api.push_callback(MEMBER_1, MEMBER_1, question.message_id, "a:1:0:0");
+    let answer = api.wait_for_callback_answer(&press, WAIT).await;
+    assert!(!answer.show_alert, "{answer:?}");
+    api.wait_for_message(
+        MEMBER_1,
+        |m| {
+            m.buttons().iter().any(|b| {
+                b.callback_data
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with("a:1:1:"))
+            })
+        },
+        WAIT,
+    )
+    .await;
+
+    // Once the test is over (here: its time limit), the same button applies the upload.
+    env.advance(chrono::Duration::minutes(31));
+    env.eventually_i64(
+        "SELECT COUNT(*) FROM attempts WHERE status = 'in_progress'",
+        0,
+    )
+    .await;
+    let press = api.push_callback(ADMIN, ADMIN, summary.message_id, &confirm);
+    let applied = api.wait_for_callback_answer(&press, WAIT).await;
+    assert_eq!(applied.text.as_deref(), Some(rt::ALERT_APPLIED));
+    assert_eq!(
+        env.query_i64("SELECT COUNT(*) FROM questions WHERE text LIKE '改写%'")
+            .await,
+        2
+    );
+    assert!(bot.stop().await.success());
+}
