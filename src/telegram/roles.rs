@@ -66,8 +66,10 @@ pub async fn authorize(
 }
 
 /// Asks Telegram whether the user administers the group; Telegram is the authority here.
+/// Supergroups count too: teloxide's `ChatId::is_group` is true only for basic groups, and most
+/// branch groups are supergroups (every group with more than 200 members or a public link).
 async fn is_group_admin(bot: &Bot, chat_id: ChatId, user: &User) -> AppResult<bool> {
-    if !chat_id.is_group() {
+    if !(chat_id.is_group() || chat_id.is_channel_or_supergroup()) {
         return Ok(false);
     }
     let member = bot.get_chat_member(chat_id, user.id).await?;

@@ -1,0 +1,96 @@
+//! End-to-end: paths a real trainee or secretary takes that the feature tests did not — a
+//! supergroup, odd `/plan` input, deep links without a code, meeting buttons after `/unbind`,
+//! and meeting reminders sent late on the day of the meeting.
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use support::*;
+
+const WAIT: Duration = Duration::from_secs(10);
+const QUIET: Duration = Duration::from_millis(1500);
+const SECRETARY: i64 = 1001;
+const TRAINEE: i64 = 1002;
+const GROUP: i64 = -2001;
+/// Telegram gives supergroups ids of the form -100xxxxxxxxxx.
+const SUPERGROUP: i64 = -1001234567890;
+
+fn at(rfc3339: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// The bot with a secretary administering a basic group and a supergroup, and a trainee.
+async fn world() -> (FakeApi, TestEnv, BotProcess) {
+    let api = FakeApi::start().await;
+    api.add_user(SECRETARY, "李书记", "lishuji");
+    api.add_user(TRAINEE, "王党员", "wangdangyuan");
+    api.add_private_chat(TRAINEE);
+    api.add_group(GROUP, "第一党支部群", &[SECRETARY], &[TRAINEE]);
+    api.add_group(SUPERGROUP, "第二党支部群", &[SECRETARY], &[TRAINEE]);
+    // No round open at the start, so no announcement interleaves with the replies.
+    let env = TestEnv::new().var("BRANCHBOT_TEST_CALENDAR", "0 0 9 1 1 *");
+    let mut bot = BotProcess::spawn(&api, &env);
+    bot.wait_until_polling().await;
+    (api, env, bot)
+}
+
+/// Sends `text` and returns the bot's first reply in `chat`.
+async fn ask(api: &FakeApi, from: i64, chat: i64, text: &str) -> SentMessage {
+    let mark = api.mark();
+    api.push_text(from, chat, text);
+    api.wait_until("a reply", WAIT, |api| {
+        api.messages_since(mark)
+            .into_iter()
+            .find(|m| m.chat_id == chat)
+    })
+    .await
+}
+
+fn assert_every_call_accepted(api: &FakeApi) {
+    for call in api.calls_without_polling() {
+        assert!(
+            call.ok(),
+            "{} refused: {:?}",
+            call.method,
+            call.error_description()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_supergroup_administrator_binds_and_plans() {
+    let (api, env, _bot) = world().await;
+    let bound = ask(&api, SECRETARY, SUPERGROUP, "/bind 第二党支部 社区").await;
+    assert!(
+        bound.plain_text.contains("已将本群绑定为支部"),
+        "{}",
+        bound.plain_text
+    );
+    let planned = ask(&api, SECRETARY, SUPERGROUP, "/plan 支委会 每月6日 15:00").await;
+    assert!(
+        planned.plain_text.contains("已修改会议计划"),
+        "{}",
+        planned.plain_text
+    );
+    let term = ask(&api, SECRETARY, SUPERGROUP, "/term 2023-09-10").await;
+    assert!(
+        term.plain_text.contains("已设置本届任期"),
+        "{}",
+        term.plain_text
+    );
+    // A plain member of the supergroup is still refused.
+    let refused = ask(&api, TRAINEE, SUPERGROUP, "/unbind").await;
+    assert!(refused.plain_text.contains("只有本群的管理员"));
+    assert_eq!(
+        env.query_i64(
+            "SELECT COUNT(*) FROM branches WHERE active = 1 AND chat_id = -1001234567890"
+        )
+        .await,
+        1
+    );
+    assert_every_call_accepted(&api);
+}
