@@ -94,3 +94,26 @@ async fn a_supergroup_administrator_binds_and_plans() {
     );
     assert_every_call_accepted(&api);
 }
+
+#[tokio::test]
+async fn plan_refuses_a_schedule_with_no_date_ahead_and_an_overlong_name() {
+    let (api, env, _bot) = world().await;
+    ask(&api, SECRETARY, GROUP, "/bind 第一党支部 机关").await;
+    let plans = "SELECT COUNT(*) FROM meeting_plans";
+    let before = env.query_i64(plans).await;
+
+    // Valid cron, but its only year is past: nothing would ever be reminded.
+    let past = ask(&api, SECRETARY, GROUP, "/plan 读书会 0 0 9 1 1 * 2020").await;
+    assert!(
+        !past.plain_text.contains("已新增") && past.plain_text.contains("没有开会日期"),
+        "{}",
+        past.plain_text
+    );
+
+    let long_name = format!("/plan {} 每月5日 15:00", "<学&习>".repeat(40));
+    let long = ask(&api, SECRETARY, GROUP, &long_name).await;
+    assert!(long.plain_text.contains("太长"), "{}", long.plain_text);
+
+    assert_eq!(env.query_i64(plans).await, before, "nothing was stored");
+    assert_every_call_accepted(&api);
+}

@@ -63,6 +63,12 @@ pub fn plan_saved(title: &str, echo: &str, new: bool) -> String {
     format!("{head}：<b>{title}</b>\n{echo}")
 }
 
+pub fn plan_name_too_long(max: usize) -> String {
+    format!("会议名称太长（最多 {max} 个字），请缩短后重试。\n\n{PLAN_USAGE}")
+}
+
+pub const PLAN_NO_DATE_AHEAD: &str = "按这个安排，之后没有开会日期了（cron 表达式里的年份是否已经过去？），计划没有保存。请检查时间后重新发送。";
+
 pub fn plan_bad_schedule(error: &str) -> String {
     format!("{error}\n\n{PLAN_USAGE}")
 }

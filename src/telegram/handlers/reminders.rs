@@ -261,7 +261,9 @@ pub async fn plan(
         return send::html(bot, msg.chat.id, mt::PLAN_USAGE).await.map(drop);
     };
     if name.chars().count() > MAX_TITLE_CHARS {
-        return send::html(bot, msg.chat.id, mt::PLAN_USAGE).await.map(drop);
+        return send::html(bot, msg.chat.id, &mt::plan_name_too_long(MAX_TITLE_CHARS))
+            .await
+            .map(drop);
     }
     let schedule = match parse_schedule(rule.trim()) {
         Ok(schedule) => schedule,
@@ -271,6 +273,14 @@ pub async fn plan(
                 .map(drop)
         }
     };
+    let now = state.now();
+    // A valid expression can still have no date left (a cron year already past); saved, it would
+    // silently never remind anyone.
+    if next_occurrence(&schedule.cron, state.config.timezone, now).is_none() {
+        return send::html(bot, msg.chat.id, mt::PLAN_NO_DATE_AHEAD)
+            .await
+            .map(drop);
+    }
     let plans = store::plans(&state.db, branch.id).await?;
     let existing = find_plan(&plans, name);
     let (kind, title) = match (existing, MeetingKind::parse_alias(name)) {
@@ -278,7 +288,6 @@ pub async fn plan(
         (None, Some(kind)) => (kind.kind_key().to_owned(), kind.title().to_owned()),
         (None, None) => ("other".to_owned(), name.to_owned()),
     };
-    let now = state.now();
     let next_at = first_plan_check(state, &schedule.cron, now);
     let entry = PlanEntry {
         branch_id: branch.id,
