@@ -117,3 +117,23 @@ async fn plan_refuses_a_schedule_with_no_date_ahead_and_an_overlong_name() {
     assert_eq!(env.query_i64(plans).await, before, "nothing was stored");
     assert_every_call_accepted(&api);
 }
+
+#[tokio::test]
+async fn a_deep_link_without_a_code_shows_how_to_join() {
+    let (api, _env, _bot) = world().await;
+    for payload in ["/start t_", "/start j_"] {
+        let reply = ask(&api, TRAINEE, TRAINEE, payload).await;
+        assert!(
+            reply.plain_text.starts_with("用法：/join"),
+            "{payload}: {}",
+            reply.plain_text
+        );
+    }
+}
+
+/// The secretary's group with the 支委会 (5 March 15:00) day-before reminder delivered.
+async fn reminder_in_group(api: &FakeApi, env: &TestEnv) -> SentMessage {
+    ask(api, SECRETARY, GROUP, "/bind 第一党支部 机关").await;
+    env.set_now(at("2026-03-04T01:00:30Z"));
+    api.wait_for_text(GROUP, "会议提醒", WAIT).await
+}

@@ -80,6 +80,11 @@ async fn join_quietly(
     state: &AppState,
 ) -> AppResult<bool> {
     let code = code.trim().to_uppercase();
+    if code.is_empty() {
+        // A link cut short (`?start=t_`) has no code to call invalid; say how to join instead.
+        send::html(bot, msg.chat.id, t::JOIN_USAGE).await?;
+        return Ok(false);
+    }
     let Some(branch) = branches::by_code(&state.db, &code).await? else {
         send::html(bot, msg.chat.id, &t::join_bad_code(&send::esc(&code))).await?;
         return Ok(false);
