@@ -137,3 +137,37 @@ async fn reminder_in_group(api: &FakeApi, env: &TestEnv) -> SentMessage {
     env.set_now(at("2026-03-04T01:00:30Z"));
     api.wait_for_text(GROUP, "会议提醒", WAIT).await
 }
+
+#[tokio::test]
+async fn meeting_buttons_after_unbind_change_nothing() {
+    let (api, env, _bot) = world().await;
+    let reminder = reminder_in_group(&api, &env).await;
+    let move_data = reminder.callback_data("改期").unwrap();
+    let held_data = reminder.callback_data("已召开").unwrap();
+    let occurrence: i64 = move_data.trim_start_matches("m:").parse().unwrap();
+    let unbound = ask(&api, SECRETARY, GROUP, "/unbind").await;
+    assert!(unbound.plain_text.contains("已解除"));
+
+    for data in [move_data, held_data, format!("mb:{occurrence}:1")] {
+        let id = api.push_callback(SECRETARY, GROUP, reminder.message_id, &data);
+        let answer = api.wait_for_callback_answer(&id, WAIT).await;
+        assert!(answer.show_alert, "{data}");
+        assert!(
+            answer.text.as_deref().unwrap_or("").contains("解除"),
+            "{data}: {:?}",
+            answer.text
+        );
+    }
+    let row = format!(
+        "SELECT COUNT(*) FROM meeting_occurrences
+         WHERE id = {occurrence} AND status = 'pending' AND moved_to IS NULL"
+    );
+    assert_eq!(env.query_i64(&row).await, 1, "the occurrence is untouched");
+    assert_eq!(
+        env.query_i64("SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND chat_id = -2001")
+            .await,
+        0,
+        "nothing is queued for the unbound group"
+    );
+    assert_every_call_accepted(&api);
+}

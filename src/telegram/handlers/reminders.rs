@@ -428,6 +428,13 @@ pub async fn on_meeting_button(
         alert(mt::ALERT_NOT_FOUND).await?;
         return Ok(());
     };
+    // After /unbind the group asked to hear no more: recording or moving (which queues new
+    // reminders) waits until it is bound again.
+    let bound = branches::by_chat(&state.db, occurrence.chat_id).await?;
+    if bound.is_none_or(|b| b.id != occurrence.branch_id) {
+        alert(mt::ALERT_UNBOUND).await?;
+        return Ok(());
+    }
     if authorize(
         bot,
         state,
