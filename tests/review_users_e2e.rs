@@ -171,3 +171,20 @@ async fn meeting_buttons_after_unbind_change_nothing() {
     );
     assert_every_call_accepted(&api);
 }
+
+#[tokio::test]
+async fn a_reminder_sent_late_on_the_meeting_day_does_not_say_tomorrow() {
+    let (api, env, mut bot) = world().await;
+    ask(&api, SECRETARY, GROUP, "/bind 第一党支部 机关").await;
+    // The bot is down from Monday until 10:00 on Thursday 5 March, the day of the 支委会 at
+    // 15:00: yesterday's "tomorrow" reminder no longer tells the truth; this morning's does.
+    assert!(bot.stop().await.success());
+    env.set_now(at("2026-03-05T02:00:00Z"));
+    let mut bot = BotProcess::spawn(&api, &env);
+    bot.wait_until_polling().await;
+    let today = api.wait_for_text(GROUP, "今天有", WAIT).await;
+    assert!(today.plain_text.contains("补发"), "{}", today.plain_text);
+    api.assert_no_message(GROUP, |m| m.plain_text.contains("明天有"), QUIET)
+        .await;
+    assert!(bot.stop().await.success());
+}

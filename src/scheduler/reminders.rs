@@ -196,7 +196,9 @@ async fn plan_meetings(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
 }
 
 /// The day-before and morning-of reminders of a meeting at `at`, with the record/move buttons.
-/// A reminder that would fall at or after the meeting itself is left out.
+/// A reminder that would fall at or after the meeting itself is left out. The day-before one
+/// says "明天", which stops being true at midnight: sent late on the day itself it would
+/// contradict (and duplicate) the morning-of one, so it expires at the start of that day.
 pub fn meeting_reminders(
     state: &AppState,
     occurrence: i64,
@@ -219,6 +221,11 @@ pub fn meeting_reminders(
         if due >= at {
             continue;
         }
+        let expires_at = if tomorrow {
+            at.min(local_instant(tz, date, chrono::NaiveTime::MIN))
+        } else {
+            at
+        };
         reminders.push(NewMessage {
             key: format!("{}:{tag}:{}", meeting_topic(occurrence), at.timestamp()),
             topic: Some(meeting_topic(occurrence)),
@@ -226,7 +233,7 @@ pub fn meeting_reminders(
             text: mt::meeting_reminder(&esc(title), &when, tomorrow),
             markup: markup.clone(),
             due_at: due.timestamp(),
-            expires_at: Some(at.timestamp()),
+            expires_at: Some(expires_at.timestamp()),
         });
     }
     reminders
