@@ -12,6 +12,7 @@ use rust_xlsxwriter::Workbook;
 use support::*;
 
 const WAIT: Duration = Duration::from_secs(10);
+const QUIET: Duration = Duration::from_millis(1500);
 const ADMIN: i64 = 1001;
 const MEMBER_1: i64 = 1002;
 const GROUP_1: i64 = -2001;
@@ -365,6 +366,139 @@ async fn a_test_in_progress_survives_a_confirmed_upload_that_changes_its_questio
         env.query_i64("SELECT COUNT(*) FROM questions WHERE text LIKE '改写%'")
             .await,
         2
+    );
+    assert!(bot.stop().await.success());
+}
+
+const MEMBER_2: i64 = 1003;
+const MEMBER_3: i64 = 1004;
+const GROUP_2: i64 = -2002;
+const GROUP_3: i64 = -2003;
+
+/// Inserts a finished attempt of round 1 for `user` in the branch they belong to now.
+async fn finished_attempt(env: &TestEnv, user: i64, score: i64) {
+    env.execute(&format!(
+        "INSERT INTO attempts (round_id, user_id, branch_id, started_at, deadline_at, finished_at,
+                               status, question_count, correct_count, score)
+         SELECT 1, user_id, branch_id, 0, 0, 1, 'finished', 2, 2, {score}
+         FROM members WHERE user_id = {user}"
+    ))
+    .await;
+}
+
+#[tokio::test]
+async fn round_results_count_a_member_who_moved_once_and_skip_an_unbound_branch() {
+    let api = FakeApi::start().await;
+    api.add_user(ADMIN, "组织部张", "zhang");
+    for (id, name) in [(MEMBER_1, "王一"), (MEMBER_2, "王二"), (MEMBER_3, "王三")] {
+        api.add_user(id, name, None);
+        api.add_private_chat(id);
+    }
+    api.add_group(GROUP_1, "一支部群", &[ADMIN], &[MEMBER_1, MEMBER_2]);
+    api.add_group(GROUP_2, "二支部群", &[ADMIN], &[MEMBER_1, MEMBER_3]);
+    api.add_group(GROUP_3, "三支部群", &[ADMIN], &[]);
+    // The calendar opens round 1 at the clock's start (Monday 2 March 2026, 10:00).
+    let env = small_bank_env();
+    let mut bot = BotProcess::spawn(&api, &env);
+    bot.wait_until_polling().await;
+    for (group, name) in [
+        (GROUP_1, "第一党支部"),
+        (GROUP_2, "第二党支部"),
+        (GROUP_3, "第三党支部"),
+    ] {
+        api.push_text(ADMIN, group, &format!("/bind {name} 机关"));
+        api.wait_for_text(group, "已将本群绑定为支部", WAIT).await;
+        api.wait_for_text(group, "第1期党务业务测试开始了", WAIT)
+            .await;
+    }
+    let code = |chat: i64| {
+        let env = &env;
+        async move {
+            env.query_one::<String>(&format!(
+                "SELECT join_code FROM branches WHERE chat_id = {chat}"
+            ))
+            .await
+        }
+    };
+    let (code_1, code_2) = (code(GROUP_1).await, code(GROUP_2).await);
+    for (member, code) in [
+        (MEMBER_1, &code_1),
+        (MEMBER_2, &code_1),
+        (MEMBER_3, &code_2),
+    ] {
+        let mark = api.mark();
+        api.push_text(member, member, &format!("/join {code}"));
+        api.wait_for_text_since(mark, member, "你已加入", WAIT)
+            .await;
+    }
+    // 王一 finishes for the first branch, then moves to the second; the third branch is
+    // unbound mid-round.
+    finished_attempt(&env, MEMBER_1, 80).await;
+    let mark = api.mark();
+    api.push_text(MEMBER_1, MEMBER_1, &format!("/join {code_2}"));
+    api.wait_for_text_since(mark, MEMBER_1, "转入", WAIT).await;
+    api.push_text(ADMIN, GROUP_3, "/unbind");
+    api.wait_for_text_since(mark, GROUP_3, "解除", WAIT).await;
+
+    // A day before closing: only those who have not finished are reminded.
+    let mark = api.mark();
+    env.set_now(
+        chrono::DateTime::parse_from_rfc3339("2026-03-08T02:00:00Z")
+            .unwrap()
+            .to_utc(),
+    );
+    api.wait_for_text_since(mark, MEMBER_2, "将于", WAIT).await;
+    api.wait_for_text_since(mark, MEMBER_3, "将于", WAIT).await;
+    api.assert_no_message_since(mark, MEMBER_1, |m| m.plain_text.contains("将于"), QUIET)
+        .await;
+
+    // Closing: 王一 counts once, for the branch he finished for.
+    let mark = api.mark();
+    env.set_now(
+        chrono::DateTime::parse_from_rfc3339("2026-03-09T02:00:00Z")
+            .unwrap()
+            .to_utc(),
+    );
+    let first = api
+        .wait_for_text_since(mark, GROUP_1, "第1期党务业务测试已结束", WAIT)
+        .await;
+    let second = api
+        .wait_for_text_since(mark, GROUP_2, "第1期党务业务测试已结束", WAIT)
+        .await;
+    assert!(
+        first.plain_text.contains("1/2 人完成"),
+        "{}",
+        first.plain_text
+    );
+    assert!(
+        second.plain_text.contains("成员 1 人"),
+        "{}",
+        second.plain_text
+    );
+    api.assert_no_message_since(mark, GROUP_3, |_| true, QUIET)
+        .await;
+
+    // The administrator's report agrees: 1/2 in the first branch, 0/1 in the second.
+    let mark = api.mark();
+    api.push_text(ADMIN, ADMIN, "/report 1");
+    let summary = api.wait_for_text_since(mark, ADMIN, "参加人数", WAIT).await;
+    eprintln!("{}", summary.plain_text);
+    assert!(
+        summary.plain_text.contains("第一党支部（机关）：参加 1/2"),
+        "{}",
+        summary.plain_text
+    );
+    assert!(
+        summary
+            .plain_text
+            .contains("第二党支部（机关）：无人参加（0/1）"),
+        "{}",
+        summary.plain_text
+    );
+    assert!(
+        summary.plain_text.contains("参加人数：1/3"),
+        "{}",
+        summary.plain_text
     );
     assert!(bot.stop().await.success());
 }

@@ -142,7 +142,11 @@ pub async fn has_submissions(db: &Db, round_id: i64) -> AppResult<bool> {
     Ok(found)
 }
 
-/// One row per active branch (or only `only`), members counted now, results of the round.
+/// One row per active branch (or only `only`) with the results of the round. Members are those
+/// of now, plus whoever finished the round for the branch and has moved since, minus whoever
+/// moved in after finishing it for another branch: everyone counts once, where they took part,
+/// so a branch never shows more participants than members (the round results in the groups
+/// count the same way).
 async fn branch_rows(
     conn: &mut sqlx::SqliteConnection,
     round_id: i64,
@@ -152,19 +156,29 @@ async fn branch_rows(
     let pass_mark = i64::from(pass_mark);
     let rows = sqlx::query!(
         r#"SELECT b.id AS "id!", b.name, b.kind,
-                  (SELECT COUNT(*) FROM members m WHERE m.branch_id = b.id) AS "members!: i64",
+                  (SELECT COUNT(*) FROM (
+                       SELECT m.user_id FROM members m
+                       WHERE m.branch_id = b.id
+                         AND NOT EXISTS (SELECT 1 FROM attempts x
+                                         WHERE x.round_id = ?2 AND x.user_id = m.user_id
+                                           AND x.status IN ('finished', 'timed_out')
+                                           AND x.branch_id IS NOT b.id)
+                       UNION
+                       SELECT x.user_id FROM attempts x
+                       WHERE x.round_id = ?2 AND x.branch_id = b.id
+                         AND x.status IN ('finished', 'timed_out')
+                  )) AS "members!: i64",
                   COUNT(a.id) AS "participants!: i64",
                   AVG(a.score) AS "average?: f64",
-                  COALESCE(SUM(a.score >= ?), 0) AS "passed!: i64"
+                  COALESCE(SUM(a.score >= ?1), 0) AS "passed!: i64"
            FROM branches b
            LEFT JOIN attempts a
-             ON a.branch_id = b.id AND a.round_id = ? AND a.status IN ('finished', 'timed_out')
-           WHERE b.active = 1 AND (? IS NULL OR b.id = ?)
+             ON a.branch_id = b.id AND a.round_id = ?2 AND a.status IN ('finished', 'timed_out')
+           WHERE b.active = 1 AND (?3 IS NULL OR b.id = ?3)
            GROUP BY b.id
            ORDER BY b.name, b.id"#,
         pass_mark,
         round_id,
-        only,
         only
     )
     .fetch_all(&mut *conn)

@@ -41,7 +41,8 @@ pub struct BranchResult {
     pub branch_id: i64,
     pub chat_id: i64,
     pub name: String,
-    /// Current members plus anyone who finished the round for this branch and has moved since.
+    /// Current members plus anyone who finished the round for this branch and has moved since;
+    /// a member who finished it for another branch before moving here counts there, not here.
     pub members: i64,
     pub finished: i64,
     /// Mean score (out of 100) of the finished attempts; `None` when nobody finished.
@@ -211,7 +212,11 @@ where
         BranchResult,
         r#"SELECT b.id AS "branch_id!", b.chat_id, b.name,
                   (SELECT COUNT(*) FROM (
-                       SELECT m.user_id FROM members m WHERE m.branch_id = b.id
+                       SELECT m.user_id FROM members m
+                       WHERE m.branch_id = b.id
+                         AND NOT EXISTS (SELECT 1 FROM attempts x
+                                         WHERE x.round_id = ?1 AND x.user_id = m.user_id
+                                           AND x.status != 'in_progress' AND x.branch_id IS NOT b.id)
                        UNION
                        SELECT a.user_id FROM attempts a
                        WHERE a.round_id = ?1 AND a.branch_id = b.id AND a.status != 'in_progress'
