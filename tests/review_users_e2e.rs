@@ -188,3 +188,62 @@ async fn a_reminder_sent_late_on_the_meeting_day_does_not_say_tomorrow() {
         .await;
     assert!(bot.stop().await.success());
 }
+
+/// A service message Telegram sends when a basic group becomes a supergroup: `migrate_to_chat_id`
+/// in the old group, `migrate_from_chat_id` in the new one.
+fn push_migration(
+    api: &FakeApi,
+    env: &TestEnv,
+    chat: i64,
+    chat_type: &str,
+    field: &str,
+    other: i64,
+) {
+    let payload = serde_json::json!({
+        "message_id": 700_000 + chat.rem_euclid(1000),
+        "date": env.now().timestamp(),
+        "chat": {"id": chat, "type": chat_type, "title": "第一党支部群"},
+        "from": {"id": SECRETARY, "is_bot": false, "first_name": "李书记"},
+        field: other,
+    });
+    api.push_raw_update("message", payload);
+}
+
+#[tokio::test]
+async fn a_group_upgraded_to_a_supergroup_keeps_its_branch() {
+    let (api, env, _bot) = world().await;
+    ask(&api, SECRETARY, GROUP, "/bind 第一党支部 机关").await;
+    ask(&api, SECRETARY, GROUP, "/term 2023-09-10").await;
+    // The 支委会 of 5 March and its two reminders are written two days ahead.
+    env.set_now(at("2026-03-03T08:00:00Z"));
+    let queued = |chat: i64| {
+        format!("SELECT COUNT(*) FROM outbox WHERE chat_id = {chat} AND status = 'pending'")
+    };
+    env.eventually_i64(&queued(GROUP), 2).await;
+    push_migration(&api, &env, GROUP, "group", "migrate_to_chat_id", SUPERGROUP);
+    push_migration(
+        &api,
+        &env,
+        SUPERGROUP,
+        "supergroup",
+        "migrate_from_chat_id",
+        GROUP,
+    );
+    let status = ask(&api, SECRETARY, SUPERGROUP, "/status").await;
+    assert!(
+        status.plain_text.contains("第一党支部") && status.plain_text.contains("2026年9月10日"),
+        "{}",
+        status.plain_text
+    );
+    assert_eq!(
+        env.query_i64("SELECT COUNT(*) FROM branches").await,
+        1,
+        "no second branch"
+    );
+    // The upgraded group's reminders go to the new chat id.
+    assert_eq!(env.query_i64(&queued(GROUP)).await, 0);
+    assert_eq!(env.query_i64(&queued(SUPERGROUP)).await, 2);
+    api.assert_no_message(SUPERGROUP, |m| m.plain_text.contains("内部错误"), QUIET)
+        .await;
+    assert_every_call_accepted(&api);
+}

@@ -255,15 +255,22 @@ pub async fn member_count(db: &Db, branch_id: i64) -> AppResult<i64> {
 }
 
 /// A group upgraded to a supergroup gets a new chat id: the branch and its queued messages follow.
+/// Telegram announces the upgrade in both chats, so the second call finds nothing to move; a
+/// supergroup that already has a branch of its own (bound before the notice arrived) keeps it.
 pub async fn migrate_chat(db: &Db, from: i64, to: i64) -> AppResult<bool> {
     let mut tx = crate::storage::write(db).await?;
     let done = sqlx::query!(
-        "UPDATE branches SET chat_id = ? WHERE chat_id = ?",
+        "UPDATE branches SET chat_id = ? WHERE chat_id = ?
+           AND NOT EXISTS (SELECT 1 FROM branches WHERE chat_id = ?)",
         to,
-        from
+        from,
+        to
     )
     .execute(&mut *tx)
     .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
     sqlx::query!(
         "UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'",
         to,
@@ -272,7 +279,7 @@ pub async fn migrate_chat(db: &Db, from: i64, to: i64) -> AppResult<bool> {
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(done.rows_affected() == 1)
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -343,5 +350,11 @@ mod tests {
         assert!(migrate_chat(&db, -5, -1005).await.unwrap());
         assert_eq!(by_chat(&db, -1005).await.unwrap().unwrap().id, b.id);
         assert!(!migrate_chat(&db, -5, -1006).await.unwrap());
+        // A supergroup bound on its own before the notice arrived keeps its branch.
+        let (old, _) = bind(&db, -7, "乙", "机关", "C2", 0).await.unwrap();
+        let (new, _) = bind(&db, -1007, "乙", "机关", "C3", 0).await.unwrap();
+        assert!(!migrate_chat(&db, -7, -1007).await.unwrap());
+        assert_eq!(by_chat(&db, -7).await.unwrap().unwrap().id, old.id);
+        assert_eq!(by_chat(&db, -1007).await.unwrap().unwrap().id, new.id);
     }
 }

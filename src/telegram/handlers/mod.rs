@@ -57,6 +57,13 @@ async fn remember(state: &AppState, user: &User) -> AppResult<()> {
 }
 
 async fn route_message(bot: &Bot, msg: &Message, me: &Me, state: &State) -> AppResult<()> {
+    // A basic group upgraded to a supergroup gets a new chat id; Telegram tells both chats.
+    if let Some(to) = msg.migrate_to_chat_id() {
+        return follow_migration(state, msg.chat.id.0, to.0).await;
+    }
+    if let Some(from) = msg.migrate_from_chat_id() {
+        return follow_migration(state, from.0, msg.chat.id.0).await;
+    }
     let Some(user) = msg.from.as_ref() else {
         return Ok(());
     };
@@ -104,6 +111,20 @@ async fn route_message(bot: &Bot, msg: &Message, me: &Me, state: &State) -> AppR
     } else {
         Ok(())
     }
+}
+
+/// Moves the branch bound to the old group (and its queued messages) to the supergroup, so the
+/// branch keeps its history and join code and reminders reach the chat people now use.
+async fn follow_migration(state: &AppState, from: i64, to: i64) -> AppResult<()> {
+    if branches::migrate_chat(&state.db, from, to).await? {
+        tracing::info!(
+            from,
+            to,
+            "group upgraded to a supergroup; the branch follows"
+        );
+        state.wake.notify_one();
+    }
+    Ok(())
 }
 
 async fn private_command(
