@@ -502,3 +502,36 @@ async fn round_results_count_a_member_who_moved_once_and_skip_an_unbound_branch(
     );
     assert!(bot.stop().await.success());
 }
+
+#[tokio::test]
+async fn a_bank_smaller_than_a_test_is_announced_as_it_is_and_warned_about() {
+    let api = FakeApi::start().await;
+    api.add_user(ADMIN, "组织部张", "zhang");
+    api.add_group(GROUP_1, "一支部群", &[ADMIN], &[]);
+    // Twenty questions per test (the default) from a bank of two.
+    let env = small_bank_env().var("BRANCHBOT_QUESTIONS_PER_TEST", 20);
+    let mut bot = BotProcess::spawn(&api, &env);
+    bot.wait_until_polling().await;
+    api.push_text(ADMIN, GROUP_1, "/bind 第一党支部 机关");
+    let announcement = api
+        .wait_for_text(GROUP_1, "第1期党务业务测试开始了", WAIT)
+        .await;
+    assert!(
+        announcement.plain_text.contains("共 2 题"),
+        "{}",
+        announcement.plain_text
+    );
+
+    let mark = api.mark();
+    let one = &GOOD_TOML[..GOOD_TOML.find("[[question]]\nid = \"rv-002\"").unwrap()];
+    api.push_document(ADMIN, ADMIN, "一题.toml", one.as_bytes(), None);
+    let summary = api.wait_for_text_since(mark, ADMIN, "检查通过", WAIT).await;
+    assert!(
+        summary
+            .plain_text
+            .contains("只有 1 题，少于每次测试抽取的 20 题"),
+        "{}",
+        summary.plain_text
+    );
+    assert!(bot.stop().await.success());
+}

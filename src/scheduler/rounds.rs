@@ -202,6 +202,7 @@ pub async fn open_round(
     opened_by: Option<i64>,
 ) -> AppResult<Option<(i64, usize)>> {
     let groups = branches::active_branches(&state.db).await?;
+    let questions = questions_per_test(state).await?;
     let mut tx = crate::storage::write(&state.db).await?;
     let Some(id) =
         store::insert_if_none_open(&mut *tx, now.timestamp(), closes_at.timestamp(), opened_by)
@@ -210,12 +211,19 @@ pub async fn open_round(
         return Ok(None);
     };
     for branch in &groups {
-        let message = announcement(state, id, closes_at, branch, now);
+        let message = announcement(state, id, closes_at, branch, questions, now);
         outbox::enqueue(&mut *tx, &message, now.timestamp()).await?;
     }
     tx.commit().await?;
     state.wake.notify_one();
     Ok(Some((id, groups.len())))
+}
+
+/// How many questions a test of the round has: the configured number, or the whole bank when
+/// it is smaller (an uploaded bank may be).
+async fn questions_per_test(state: &AppState) -> AppResult<usize> {
+    let bank = crate::storage::questions::active(&state.db).await?.len();
+    Ok(state.config.questions_per_test.min(bank))
 }
 
 /// The announcement of round `round_id` for one branch group, with the deep-link button that
@@ -226,13 +234,14 @@ fn announcement(
     round_id: i64,
     closes_at: DateTime<Utc>,
     branch: &branches::Branch,
+    questions: usize,
     now: DateTime<Utc>,
 ) -> NewMessage {
     let text = texts::announcement(
         round_id,
         &esc(&branch.name),
         &closes_at.with_timezone(&state.config.timezone),
-        state.config.questions_per_test,
+        questions,
         state.config.time_limit_minutes,
         state.config.pass_mark,
     );
@@ -274,7 +283,8 @@ pub async fn announce_open_round_to(
     let Some(closes_at) = DateTime::from_timestamp(open.closes_at, 0).filter(|c| *c > now) else {
         return Ok(false);
     };
-    let message = announcement(state, open.id, closes_at, branch, now);
+    let questions = questions_per_test(state).await?;
+    let message = announcement(state, open.id, closes_at, branch, questions, now);
     let queued = outbox::enqueue(&state.db, &message, now.timestamp()).await?;
     if queued {
         state.wake.notify_one();

@@ -215,6 +215,13 @@ pub fn id_list(ids: &[String], shown: usize) -> String {
     list
 }
 
+/// An upload with fewer questions than a test draws: every test would be shorter.
+pub fn upload_smaller_than_test(total: usize, per_test: usize) -> String {
+    format!(
+        "⚠️ 这份题库只有 {total} 题，少于每次测试抽取的 {per_test} 题。替换后每次测试只有 {total} 题，且每人题目相同。"
+    )
+}
+
 pub const ALERT_IN_USE: &str = "有进行中的测试正在使用将被改动的题目，暂不能替换。详见消息。";
 
 pub const BUTTON_CONFIRM: &str = "✅ 确认替换";

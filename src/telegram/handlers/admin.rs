@@ -325,6 +325,11 @@ pub async fn on_document(bot: &Bot, msg: &Message, user: &User, state: &AppState
         texts::upload_diff(diff.added, diff.changed, diff.unchanged, diff.retired),
         texts::UPLOAD_CONFIRM_NOTE
     );
+    let per_test = state.config.questions_per_test;
+    if questions.len() < per_test {
+        text.push_str("\n\n");
+        text.push_str(&texts::upload_smaller_than_test(questions.len(), per_test));
+    }
     let reshaped = bank_store::reshaped_in_use(&state.db, &questions).await?;
     if !reshaped.is_empty() {
         text.push_str("\n\n");
