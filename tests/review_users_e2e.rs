@@ -247,3 +247,37 @@ async fn a_group_upgraded_to_a_supergroup_keeps_its_branch() {
         .await;
     assert_every_call_accepted(&api);
 }
+
+#[tokio::test]
+async fn a_member_of_an_unbound_branch_is_not_told_to_join() {
+    let api = FakeApi::start().await;
+    api.add_user(SECRETARY, "李书记", "lishuji");
+    api.add_user(TRAINEE, "王党员", "wangdangyuan");
+    api.add_private_chat(TRAINEE);
+    api.add_group(GROUP, "第一党支部群", &[SECRETARY], &[TRAINEE]);
+    // The default calendar: the round of 1 March is open.
+    let env = TestEnv::new();
+    let mut bot = BotProcess::spawn(&api, &env);
+    bot.wait_until_polling().await;
+    api.push_text(SECRETARY, GROUP, "/bind 第一<党>支部 机关");
+    api.wait_for_text(GROUP, "已将本群绑定为支部", WAIT).await;
+    let code: String = env.query_one("SELECT join_code FROM branches").await;
+    let joined = ask(&api, TRAINEE, TRAINEE, &format!("/join {code}")).await;
+    assert!(
+        joined.plain_text.contains("你已加入"),
+        "{}",
+        joined.plain_text
+    );
+    api.push_text(SECRETARY, GROUP, "/unbind");
+    api.wait_for_text(GROUP, "已解除", WAIT).await;
+    env.eventually_i64("SELECT COUNT(*) FROM rounds WHERE status = 'open'", 1)
+        .await;
+    let reply = ask(&api, TRAINEE, TRAINEE, "/test").await;
+    assert!(
+        reply.plain_text.contains("第一<党>支部 已解除"),
+        "{}",
+        reply.plain_text
+    );
+    assert_eq!(env.query_i64("SELECT COUNT(*) FROM attempts").await, 0);
+    assert_every_call_accepted(&api);
+}

@@ -9,6 +9,12 @@ pub fn next_round_opens(when: &str) -> String {
 }
 pub const JOIN_FIRST: &str = "你还没有加入支部，请先加入后再参加测试：\n\
 发送 /join 加入码（加入码可向支部书记索取），或点击支部群里的“加入支部”按钮。";
+pub fn branch_unbound(branch: &str) -> String {
+    format!(
+        "你所在的 <b>{branch}</b> 已解除与支部群的绑定，暂时不能参加测试。\n\
+         请向支部书记确认；如已转到其他支部，发送 /join 加入码 加入新的支部。"
+    )
+}
 pub const EMPTY_BANK: &str = "题库中暂时没有可用的题目，无法开始测试。请联系管理员。";
 pub const EMPTY_BANK_PRACTICE: &str = "题库中暂时没有可用的题目，暂时无法练习。请联系管理员。";
 

@@ -53,7 +53,13 @@ pub async fn entry(bot: &Bot, chat_id: ChatId, user: &User, state: &AppState) ->
     }
     let branch = match branches::member_branch(&state.db, user_id).await? {
         Some(branch) if branch.active => branch,
-        _ => return send::html(bot, chat_id, t::JOIN_FIRST).await.map(drop),
+        // They did join; telling them to join would send them looking for a code that no
+        // longer works.
+        Some(branch) => {
+            let text = t::branch_unbound(&send::esc(&branch.name));
+            return send::html(bot, chat_id, &text).await.map(drop);
+        }
+        None => return send::html(bot, chat_id, t::JOIN_FIRST).await.map(drop),
     };
     let bank = usable_bank(state).await?;
     let drawn = state.with_rng(|rng| domain::draw(&bank, state.config.questions_per_test, rng));
