@@ -11,6 +11,12 @@ use branchbot::texts::rounds as rt;
 use rust_xlsxwriter::Workbook;
 use support::*;
 
+fn at(rfc3339: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .to_utc()
+}
+
 const WAIT: Duration = Duration::from_secs(10);
 const QUIET: Duration = Duration::from_millis(1500);
 const ADMIN: i64 = 1001;
@@ -532,6 +538,50 @@ async fn a_bank_smaller_than_a_test_is_announced_as_it_is_and_warned_about() {
             .contains("只有 1 题，少于每次测试抽取的 20 题"),
         "{}",
         summary.plain_text
+    );
+    assert!(bot.stop().await.success());
+}
+
+#[tokio::test]
+async fn a_round_opened_by_hand_just_before_the_calendar_is_not_followed_by_a_one_hour_round() {
+    let api = FakeApi::start().await;
+    api.add_user(ADMIN, "组织部张", "zhang");
+    api.add_user(MEMBER_1, "王一", None);
+    api.add_private_chat(MEMBER_1);
+    api.add_group(GROUP_1, "一支部群", &[ADMIN], &[MEMBER_1]);
+    // Sunday 15 March 2026, 20:00 in Shanghai: the calendar opens the next round at 09:00 on
+    // the 16th.
+    let env = small_bank_env().var("BRANCHBOT_TEST_CALENDAR", "0 0 9 1,16 * *");
+    env.set_now(at("2026-03-16T00:00:00Z"));
+    let mut bot = BotProcess::spawn(&api, &env);
+    bot.wait_until_polling().await;
+    api.push_text(ADMIN, GROUP_1, "/bind 第一党支部 机关");
+    api.wait_for_text(GROUP_1, "已将本群绑定为支部", WAIT).await;
+
+    // An hour early, the administrator opens the round by hand: it runs to the 23rd, 08:00.
+    let mark = api.mark();
+    api.push_text(ADMIN, ADMIN, "/rounds open");
+    api.wait_for_text_since(mark, ADMIN, "已开启第1期测试", WAIT)
+        .await;
+    api.wait_for_text_since(mark, GROUP_1, "第1期党务业务测试开始了", WAIT)
+        .await;
+
+    // The 09:00 opening falls inside it; when round 1 closes, no round of one hour follows.
+    env.set_now(at("2026-03-23T00:00:00Z"));
+    api.wait_for_text_since(mark, GROUP_1, "第1期党务业务测试已结束", WAIT)
+        .await;
+    api.assert_no_message_since(mark, GROUP_1, |m| m.plain_text.contains("第2期"), QUIET)
+        .await;
+    assert_eq!(env.query_i64("SELECT COUNT(*) FROM rounds").await, 1);
+    // The calendar goes on as usual: 1 April.
+    env.set_now(at("2026-04-01T01:00:00Z"));
+    let next = api
+        .wait_for_text_since(mark, GROUP_1, "第2期党务业务测试开始了", WAIT)
+        .await;
+    assert!(
+        next.plain_text.contains("2026年4月8日"),
+        "{}",
+        next.plain_text
     );
     assert!(bot.stop().await.success());
 }

@@ -8,7 +8,8 @@
 //! still open. So an opening missed while the bot was down opens late if its window is still
 //! open and is skipped otherwise, and at the very start the round whose window contains now
 //! opens at once. Only one round is open at a time: an opening that falls while the previous
-//! round is still open (opened by hand, say) waits for it to close, on the same terms.
+//! round is still open (opened by hand, say) waits for it to close, on the same terms, unless
+//! that round covered more than half of its window (then it is skipped).
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
@@ -105,6 +106,47 @@ pub fn calendar_opening(
     due.unwrap_or(Opening::Never)
 }
 
+/// [`calendar_opening`] when the latest round opened at `latest.0` and ended (closed, or is to
+/// close) at `latest.1`. An occurrence that fell while that round was open waits for it to end,
+/// but only opens if at most half of its window was covered by the earlier round: an
+/// administrator who opens a round by hand an hour before the calendar would, gets that round
+/// for the period, not a second one of an hour after it.
+pub fn calendar_opening_after(
+    cron: &str,
+    tz: Tz,
+    round_days: u32,
+    latest: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    now: DateTime<Utc>,
+) -> Opening {
+    let Some((mut after, ended)) = latest else {
+        return calendar_opening(cron, tz, round_days, None, now);
+    };
+    for _ in 0..MAX_SCAN {
+        let opening = calendar_opening(cron, tz, round_days, Some(after), now);
+        match opening {
+            Opening::Due {
+                scheduled,
+                closes_at,
+            } if scheduled < ended && (ended - scheduled) * 2 > closes_at - scheduled => {
+                // Covered by the earlier round: as if it had opened at this occurrence.
+                after = scheduled;
+            }
+            _ => return opening,
+        }
+    }
+    Opening::Never
+}
+
+/// The latest round's opening and its end (when it closed, or is to close).
+async fn latest_round(state: &AppState) -> AppResult<Option<(DateTime<Utc>, DateTime<Utc>)>> {
+    let latest = store::recent(&state.db, 1).await?.into_iter().next();
+    Ok(latest.and_then(|r| {
+        let opens = DateTime::from_timestamp(r.opens_at, 0)?;
+        let ended = DateTime::from_timestamp(r.closed_at.unwrap_or(r.closes_at), 0)?;
+        Some((opens, ended))
+    }))
+}
+
 /// The instant the calendar next needs the scheduler, given the open round's closing time and
 /// whether its reminder is queued. An opening that falls while a round is open waits for it.
 pub fn next_calendar_due(
@@ -137,14 +179,12 @@ pub async fn plan_due(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
         }
     }
     if store::current(&state.db).await?.is_none() {
-        let latest = store::latest_opens_at(&state.db)
-            .await?
-            .and_then(|ts| DateTime::from_timestamp(ts, 0));
+        let latest = latest_round(state).await?;
         let config = &state.config;
         if let Opening::Due {
             scheduled,
             closes_at,
-        } = calendar_opening(
+        } = calendar_opening_after(
             &config.test_calendar,
             config.timezone,
             config.round_days,
@@ -173,14 +213,12 @@ pub async fn plan_due(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
 }
 
 pub async fn next_due(state: &AppState, now: DateTime<Utc>) -> AppResult<Option<i64>> {
-    let latest = store::latest_opens_at(&state.db)
-        .await?
-        .and_then(|ts| DateTime::from_timestamp(ts, 0));
+    let latest = latest_round(state).await?;
     let open = store::open_round_due(&state.db)
         .await?
         .and_then(|(closes, reminded)| Some((DateTime::from_timestamp(closes, 0)?, reminded)));
     let config = &state.config;
-    let opening = calendar_opening(
+    let opening = calendar_opening_after(
         &config.test_calendar,
         config.timezone,
         config.round_days,
@@ -418,6 +456,53 @@ mod tests {
         assert!(
             matches!(calendar_opening(CAL, Shanghai, 7, None, opening), Opening::Due { scheduled, .. } if scheduled == opening)
         );
+    }
+
+    #[test]
+    fn an_opening_mostly_covered_by_a_round_opened_by_hand_is_skipped() {
+        let hand_opened = at(Shanghai, 2026, 3, 16, 8, 0);
+        let hand_closes = at(Shanghai, 2026, 3, 23, 8, 0);
+        // While the hand-opened round runs, the calendar waits for 1 April, not for 23 March.
+        let during = at(Shanghai, 2026, 3, 20, 12, 0);
+        assert_eq!(
+            calendar_opening_after(CAL, Shanghai, 7, Some((hand_opened, hand_closes)), during),
+            Opening::Later(at(Shanghai, 2026, 4, 1, 9, 0))
+        );
+        // When it ends, the 16 March opening (one hour left) is not opened.
+        assert_eq!(
+            calendar_opening_after(
+                CAL,
+                Shanghai,
+                7,
+                Some((hand_opened, hand_closes)),
+                hand_closes
+            ),
+            Opening::Later(at(Shanghai, 2026, 4, 1, 9, 0))
+        );
+        // Opened by hand five days early, it covers two of the seven days: the opening waits and
+        // then runs its remaining five days.
+        let early = at(Shanghai, 2026, 3, 11, 9, 0);
+        let early_closes = at(Shanghai, 2026, 3, 18, 9, 0);
+        assert_eq!(
+            calendar_opening_after(CAL, Shanghai, 7, Some((early, early_closes)), early_closes),
+            Opening::Due {
+                scheduled: at(Shanghai, 2026, 3, 16, 9, 0),
+                closes_at: at(Shanghai, 2026, 3, 23, 9, 0)
+            }
+        );
+        // Closed by hand before the opening: nothing is covered.
+        let closed = at(Shanghai, 2026, 3, 16, 8, 30);
+        assert!(matches!(
+            calendar_opening_after(CAL, Shanghai, 7, Some((hand_opened, closed)), at(Shanghai, 2026, 3, 16, 9, 0)),
+            Opening::Due { scheduled, .. } if scheduled == at(Shanghai, 2026, 3, 16, 9, 0)
+        ));
+        // A late opening after downtime is not affected: the latest round ended long before.
+        let old = at(Shanghai, 2026, 3, 1, 9, 0);
+        let old_end = at(Shanghai, 2026, 3, 8, 9, 0);
+        assert!(matches!(
+            calendar_opening_after(CAL, Shanghai, 7, Some((old, old_end)), at(Shanghai, 2026, 3, 22, 9, 0)),
+            Opening::Due { scheduled, .. } if scheduled == at(Shanghai, 2026, 3, 16, 9, 0)
+        ));
     }
 
     #[test]

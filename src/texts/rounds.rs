@@ -119,8 +119,10 @@ pub const NEXT_TITLE: &str = "<b>接下来的开考时间</b>";
 pub const NO_NEXT_OPENINGS: &str =
     "按当前日历，之后没有开考时间，请检查配置 BRANCHBOT_TEST_CALENDAR。";
 
-/// A calendar opening that falls while another round is still open waits for it to close.
-pub const NEXT_WAITS_NOTE: &str = "（若届时上一期尚未结束，将在其结束后开启）";
+/// A calendar opening that falls while another round is still open waits for it to close, or is
+/// skipped when that round covered more than half of its window.
+pub const NEXT_WAITS_NOTE: &str =
+    "（若届时上一期尚未结束，将在其结束后开启；若该期一半以上的时间已被上一期占用，则不再开启）";
 
 pub const ROUNDS_COMMANDS: &str = "/rounds open — 立即开启一期；/rounds close — 立即结束本期";
 
