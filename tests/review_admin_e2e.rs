@@ -230,6 +230,8 @@ async fn odd_arguments_to_rounds_report_and_overdue_get_usage() {
         ("/report 99999999999999999999", "用法"),
         ("/report -1", "用法"),
         ("/report 7", "没有第 7 期"),
+        ("/report 第三期", "没有第 3 期"),
+        ("/report 第三四期", "用法"),
         ("/overdue -5", "用法"),
         ("/overdue 99999", "用法"),
         ("/overdue abc", "用法"),

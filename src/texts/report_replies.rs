@@ -7,7 +7,7 @@ pub fn round_label(round_id: i64) -> String {
 }
 
 pub fn report_usage() -> String {
-    "用法：/report [期次]，例如 /report 3。\n不写期次时，报告最近结束的一期（若还没有结束的，则报告进行中的一期）。"
+    "用法：/report [期次]，例如 /report 3 或 /report 第三期。\n不写期次时，报告最近结束的一期（若还没有结束的，则报告进行中的一期）。"
         .to_owned()
 }
 

@@ -162,7 +162,8 @@ pub enum RoundArg {
     Invalid,
 }
 
-/// Accepts `3`, `第3期`, `第 3 期` and full-width digits; anything else is invalid.
+/// Accepts `3`, `第3期`, `第 3 期`, full-width digits and Chinese numerals (`第三期`); anything
+/// else is invalid.
 pub fn parse_round_arg(args: &str) -> RoundArg {
     let args = args.trim();
     if args.is_empty() {
@@ -170,10 +171,66 @@ pub fn parse_round_arg(args: &str) -> RoundArg {
     }
     let core = args.strip_prefix('第').unwrap_or(args);
     let core = core.strip_suffix('期').unwrap_or(core).trim();
-    match ascii_digits(core).parse::<i64>() {
-        Ok(n) if n >= 1 => RoundArg::Number(n),
+    match ascii_digits(core)
+        .parse::<i64>()
+        .ok()
+        .or_else(|| chinese_number(core))
+    {
+        Some(n) if n >= 1 => RoundArg::Number(n),
         _ => RoundArg::Invalid,
     }
+}
+
+/// A number written in Chinese numerals below ten thousand (三, 十二, 二十, 一百零五, 两百),
+/// since rounds are named 第三期 in speech and in documents.
+fn chinese_number(s: &str) -> Option<i64> {
+    let digit = |c: char| match c {
+        '两' => Some(2),
+        _ => "零一二三四五六七八九"
+            .chars()
+            .position(|d| d == c)
+            .map(|d| d as i64),
+    };
+    let mut total = 0;
+    let mut pending: Option<i64> = None;
+    let mut last_unit = 10_000;
+    // 一百五 is 150 in speech but 105 by the rule; refuse rather than guess.
+    let mut after_big_unit = false;
+    let mut previous_was_big_unit = false;
+    for c in s.chars() {
+        let unit = match c {
+            '十' => 10,
+            '百' => 100,
+            '千' => 1000,
+            '〇' | '零' => {
+                pending = None;
+                previous_was_big_unit = false;
+                continue;
+            }
+            _ => {
+                if pending.is_some() {
+                    return None;
+                }
+                pending = Some(digit(c)?);
+                after_big_unit = previous_was_big_unit;
+                previous_was_big_unit = false;
+                continue;
+            }
+        };
+        if unit >= last_unit {
+            return None;
+        }
+        // 十二 means 12: a unit without a digit before it counts once.
+        total += pending.take().unwrap_or(1) * unit;
+        last_unit = unit;
+        after_big_unit = false;
+        previous_was_big_unit = unit >= 100;
+    }
+    if pending.is_some() && after_big_unit {
+        return None;
+    }
+    let value = total + pending.unwrap_or(0);
+    (!s.is_empty()).then_some(value)
 }
 
 /// `/overdue` days: empty means the default; a number from 1 to [`MAX_OVERDUE_DAYS`], with an
@@ -413,6 +470,21 @@ mod tests {
         assert_eq!(parse_round_arg(" 3 "), RoundArg::Number(3));
         assert_eq!(parse_round_arg("第12期"), RoundArg::Number(12));
         assert_eq!(parse_round_arg("第 ７ 期"), RoundArg::Number(7));
+        for (chinese, n) in [
+            ("三", 3),
+            ("第三期", 3),
+            ("十", 10),
+            ("第十二期", 12),
+            ("二十", 20),
+            ("二十三", 23),
+            ("一百零五", 105),
+            ("两百", 200),
+            ("一千零一", 1001),
+            ("一百一十", 110),
+        ] {
+            assert_eq!(parse_round_arg(chinese), RoundArg::Number(n), "{chinese}");
+        }
+        assert_eq!(parse_round_arg("零"), RoundArg::Invalid);
         for bad in [
             "abc",
             "0",
@@ -420,7 +492,11 @@ mod tests {
             "3.5",
             "第期",
             "99999999999999999999",
-            "三",
+            "三四",
+            "十十",
+            "第三十期期",
+            "一百五",
+            "三两",
         ] {
             assert_eq!(parse_round_arg(bad), RoundArg::Invalid, "{bad}");
         }
