@@ -587,3 +587,41 @@ async fn a_round_opened_by_hand_just_before_the_calendar_is_not_followed_by_a_on
     );
     assert!(bot.stop().await.success());
 }
+
+#[tokio::test]
+async fn the_report_of_a_round_closed_early_by_hand_shows_when_it_closed() {
+    let api = FakeApi::start().await;
+    api.add_user(ADMIN, "组织部张", "zhang");
+    api.add_user(MEMBER_1, "王一", None);
+    api.add_private_chat(MEMBER_1);
+    api.add_group(GROUP_1, "一支部群", &[ADMIN], &[MEMBER_1]);
+    let env = small_bank_env().var("BRANCHBOT_TEST_CALENDAR", "0 0 9 1 1 *");
+    let mut bot = BotProcess::spawn(&api, &env);
+    bot.wait_until_polling().await;
+    api.push_text(ADMIN, GROUP_1, "/bind 第一党支部 机关");
+    api.wait_for_text(GROUP_1, "已将本群绑定为支部", WAIT).await;
+    let code: String = env.query_one("SELECT join_code FROM branches").await;
+    api.push_text(MEMBER_1, MEMBER_1, &format!("/join {code}"));
+    api.wait_for_text(MEMBER_1, "你已加入", WAIT).await;
+
+    let mark = api.mark();
+    api.push_text(ADMIN, ADMIN, "/rounds open");
+    api.wait_for_text_since(mark, ADMIN, "已开启第1期测试", WAIT)
+        .await;
+    finished_attempt(&env, MEMBER_1, 100).await;
+    // Closed by hand the next day, six days early.
+    env.set_now(at("2026-03-03T02:00:00Z"));
+    api.push_text(ADMIN, ADMIN, "/rounds close");
+    api.wait_for_text_since(mark, ADMIN, "已结束第1期测试", WAIT)
+        .await;
+    api.push_text(ADMIN, ADMIN, "/report");
+    let summary = api.wait_for_text_since(mark, ADMIN, "测试时间", WAIT).await;
+    assert!(
+        summary
+            .plain_text
+            .contains("2026年3月2日 10:00 至 2026年3月3日 10:00"),
+        "{}",
+        summary.plain_text
+    );
+    assert!(bot.stop().await.success());
+}

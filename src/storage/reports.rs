@@ -43,6 +43,7 @@ pub struct ReportOptions {
 pub struct RoundInfo {
     pub id: i64,
     pub opens_at: i64,
+    /// When it closed (a round closed by hand closes early), or is to close.
     pub closes_at: i64,
     pub closed: bool,
 }
@@ -51,26 +52,24 @@ pub struct RoundInfo {
 /// when none has closed yet the open one. `None` when there is no such round.
 pub async fn pick_round(db: &Db, requested: Option<i64>) -> AppResult<Option<RoundInfo>> {
     let row = match requested {
-        Some(id) => {
-            sqlx::query_as!(
-                RoundInfo,
-                r#"SELECT id AS "id!", opens_at, closes_at, status = 'closed' AS "closed!: bool"
-                   FROM rounds WHERE id = ?"#,
-                id
-            )
-            .fetch_optional(db)
-            .await?
-        }
-        None => {
-            sqlx::query_as!(
-                RoundInfo,
-                r#"SELECT id AS "id!", opens_at, closes_at, status = 'closed' AS "closed!: bool"
-                   FROM rounds
-                   ORDER BY status = 'closed' DESC, opens_at DESC LIMIT 1"#
-            )
-            .fetch_optional(db)
-            .await?
-        }
+        Some(id) => sqlx::query_as!(
+            RoundInfo,
+            r#"SELECT id AS "id!", opens_at, COALESCE(closed_at, closes_at) AS "closes_at!: i64",
+                      status = 'closed' AS "closed!: bool"
+               FROM rounds WHERE id = ?"#,
+            id
+        )
+        .fetch_optional(db)
+        .await?,
+        None => sqlx::query_as!(
+            RoundInfo,
+            r#"SELECT id AS "id!", opens_at, COALESCE(closed_at, closes_at) AS "closes_at!: i64",
+                      status = 'closed' AS "closed!: bool"
+               FROM rounds
+               ORDER BY status = 'closed' DESC, opens_at DESC LIMIT 1"#
+        )
+        .fetch_optional(db)
+        .await?,
     };
     Ok(row)
 }
