@@ -39,7 +39,8 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum QuestionsAction {
-    /// Validate every question file in DIR (default: questions) and exit non-zero on any error.
+    /// Validate every question file in DIR (default: questions), or one .toml or .xlsx file,
+    /// and exit non-zero on any error.
     Check { dir: Option<PathBuf> },
 }
 

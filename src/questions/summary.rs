@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::error::BankError;
+use super::error::{BankError, BankFormat, ErrorKind};
 use super::model::{Question, QuestionKind};
 use super::toml_file::load_dir;
 use super::validate::TELEGRAM_MESSAGE_LIMIT;
@@ -114,9 +114,26 @@ pub fn render_upload_result(result: &Result<Vec<Question>, Vec<BankError>>) -> S
 }
 
 /// For `branchbot questions check [DIR]`: whether the bank is valid, and what to print
-/// (the summary, or every error one per line — a terminal has no length limit).
+/// (the summary, or every error one per line — a terminal has no length limit). `dir` may also
+/// be one `.toml` or `.xlsx` file, checked as an upload would be, so a sheet can be checked on
+/// the server before it is sent to the bot.
 pub fn check_dir_report(dir: &Path) -> (bool, String) {
-    match load_dir(dir) {
+    let result = if dir.is_file() {
+        let name = dir.display().to_string();
+        match std::fs::read(dir) {
+            Ok(bytes) => super::parse_upload(&name, &bytes),
+            Err(err) => Err(vec![BankError::new(
+                &name,
+                0,
+                BankFormat::Toml,
+                ErrorKind::Io,
+                texts::read_failed(&err.to_string()),
+            )]),
+        }
+    } else {
+        load_dir(dir)
+    };
+    match result {
         Ok(questions) => (
             true,
             format!(

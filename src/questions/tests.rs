@@ -196,6 +196,37 @@ fn check_dir_report_passes_a_good_bank_and_lists_every_error_of_a_bad_one() {
     }
 }
 
+#[test]
+fn check_dir_report_also_checks_one_toml_or_excel_file() {
+    let (ok, text) = check_dir_report(&fixture("good/01-huanjie.toml"));
+    assert!(ok, "{text}");
+    let (ok, text) = check_dir_report(&fixture("broken/syntax.toml"));
+    assert!(!ok && text.contains("syntax.toml:"), "{text}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = dir.path().join("题库.xlsx");
+    let mut book = Workbook::new();
+    let page = book.add_worksheet();
+    let header = [
+        "题号", "题型", "分类", "题干", "选项A", "选项B", "答案", "解析", "出处",
+    ];
+    let row = [
+        "x-1", "单选", "党费", "题干", "甲", "乙", "A", "解析", "党章",
+    ];
+    for (col, (name, cell)) in header.iter().zip(row).enumerate() {
+        page.write_string(0, col as u16, *name).unwrap();
+        page.write_string(1, col as u16, cell).unwrap();
+    }
+    book.save(&sheet).unwrap();
+    let (ok, text) = check_dir_report(&sheet);
+    assert!(ok && text.contains("题库共 1 题"), "{text}");
+
+    let other = dir.path().join("题库.docx");
+    std::fs::write(&other, "x").unwrap();
+    let (ok, text) = check_dir_report(&other);
+    assert!(!ok && text.contains(".toml"), "{text}");
+}
+
 // --- the TOML file as a whole --------------------------------------------------------
 
 #[test]
