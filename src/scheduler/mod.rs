@@ -31,7 +31,12 @@ const SIMULATED_POLL: Duration = Duration::from_millis(100);
 /// After an error, try again after this long.
 const ERROR_PAUSE: Duration = Duration::from_secs(5);
 
-/// Runs until `stop` turns true. Finishes the pass in progress first.
+/// How long a pass in progress may go on after a shutdown signal. A pass can be waiting on
+/// Telegram's rate limits (20 messages a minute into one group); what it has not sent by then
+/// stays in the outbox and goes out after the next start.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// Runs until `stop` turns true, giving the pass in progress `SHUTDOWN_GRACE` to finish.
 pub async fn run(state: Arc<AppState>, bot: Bot, mut stop: watch::Receiver<bool>) {
     let sender = delivery::sender(bot);
     match outbox::recover_in_flight(&state.db).await {
@@ -44,7 +49,19 @@ pub async fn run(state: Arc<AppState>, bot: Bot, mut stop: watch::Receiver<bool>
             return;
         }
         let now = state.now();
-        let wait = match tick(&state, &sender, now).await {
+        let pass = tick(&state, &sender, now);
+        tokio::pin!(pass);
+        let outcome = tokio::select! {
+            outcome = &mut pass => outcome,
+            _ = stop.changed() => match tokio::time::timeout(SHUTDOWN_GRACE, &mut pass).await {
+                Ok(outcome) => outcome,
+                Err(_) => {
+                    tracing::info!("stopping mid-pass; unsent messages stay queued");
+                    return;
+                }
+            },
+        };
+        let wait = match outcome {
             Ok(Some(next)) => (next - state.now())
                 .to_std()
                 .unwrap_or(Duration::ZERO)
