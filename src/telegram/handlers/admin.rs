@@ -257,18 +257,28 @@ pub async fn on_document(bot: &Bot, msg: &Message, user: &User, state: &AppState
             .await
             .map(drop);
     }
-    if require(bot, state, msg, user, Permission::Administer)
-        .await?
-        .is_none()
-    {
-        return Ok(());
-    }
     let name = doc
         .file_name
         .as_deref()
         .unwrap_or_default()
         .trim()
         .to_owned();
+    // Only a bank file is an upload attempt; any other file from a trainee gets the usual hint
+    // rather than an administrators-only refusal.
+    let is_admin = crate::telegram::roles::Caller::load(state, user.id.0 as i64)
+        .await?
+        .is_admin;
+    if !is_admin && !accepted_name(&name) {
+        return send::html(bot, msg.chat.id, crate::texts::common::PRIVATE_HINT)
+            .await
+            .map(drop);
+    }
+    if require(bot, state, msg, user, Permission::Administer)
+        .await?
+        .is_none()
+    {
+        return Ok(());
+    }
     if name.is_empty() {
         return send::html(bot, msg.chat.id, texts::UPLOAD_NO_NAME)
             .await
