@@ -43,12 +43,16 @@ fn main() -> ExitCode {
         Command::Questions {
             action: QuestionsAction::Check { dir },
         } => {
-            let dir = dir.unwrap_or_else(|| "questions".into());
+            // The same bank the bot would load: the argument, else the configured directory.
+            let dir = dir
+                .or_else(|| std::env::var_os("BRANCHBOT_QUESTIONS_DIR").map(Into::into))
+                .unwrap_or_else(|| "questions".into());
             let (ok, report) = branchbot::questions::check_dir_report(&dir);
-            println!("{report}");
             if ok {
+                println!("{report}");
                 ExitCode::SUCCESS
             } else {
+                eprintln!("{report}");
                 ExitCode::FAILURE
             }
         }

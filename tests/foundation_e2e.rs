@@ -246,3 +246,28 @@ async fn unknown_commands_and_plain_text_get_a_hint() {
     .await;
     assert!(bot.stop().await.success());
 }
+
+#[test]
+fn questions_check_passes_the_shipped_bank_and_names_each_error_of_a_broken_one() {
+    let env = TestEnv::new();
+    let good = run_cli(&["questions", "check", QUESTIONS_DIR], &env);
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    let broken_dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/questions/broken"
+    );
+    let broken = run_cli(&["questions", "check", broken_dir], &env);
+    assert!(!broken.status.success());
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    // Every error names its file and line, e.g. "answers.toml:12: ...".
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.contains(".toml:") && l.chars().any(|c| c.is_ascii_digit())),
+        "{stderr}"
+    );
+}
