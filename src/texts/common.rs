@@ -93,6 +93,11 @@ pub fn joined(name: &str) -> String {
     format!("你已加入 <b>{name}</b>。测试开放时我会通知你；现在可以发送 /practice 练习。")
 }
 
+/// Joining through a round announcement: what follows is the test (or why there is none).
+pub fn joined_for_test(name: &str) -> String {
+    format!("你已加入 <b>{name}</b>。")
+}
+
 pub fn already_member(name: &str) -> String {
     format!("你已经是 <b>{name}</b> 的成员了，无需重复加入。")
 }

@@ -99,7 +99,12 @@ async fn join_quietly(
     match outcome {
         JoinOutcome::AlreadyMember => {}
         JoinOutcome::Joined => {
-            send::html(bot, msg.chat.id, &t::joined(&send::esc(&branch.name))).await?;
+            send::html(
+                bot,
+                msg.chat.id,
+                &t::joined_for_test(&send::esc(&branch.name)),
+            )
+            .await?;
         }
         JoinOutcome::Moved(from) => {
             send::html(
