@@ -271,3 +271,40 @@ fn questions_check_passes_the_shipped_bank_and_names_each_error_of_a_broken_one(
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn the_admin_chat_hears_when_the_bot_is_removed_from_a_branch_group() {
+    let api = FakeApi::start().await;
+    api.add_user(SECRETARY, "李书记", "lishuji");
+    api.add_group(GROUP, "第一党支部群", &[SECRETARY], &[]);
+    api.add_group(-3001, "组织部工作群", &[], &[]);
+    let env = TestEnv::new().admin_chat(-3001);
+    let mut bot = BotProcess::spawn(&api, &env);
+    bot.wait_until_polling().await;
+    api.push_text(SECRETARY, GROUP, "/bind 第一党支部 学校");
+    api.wait_for_text(GROUP, "已将本群绑定为支部", WAIT).await;
+
+    let bot_user = json!({"id": api.bot_id(), "is_bot": true, "first_name": "branchbot", "username": api.bot_username()});
+    let change = |old: &str, new: &str| {
+        json!({
+            "chat": {"id": GROUP, "type": "group", "title": "第一党支部群"},
+            "from": {"id": SECRETARY, "is_bot": false, "first_name": "李书记"},
+            "date": 1_772_416_800,
+            "old_chat_member": {"user": bot_user, "status": old},
+            "new_chat_member": {"user": bot_user, "status": new, "until_date": 0},
+        })
+    };
+    // Being added again is no news; being removed is.
+    api.push_raw_update("my_chat_member", change("left", "member"));
+    api.assert_no_message(-3001, |_| true, Duration::from_millis(700))
+        .await;
+    api.remove_bot_from(GROUP);
+    api.push_raw_update("my_chat_member", change("member", "kicked"));
+    let notice = api.wait_for_text(-3001, "机器人已被移出", WAIT).await;
+    assert!(
+        notice.plain_text.contains("第一党支部"),
+        "{}",
+        notice.plain_text
+    );
+    assert!(bot.stop().await.success());
+}

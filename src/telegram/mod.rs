@@ -55,4 +55,5 @@ pub fn schema() -> UpdateHandler<AppError> {
     dptree::entry()
         .branch(Update::filter_message().endpoint(handlers::on_message))
         .branch(Update::filter_callback_query().endpoint(handlers::on_callback))
+        .branch(Update::filter_my_chat_member().endpoint(handlers::on_my_chat_member))
 }

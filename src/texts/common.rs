@@ -137,3 +137,10 @@ pub fn admin_list(lines: &[String]) -> String {
 }
 
 pub const STALE_BUTTON: &str = "这个按钮已失效或无法识别，请重新发送命令。";
+
+pub fn bot_removed(branch: &str, kind: &str) -> String {
+    format!(
+        "⚠️ 机器人已被移出 <b>{branch}</b>（{kind}）的支部群，该支部的换届和会议提醒、测试通知都无法送达。\n\
+         请联系该支部书记把机器人重新拉进群；支部的历史记录均已保留。"
+    )
+}

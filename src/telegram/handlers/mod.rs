@@ -11,10 +11,11 @@ pub mod reports;
 use std::sync::Arc;
 
 use teloxide::prelude::*;
-use teloxide::types::{Me, User};
+use teloxide::types::{ChatMemberUpdated, Me, User};
 
 use crate::error::AppResult;
 use crate::storage::branches;
+use crate::storage::outbox::{self, NewMessage};
 use crate::telegram::callbacks::CallbackData;
 use crate::telegram::commands::{self, GroupCommand, Parsed, PrivateCommand};
 use crate::telegram::roles::is_anonymous_admin;
@@ -40,6 +41,39 @@ pub async fn on_callback(bot: Bot, query: CallbackQuery, state: State) -> AppRes
             .show_alert(true)
             .await;
     }
+    Ok(())
+}
+
+/// The bot's own membership changed. Removed from a bound branch group, it can no longer remind
+/// that branch: the superior organisation is told at once instead of finding out at an inspection.
+pub async fn on_my_chat_member(update: ChatMemberUpdated, state: State) -> AppResult<()> {
+    let removed = update.old_chat_member.is_present() && !update.new_chat_member.is_present();
+    if !removed {
+        return Ok(());
+    }
+    let Some(branch) = branches::by_chat(&state.db, update.chat.id.0).await? else {
+        return Ok(());
+    };
+    tracing::warn!(
+        branch = branch.id,
+        chat = branch.chat_id,
+        "the bot was removed from a branch group"
+    );
+    let Some(admin_chat) = state.config.admin_chat else {
+        return Ok(());
+    };
+    let now = state.now();
+    let notice = NewMessage {
+        key: format!("removed:{}:{}", branch.id, update.date.timestamp()),
+        topic: None,
+        chat_id: admin_chat,
+        text: t::bot_removed(&send::esc(&branch.name), &branch.kind),
+        markup: None,
+        due_at: now.timestamp(),
+        expires_at: None,
+    };
+    outbox::enqueue(&state.db, &notice, now.timestamp()).await?;
+    state.wake.notify_one();
     Ok(())
 }
 
