@@ -31,11 +31,11 @@ use branchbot::clock::{ManualClock, SharedClock};
 use branchbot::config::Config;
 use branchbot::domain::stats::{self, Thresholds};
 use branchbot::reports::{chart, csv, text, xlsx};
+use branchbot::service::AppState;
 use branchbot::storage::reports as store;
 use branchbot::telegram::handlers::reports::{
     report_options, APPROACHING_DAYS, DEFAULT_OVERDUE_DAYS,
 };
-use branchbot::telegram::AppState;
 
 const TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 const CATEGORIES: [&str; 8] = [

@@ -13,8 +13,9 @@ use tokio::sync::{watch, Notify};
 use crate::clock::{FileClock, SharedClock, SystemClock};
 use crate::config::Config;
 use crate::error::AppError;
+use crate::service::AppState;
 use crate::storage::{self, branches};
-use crate::telegram::{self, commands, AppState};
+use crate::telegram::{self, commands};
 
 /// Why the bot could not start, for the one-line message `main` prints.
 #[derive(Debug, thiserror::Error)]

@@ -23,6 +23,7 @@ pub mod error;
 pub mod questions;
 pub mod reports;
 pub mod scheduler;
+pub mod service;
 pub mod startup;
 pub mod storage;
 pub mod telegram;

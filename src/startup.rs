@@ -12,10 +12,10 @@ use crate::app::StartError;
 use crate::error::AppResult;
 use crate::questions::model::Question;
 use crate::questions::toml_file::load_dir;
+use crate::service::AppState;
 use crate::storage::questions::replace_bank;
 use crate::storage::rounds::uploads;
 use crate::storage::Db;
-use crate::telegram::AppState;
 
 pub async fn prepare(state: &AppState) -> Result<(), StartError> {
     let dir = &state.config.questions_dir;

@@ -6,7 +6,8 @@
 
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
 
 use crate::texts::reminders as texts;
 
@@ -132,6 +133,25 @@ fn parse_number(s: &str, min: usize, max: usize) -> Option<u32> {
         return None;
     }
     s.parse().ok()
+}
+
+/// The instant of a local date and time in `tz`. In a daylight-saving gap the time moves
+/// forward to the first instant that exists; in an overlap the earlier instant counts.
+pub fn local_instant(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+    let naive = date.and_time(time);
+    let mut probe = naive;
+    for _ in 0..=4 {
+        if let Some(instant) = tz.from_local_datetime(&probe).earliest() {
+            return instant.with_timezone(&Utc);
+        }
+        probe += chrono::Duration::minutes(30);
+    }
+    Utc.from_utc_datetime(&naive)
+}
+
+/// Today's date in the configured zone.
+pub fn local_date(tz: Tz, at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&tz).date_naive()
 }
 
 #[cfg(test)]
@@ -268,5 +288,25 @@ mod tests {
         fn never_panics(s in "\\PC{0,20}") {
             let _ = parse_date(&s);
         }
+    }
+
+    #[test]
+    fn local_instants_respect_daylight_saving() {
+        let berlin = chrono_tz::Europe::Berlin;
+        let nine = NaiveTime::from_hms_opt(9, 0, 0).unwrap();
+        let winter = local_instant(berlin, NaiveDate::from_ymd_opt(2026, 3, 28).unwrap(), nine);
+        let summer = local_instant(berlin, NaiveDate::from_ymd_opt(2026, 3, 30).unwrap(), nine);
+        assert_eq!(winter.format("%H:%M").to_string(), "08:00");
+        assert_eq!(summer.format("%H:%M").to_string(), "07:00");
+        // 02:30 does not exist on 29 March 2026 in Berlin: it becomes 03:00 local.
+        let gap = local_instant(
+            berlin,
+            NaiveDate::from_ymd_opt(2026, 3, 29).unwrap(),
+            NaiveTime::from_hms_opt(2, 30, 0).unwrap(),
+        );
+        assert_eq!(
+            gap.with_timezone(&berlin).format("%H:%M").to_string(),
+            "03:00"
+        );
     }
 }

@@ -16,8 +16,8 @@ use teloxide::types::{InlineKeyboardMarkup, LinkPreviewOptions, ParseMode};
 use teloxide::{ApiError, RequestError};
 
 use crate::error::AppResult;
+use crate::service::AppState;
 use crate::storage::outbox::{self, Due};
-use crate::telegram::AppState;
 use crate::texts::calendar as texts;
 
 /// A reminder sent this long after its due time is marked as late (补发).

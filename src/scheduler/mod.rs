@@ -15,14 +15,13 @@ pub mod rounds;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Utc};
 use teloxide::Bot;
 use tokio::sync::watch;
 
 use crate::error::AppResult;
+use crate::service::AppState;
 use crate::storage::outbox;
-use crate::telegram::AppState;
 
 /// The longest sleep without re-checking, a guard against clock jumps on the host.
 const MAX_SLEEP: Duration = Duration::from_secs(300);
@@ -114,48 +113,4 @@ pub async fn next_due(state: &AppState, now: DateTime<Utc>) -> AppResult<Option<
         .flatten()
         .min()
         .and_then(|ts| DateTime::from_timestamp(ts, 0)))
-}
-
-/// The instant of a local date and time in `tz`. In a daylight-saving gap the time moves
-/// forward to the first instant that exists; in an overlap the earlier instant counts.
-pub fn local_instant(tz: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
-    let naive = date.and_time(time);
-    let mut probe = naive;
-    for _ in 0..=4 {
-        if let Some(instant) = tz.from_local_datetime(&probe).earliest() {
-            return instant.with_timezone(&Utc);
-        }
-        probe += chrono::Duration::minutes(30);
-    }
-    Utc.from_utc_datetime(&naive)
-}
-
-/// Today's date in the configured zone.
-pub fn local_date(tz: Tz, at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&tz).date_naive()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn local_instants_respect_daylight_saving() {
-        let berlin = chrono_tz::Europe::Berlin;
-        let nine = NaiveTime::from_hms_opt(9, 0, 0).unwrap();
-        let winter = local_instant(berlin, NaiveDate::from_ymd_opt(2026, 3, 28).unwrap(), nine);
-        let summer = local_instant(berlin, NaiveDate::from_ymd_opt(2026, 3, 30).unwrap(), nine);
-        assert_eq!(winter.format("%H:%M").to_string(), "08:00");
-        assert_eq!(summer.format("%H:%M").to_string(), "07:00");
-        // 02:30 does not exist on 29 March 2026 in Berlin: it becomes 03:00 local.
-        let gap = local_instant(
-            berlin,
-            NaiveDate::from_ymd_opt(2026, 3, 29).unwrap(),
-            NaiveTime::from_hms_opt(2, 30, 0).unwrap(),
-        );
-        assert_eq!(
-            gap.with_timezone(&berlin).format("%H:%M").to_string(),
-            "03:00"
-        );
-    }
 }

@@ -10,15 +10,15 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
+use crate::domain::dates::{local_date, local_instant};
 use crate::domain::schedule::next_occurrence;
 use crate::domain::term::{next_reminder_after, reminders_due_on, TermReminder};
 use crate::error::AppResult;
-use crate::scheduler::{local_date, local_instant};
+use crate::service::AppState;
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::reminders::{self as store, meeting_topic, term_topic};
 use crate::telegram::callbacks::CallbackData;
 use crate::telegram::send::esc;
-use crate::telegram::AppState;
 use crate::texts::meetings as mt;
 use crate::texts::reminders as rt;
 

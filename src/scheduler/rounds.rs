@@ -15,15 +15,15 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
+use crate::domain::dates::local_instant;
 use crate::domain::schedule::next_occurrence;
 use crate::error::AppResult;
-use crate::scheduler::local_instant;
+use crate::service::AppState;
 use crate::storage::branches;
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::rounds::{self as store, topic};
 use crate::telegram::callbacks::CallbackData;
 use crate::telegram::send::esc;
-use crate::telegram::AppState;
 use crate::texts::rounds as texts;
 
 /// How many local days before closing the private reminder goes out.

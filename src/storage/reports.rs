@@ -503,7 +503,7 @@ fn local(at: i64, tz: Tz) -> NaiveDateTime {
 }
 
 fn local_midnight(tz: Tz, date: NaiveDate) -> i64 {
-    crate::scheduler::local_instant(tz, date, NaiveTime::MIN).timestamp()
+    crate::domain::dates::local_instant(tz, date, NaiveTime::MIN).timestamp()
 }
 
 /// Counts never exceed `u32`; a negative or absurd value from a damaged row reads as 0.

@@ -5,8 +5,9 @@ use teloxide::prelude::*;
 use teloxide::types::{ChatMemberStatus, Message, User};
 
 use crate::error::AppResult;
+use crate::service::AppState;
 use crate::storage::branches;
-use crate::telegram::{send, AppState};
+use crate::telegram::send;
 use crate::texts::common as t;
 
 /// What an action needs.

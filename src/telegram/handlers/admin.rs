@@ -20,12 +20,12 @@ use crate::error::{AppError, AppResult};
 use crate::questions::model::Question;
 use crate::questions::{parse_upload, render_summary, render_upload_result, summarize};
 use crate::scheduler::rounds as calendar;
+use crate::service::AppState;
 use crate::storage::questions::{self as bank_store, replace_bank};
 use crate::storage::rounds::{self as round_store, uploads};
 use crate::telegram::callbacks::CallbackData;
 use crate::telegram::roles::{authorize, require, Permission};
 use crate::telegram::send::{self, esc};
-use crate::telegram::AppState;
 use crate::texts::rounds as texts;
 
 /// Telegram lets bots download up to 20 MB; a question bank is a few hundred KB at most.

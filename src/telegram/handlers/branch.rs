@@ -6,9 +6,10 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, User};
 
 use crate::domain::term::BranchKind;
 use crate::error::AppResult;
+use crate::service::AppState;
 use crate::storage::branches::{self, JoinOutcome};
 use crate::telegram::roles::{authorize, is_anonymous_admin, require, Caller, Permission};
-use crate::telegram::{commands, send, AppState};
+use crate::telegram::{commands, send};
 use crate::texts::common as t;
 
 /// Deep-link payload prefix that joins a branch: `j_<code>`.

@@ -14,12 +14,13 @@ use teloxide::prelude::*;
 use teloxide::types::{ChatMemberUpdated, Me, User};
 
 use crate::error::AppResult;
+use crate::service::AppState;
 use crate::storage::branches;
 use crate::storage::outbox::{self, NewMessage};
 use crate::telegram::callbacks::CallbackData;
 use crate::telegram::commands::{self, GroupCommand, Parsed, PrivateCommand};
 use crate::telegram::roles::is_anonymous_admin;
-use crate::telegram::{send, AppState};
+use crate::telegram::send;
 use crate::texts::common as t;
 
 pub type State = Arc<AppState>;

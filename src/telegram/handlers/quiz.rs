@@ -15,13 +15,13 @@ use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MessageId, Par
 use crate::domain::quiz::{self as domain, OptionButton, PracticeCandidate, TestResult};
 use crate::error::{AppError, AppResult};
 use crate::questions::model::{option_letter, Question, QuestionKind};
+use crate::service::AppState;
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::quiz::{self as store, Attempt, AttemptQuestion, AttemptStatus, Started};
 use crate::storage::rounds::{self, Round};
 use crate::storage::{branches, questions};
 use crate::telegram::callbacks::CallbackData;
 use crate::telegram::send;
-use crate::telegram::AppState;
 use crate::texts::common as ct;
 use crate::texts::quiz as qt;
 use crate::texts::quiz_flow as t;

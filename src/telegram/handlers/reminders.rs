@@ -5,6 +5,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use teloxide::prelude::*;
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, MaybeInaccessibleMessage, User};
 
+use crate::domain::dates::local_date;
 use crate::domain::dates::{format_date, parse_date};
 use crate::domain::meetings::{default_plan, MeetingKind};
 use crate::domain::schedule::{echo, next_occurrence, parse_schedule};
@@ -12,16 +13,15 @@ use crate::domain::term::{
     parse_years, status_text, validate_delay, validate_elected, validate_term, BranchKind,
 };
 use crate::error::AppResult;
-use crate::scheduler::local_date;
 use crate::scheduler::reminders::{
     first_plan_check, first_term_check, format_when, meeting_reminders,
 };
+use crate::service::AppState;
 use crate::storage::branches::{self, Branch};
 use crate::storage::reminders::{self as store, Plan, PlanEntry};
 use crate::telegram::callbacks::CallbackData;
 use crate::telegram::roles::{authorize, require, Permission};
 use crate::telegram::send::{self, esc};
-use crate::telegram::AppState;
 use crate::texts::calendar as rt;
 use crate::texts::common as t;
 use crate::texts::meetings as mt;
@@ -380,7 +380,7 @@ pub async fn held(
             store::mark_held(&state.db, occurrence.id, date, by).await?;
         }
         _ => {
-            let at = crate::scheduler::local_instant(
+            let at = crate::domain::dates::local_instant(
                 state.config.timezone,
                 date,
                 chrono::NaiveTime::MIN,

@@ -9,16 +9,16 @@ use teloxide::prelude::*;
 use teloxide::types::{ChatAction, InputFile, InputMedia, InputMediaDocument, User};
 
 use crate::config::Config;
+use crate::domain::dates::local_date;
 use crate::domain::stats::Thresholds;
 use crate::error::{AppError, AppResult};
 use crate::reports::model::{ComplianceReport, RoundReport};
 use crate::reports::{chart, csv, text, xlsx};
-use crate::scheduler::local_date;
+use crate::service::AppState;
 use crate::storage::branches;
 use crate::storage::reports::{self as store, ReportOptions, RoundInfo};
 use crate::telegram::roles::{require, Permission};
 use crate::telegram::send;
-use crate::telegram::AppState;
 use crate::texts::common as common_texts;
 use crate::texts::report_replies as texts;
 

@@ -1,0 +1,44 @@
+//! The application layer: the use cases of the product as plain async functions over
+//! [`AppState`], taking typed input and returning typed outcomes. No Telegram type crosses into
+//! it; the Telegram edge, the console and the scheduler all call these functions, so every rule
+//! lives in one place whichever door a person comes through.
+
+use std::sync::{Arc, Mutex};
+
+use rand::rngs::StdRng;
+use tokio::sync::Notify;
+
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::storage::Db;
+
+/// Everything a handler or the scheduler needs, built once in `app::run` and shared.
+#[derive(Debug)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub clock: SharedClock,
+    /// Seeded in tests so draws and shuffles are reproducible.
+    pub rng: Mutex<StdRng>,
+    /// Wakes the scheduler when a change brings the next due time closer.
+    pub wake: Arc<Notify>,
+    /// The bot's @username, for deep links and for commands addressed as /cmd@bot.
+    pub bot_username: String,
+}
+
+impl AppState {
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Runs `f` with the shared random generator.
+    pub fn with_rng<T>(&self, f: impl FnOnce(&mut StdRng) -> T) -> T {
+        let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut rng)
+    }
+
+    /// A deep link that opens a private chat with the bot and sends /start with `payload`.
+    pub fn deep_link(&self, payload: &str) -> String {
+        format!("https://t.me/{}?start={payload}", self.bot_username)
+    }
+}
