@@ -27,15 +27,14 @@ use rand::{Rng, SeedableRng};
 use sqlx::{QueryBuilder, Sqlite, SqlitePool};
 use tokio::sync::Notify;
 
+use branchbot::chat::handlers::reports::DEFAULT_OVERDUE_DAYS;
 use branchbot::clock::{ManualClock, SharedClock};
 use branchbot::config::Config;
 use branchbot::domain::stats::{self, Thresholds};
 use branchbot::reports::{chart, csv, text, xlsx};
+use branchbot::service::reports::{report_options, APPROACHING_DAYS};
 use branchbot::service::AppState;
 use branchbot::storage::reports as store;
-use branchbot::telegram::handlers::reports::{
-    report_options, APPROACHING_DAYS, DEFAULT_OVERDUE_DAYS,
-};
 
 const TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 const CATEGORIES: [&str; 8] = [
@@ -751,7 +750,7 @@ async fn bench_scheduler(branches: i64, runs: usize) -> SchedulerRow {
 
     let config = bench_config(&url);
     let bot = branchbot::app::make_bot(&config);
-    let sender = branchbot::scheduler::delivery::sender(bot);
+    let outlet = branchbot::telegram::delivery::TelegramOutlet::new(bot);
     let clock: SharedClock = Arc::new(ManualClock::new(now()));
     let state = AppState {
         db: db.clone(),
@@ -768,7 +767,7 @@ async fn bench_scheduler(branches: i64, runs: usize) -> SchedulerRow {
     })
     .await;
     let (tick, _) = time_runs(runs, || async {
-        branchbot::scheduler::tick(&state, &sender, now())
+        branchbot::scheduler::tick(&state, &outlet, now())
             .await
             .expect("tick")
     })

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::service::AppState;
 use crate::storage::{self, branches};
-use crate::telegram::{self, commands};
+use crate::telegram::{self, delivery::TelegramOutlet, menus};
 
 /// Why the bot could not start, for the one-line message `main` prints.
 #[derive(Debug, thiserror::Error)]
@@ -88,12 +88,16 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     admin_ids.extend(branches::admins(&state.db).await?.iter().map(|u| u.id));
     admin_ids.sort_unstable();
     admin_ids.dedup();
-    if let Err(err) = commands::register(&bot, &admin_ids).await {
+    if let Err(err) = menus::register(&bot, &admin_ids).await {
         tracing::warn!(error = %err, "could not register the command menus");
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let scheduler = tokio::spawn(crate::scheduler::run(state.clone(), bot.clone(), stop_rx));
+    let scheduler = tokio::spawn(crate::scheduler::run(
+        state.clone(),
+        Arc::new(TelegramOutlet::new(bot.clone())),
+        stop_rx,
+    ));
 
     let mut dispatcher = Dispatcher::builder(bot, telegram::schema())
         .dependencies(dptree::deps![state.clone()])

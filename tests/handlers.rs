@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use branchbot::clock::{Clock, ManualClock};
 use branchbot::config::Config;
-use branchbot::scheduler::{self, delivery};
+use branchbot::scheduler;
 use branchbot::service::AppState;
 use branchbot::telegram;
+use branchbot::telegram::delivery::TelegramOutlet;
 use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -109,11 +110,11 @@ async fn one_scheduler_pass_sends_what_is_due_once_and_names_the_next_due_time()
     // (2 March), so only the steps still ahead are planned.
     api.push_text(SECRETARY, GROUP, "/term 2021-09-01");
     api.wait_for_text(GROUP, "已设置本届任期", WAIT).await;
-    let sender = delivery::sender(world.bot.clone());
+    let outlet = TelegramOutlet::new(world.bot.clone());
     let state = &world.state;
 
     let now = world.clock.now();
-    let next = scheduler::tick(state, &sender, now)
+    let next = scheduler::tick(state, &outlet, now)
         .await
         .unwrap()
         .expect("something is planned");
@@ -126,8 +127,8 @@ async fn one_scheduler_pass_sends_what_is_due_once_and_names_the_next_due_time()
     let three_months = at("2026-06-01T01:00:00Z");
     assert!(next <= three_months, "next due {next}");
     world.clock.set(three_months);
-    scheduler::tick(state, &sender, three_months).await.unwrap();
-    scheduler::tick(state, &sender, three_months).await.unwrap();
+    scheduler::tick(state, &outlet, three_months).await.unwrap();
+    scheduler::tick(state, &outlet, three_months).await.unwrap();
     let reminders: Vec<_> = api
         .messages_in(GROUP)
         .into_iter()
@@ -140,9 +141,9 @@ async fn one_scheduler_pass_sends_what_is_due_once_and_names_the_next_due_time()
 #[tokio::test]
 async fn the_scheduler_does_nothing_for_branches_that_are_not_due() {
     let (api, world) = bound_world().await;
-    let sender = delivery::sender(world.bot.clone());
+    let outlet = TelegramOutlet::new(world.bot.clone());
     let before = api.sent_messages().len();
-    scheduler::tick(&world.state, &sender, world.clock.now())
+    scheduler::tick(&world.state, &outlet, world.clock.now())
         .await
         .unwrap();
     assert_eq!(api.sent_messages().len(), before);

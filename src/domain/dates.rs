@@ -9,6 +9,9 @@ use std::fmt;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
+pub(crate) use crate::domain::numbers::fold_width;
+use crate::domain::numbers::parse_count;
+
 use crate::texts::reminders as texts;
 
 /// Why a typed date was refused.
@@ -57,55 +60,16 @@ pub fn format_date(d: NaiveDate) -> String {
     texts::date(d)
 }
 
-/// Maps full-width digits and the punctuation Chinese input methods produce to ASCII.
-pub(crate) fn fold_width(c: char) -> char {
-    match c {
-        '０'..='９' => {
-            char::from_u32(u32::from(c) - u32::from('０') + u32::from('0')).unwrap_or(c)
-        }
-        '－' | '—' | '–' => '-',
-        '／' => '/',
-        '．' | '。' => '.',
-        '：' => ':',
-        '，' => ',',
-        _ => c,
-    }
-}
-
 /// Reads a small count as users write it: ASCII digits (after [`fold_width`]) or Chinese
 /// numerals up to 九十九 (`五`, `十二`, `二十五`, `两`), since `每月五日` and `五年` are as common as
 /// digits. Returns `None` for anything else, including values above 99.
 pub(crate) fn parse_small_number(s: &str) -> Option<u32> {
-    if s.is_empty() {
+    if s.bytes().all(|b| b.is_ascii_digit()) && s.len() > 2 {
         return None;
     }
-    if s.bytes().all(|b| b.is_ascii_digit()) {
-        return if s.len() <= 2 { s.parse().ok() } else { None };
-    }
-    let digit = |c: char| -> Option<u32> {
-        Some(match c {
-            '〇' | '零' => 0,
-            '一' => 1,
-            '二' | '两' => 2,
-            '三' => 3,
-            '四' => 4,
-            '五' => 5,
-            '六' => 6,
-            '七' => 7,
-            '八' => 8,
-            '九' => 9,
-            _ => return None,
-        })
-    };
-    let chars: Vec<char> = s.chars().collect();
-    match chars.as_slice() {
-        ['十'] => Some(10),
-        [d] => digit(*d),
-        ['十', u] => Some(10 + digit(*u)?),
-        [t, '十'] => Some(digit(*t)? * 10).filter(|&v| v > 0),
-        [t, '十', u] => Some(digit(*t)? * 10 + digit(*u)?).filter(|&v| v >= 20),
-        _ => None,
-    }
+    parse_count(s)
+        .filter(|n| (0..=99).contains(n))
+        .and_then(|n| u32::try_from(n).ok())
 }
 
 /// Splits a whitespace-free, width-folded date into its three numeric parts.

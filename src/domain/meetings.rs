@@ -192,6 +192,21 @@ fn default_cron(kind: MeetingKind) -> &'static str {
     }
 }
 
+/// A meeting recorded as held counts for the planned occurrence when it took place at most this
+/// many days before that occurrence (a meeting held early, in the same period, fulfils it);
+/// earlier than that it is a meeting of its own.
+pub const HELD_EARLY_WINDOW_DAYS: i64 = 45;
+
+/// Whether a meeting held on `held_on` fulfils the planned occurrence on `planned_on`.
+pub fn held_fulfils(planned_on: chrono::NaiveDate, held_on: chrono::NaiveDate) -> bool {
+    planned_on - chrono::Duration::days(HELD_EARLY_WINDOW_DAYS) <= held_on
+}
+
+/// A moved meeting counts as missed only after the day it was moved to has passed.
+pub fn moved_period_end(new_at: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    new_at + chrono::Duration::days(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,5 +318,13 @@ mod tests {
             MeetingKind::DemocraticAppraisal.frequency(),
             Frequency::Yearly
         );
+    }
+
+    #[test]
+    fn a_meeting_held_early_in_the_window_fulfils_the_planned_one() {
+        let planned = chrono::NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
+        assert!(held_fulfils(planned, planned));
+        assert!(held_fulfils(planned, planned - chrono::Duration::days(45)));
+        assert!(!held_fulfils(planned, planned - chrono::Duration::days(46)));
     }
 }

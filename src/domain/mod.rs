@@ -3,6 +3,7 @@
 
 pub mod dates;
 pub mod meetings;
+pub mod numbers;
 pub mod quiz;
 pub mod schedule;
 pub mod stats;

@@ -1,6 +1,6 @@
 //! The knowledge test without I/O: drawing a test, checking and scoring answers, the compact
-//! encodings stored in `attempt_questions`, the Leitner boxes behind `/practice`, and the
-//! Telegram messages (HTML parse mode) a trainee reads.
+//! encodings stored in `attempt_questions` and the Leitner boxes behind `/practice`. What a
+//! trainee reads is rendered by `texts::quiz_view`.
 //!
 //! Indices are always *original* option indices (positions in `Question::options`); the
 //! shuffled order a trainee sees is kept beside them as `option_order`, so a stored answer
@@ -10,14 +10,9 @@ use std::collections::BTreeSet;
 
 use rand::seq::{IndexedRandom, SliceRandom};
 use rand::Rng;
-use teloxide::utils::html::escape;
 use thiserror::Error;
 
-use crate::questions::model::{option_letter, Question, QuestionKind};
-use crate::texts::quiz as t;
-
-/// Telegram's limit on the text of one message, in UTF-16 code units after entity parsing.
-pub const TELEGRAM_TEXT_LIMIT: usize = 4096;
+use crate::questions::model::{Question, QuestionKind};
 
 /// Option indices are stored as single decimal digits, so a question has at most ten options.
 /// The bank loader must reject questions with more.
@@ -252,183 +247,77 @@ fn practice_weight(candidate: &PracticeCandidate, now: i64) -> u32 {
     }
 }
 
-/// One inline button under a question.
+/// What a press asks for, in the terms of the shown options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PressKind {
+    /// 单选/判断: answer with the option shown at this position.
+    Choose(u8),
+    /// 多选: toggle the option shown at this position.
+    Toggle(u8),
+    /// 多选: submit the selection.
+    Submit,
+}
+
+/// Why a press changes nothing; each becomes a short alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Data that names nothing real: no such attempt, question or option, or a button kind
+    /// the question does not have.
+    Forged,
+    NotYours,
+    AttemptOver,
+    RoundClosed,
+    /// The deadline passed: the attempt is ended now.
+    TimeUp,
+    AlreadyAnswered,
+    NotCurrent,
+    EmptySubmit,
+}
+
+/// What an accepted press does.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OptionButton {
-    /// The option this button answers with; what the callback data should carry.
-    pub original_index: u8,
-    /// Where the option is shown (0 → A).
-    pub shown_position: u8,
-    /// The button text: a letter, ✅ + letter for a selected 多选 option, 对/错 for 判断.
-    pub label: String,
+pub enum Action {
+    /// Store this answer (original indices, sorted).
+    Answer(Vec<u8>),
+    /// Store this 多选 selection (original indices, sorted).
+    Select(Vec<u8>),
 }
 
-/// The option buttons of a question in the order shown; a 多选 question also needs a
-/// [`t::SUBMIT`] button, which the keyboard builder adds.
-pub fn option_buttons(
+/// Turns a press into what to store, refusing presses the question's kind does not have and
+/// options it does not show.
+pub fn resolve_press(
     question: &Question,
-    option_order: &[u8],
+    order: &[u8],
     selection: &[u8],
-) -> Vec<OptionButton> {
-    shown_options(question, option_order)
-        .map(|(shown_position, original_index, text)| {
-            let letter = option_letter(shown_position).to_string();
-            let label = match question.kind {
-                QuestionKind::TrueFalse => text.to_owned(),
-                QuestionKind::Single => letter,
-                QuestionKind::Multiple if selection.contains(&original_index) => {
-                    format!("{} {letter}", t::SELECTED_MARK)
-                }
-                QuestionKind::Multiple => letter,
-            };
-            OptionButton {
-                original_index,
-                shown_position,
-                label,
-            }
-        })
-        .collect()
-}
-
-/// The message for question `position` (0-based) of `total` in a test.
-pub fn render_question(
-    question: &Question,
-    option_order: &[u8],
-    position: usize,
-    total: usize,
-    selection: &[u8],
-) -> String {
-    let header = t::question_header(
-        position + 1,
-        total,
-        question.kind.label(),
-        &question.category,
-    );
-    render_with_header(&header, question, option_order, selection)
-}
-
-/// The message for a `/practice` question.
-pub fn render_practice_question(
-    question: &Question,
-    option_order: &[u8],
-    selection: &[u8],
-) -> String {
-    let header = t::practice_header(question.kind.label(), &question.category);
-    render_with_header(&header, question, option_order, selection)
-}
-
-fn render_with_header(
-    header: &str,
-    question: &Question,
-    option_order: &[u8],
-    selection: &[u8],
-) -> String {
-    let mut out = format!("<b>{}</b>\n\n{}\n", escape(header), escape(&question.text));
-    if question.kind != QuestionKind::TrueFalse {
-        out.push('\n');
-        for (shown, original, text) in shown_options(question, option_order) {
-            let mark = if question.kind == QuestionKind::Multiple && selection.contains(&original) {
-                t::SELECTED_MARK
-            } else {
-                ""
-            };
-            out.push_str(&format!(
-                "{mark}<b>{}.</b> {}\n",
-                option_letter(shown),
-                escape(text)
-            ));
+    press: PressKind,
+) -> Result<Action, Refusal> {
+    let original = |shown: u8| {
+        order
+            .get(usize::from(shown))
+            .copied()
+            .ok_or(Refusal::Forged)
+    };
+    let multiple = question.kind == QuestionKind::Multiple;
+    match press {
+        PressKind::Choose(shown) if !multiple => Ok(Action::Answer(vec![original(shown)?])),
+        PressKind::Toggle(shown) if multiple => {
+            Ok(Action::Select(toggle(selection, original(shown)?)))
         }
-    }
-    out.push('\n');
-    match question.kind {
-        QuestionKind::Single => out.push_str(&format!("<i>{}</i>", t::HINT_SINGLE)),
-        QuestionKind::TrueFalse => out.push_str(&format!("<i>{}</i>", t::HINT_TRUE_FALSE)),
-        QuestionKind::Multiple => {
-            out.push_str(&format!("<i>{}</i>\n", t::HINT_MULTIPLE));
-            let letters: Vec<String> = shown_options(question, option_order)
-                .filter(|(_, original, _)| selection.contains(original))
-                .map(|(shown, _, _)| option_letter(shown).to_string())
-                .collect();
-            if letters.is_empty() {
-                out.push_str(t::NOTHING_SELECTED);
-            } else {
-                out.push_str(&t::selected(&letters.join(t::LIST_SEPARATOR)));
-            }
+        PressKind::Submit if multiple && selection.is_empty() => Err(Refusal::EmptySubmit),
+        PressKind::Submit if multiple => {
+            let mut chosen = selection.to_vec();
+            chosen.sort_unstable();
+            chosen.dedup();
+            Ok(Action::Answer(chosen))
         }
-    }
-    out
-}
-
-/// `(shown position, original index, option text)` for each valid entry of `option_order`;
-/// entries that do not name an option of this question are skipped rather than trusted.
-fn shown_options<'q>(
-    question: &'q Question,
-    option_order: &'q [u8],
-) -> impl Iterator<Item = (u8, u8, &'q str)> + 'q {
-    option_order
-        .iter()
-        .take(MAX_OPTIONS)
-        .enumerate()
-        .filter_map(|(shown, &original)| {
-            question
-                .options
-                .get(usize::from(original))
-                .map(|text| (shown as u8, original, text.as_str()))
-        })
-}
-
-/// The options named by `indices`, as text: letters would mislead, because the trainee saw the
-/// options in their own shuffled order.
-fn answer_text(question: &Question, indices: &[u8]) -> String {
-    let texts: Vec<String> = indices
-        .iter()
-        .filter_map(|&i| question.options.get(usize::from(i)))
-        .map(|text| escape(text))
-        .collect();
-    if texts.is_empty() {
-        t::NOT_ANSWERED.to_owned()
-    } else {
-        texts.join("；")
+        _ => Err(Refusal::Forged),
     }
 }
 
-/// The review of missed questions (`chosen` = original indices, empty when unanswered), split
-/// into messages Telegram accepts.
-pub fn render_review(missed: &[(&Question, &[u8])]) -> Vec<String> {
-    split_message(&review_text(missed), TELEGRAM_TEXT_LIMIT)
-}
-
-fn review_text(missed: &[(&Question, &[u8])]) -> String {
-    if missed.is_empty() {
-        return t::NOTHING_MISSED.to_owned();
-    }
-    let mut out = format!("<b>{}</b>", escape(&t::review_heading(missed.len())));
-    for (number, (question, chosen)) in missed.iter().enumerate() {
-        out.push_str(&format!(
-            "\n\n<b>{}</b>\n{}\n{}{}\n{}<b>{}</b>",
-            escape(&t::review_item_header(
-                number + 1,
-                question.kind.label(),
-                &question.category
-            )),
-            escape(&question.text),
-            t::YOUR_ANSWER,
-            answer_text(question, chosen),
-            t::CORRECT_ANSWER,
-            answer_text(question, &question.answer),
-        ));
-        if !question.explanation.trim().is_empty() {
-            out.push_str(&format!(
-                "\n{}{}",
-                t::EXPLANATION,
-                escape(&question.explanation)
-            ));
-        }
-        if !question.source.trim().is_empty() {
-            out.push_str(&format!("\n{}{}", t::SOURCE, escape(&question.source)));
-        }
-    }
-    out
+/// When a test started at `started_at` must end: after the time limit, or when its round closes
+/// if that comes sooner (the trainee is told so up front).
+pub fn test_deadline(started_at: i64, limit_minutes: u32, round_closes_at: i64) -> i64 {
+    (started_at + i64::from(limit_minutes) * 60).min(round_closes_at)
 }
 
 /// The result of a finished test, as the trainee sees it on the last screen.
@@ -451,255 +340,9 @@ impl TestResult {
     }
 }
 
-/// The score summary: score, questions right, pass mark, passed or not.
-pub fn render_summary(result: &TestResult) -> String {
-    let mut out = format!("<b>{}</b>\n", t::RESULT_TITLE);
-    if result.timed_out {
-        out.push_str(t::TIMED_OUT);
-        out.push('\n');
-    }
-    out.push_str(&format!(
-        "<b>{}</b>（{}）\n{}\n{}",
-        t::score_line(result.score()),
-        t::correct_line(result.correct, result.total),
-        t::pass_mark_line(result.pass_mark),
-        if result.passed() {
-            t::PASSED
-        } else {
-            t::FAILED
-        },
-    ));
-    out
-}
-
-/// The whole end-of-test output: the summary followed by the review, split into messages.
-pub fn render_result(result: &TestResult, missed: &[(&Question, &[u8])]) -> Vec<String> {
-    let text = format!("{}\n\n{}", render_summary(result), review_text(missed));
-    split_message(&text, TELEGRAM_TEXT_LIMIT)
-}
-
-/// Splits HTML-mode text into messages of at most `limit` UTF-16 code units of visible text
-/// (what Telegram counts: tags are not counted, an entity counts as the character it stands for).
-///
-/// Cuts prefer a blank line, then a line break, then a space or a Chinese full stop, in the
-/// second half of the message; a cut never falls inside a tag, an entity or a surrogate pair.
-/// Tags open at a cut are closed at the end of the message and reopened at the start of the
-/// next, so every message is valid on its own. Blank messages are dropped, so an empty text
-/// gives no messages at all.
-pub fn split_message(text: &str, limit: usize) -> Vec<String> {
-    let tokens = tokenize(text);
-    let total: usize = tokens.iter().map(Token::units).sum();
-    if total <= limit {
-        return if has_visible_content(&tokens) {
-            vec![text.to_owned()]
-        } else {
-            Vec::new()
-        };
-    }
-    // A surrogate pair is two units and cannot be cut; a smaller limit could never progress.
-    let limit = limit.max(2);
-    let mut messages = Vec::new();
-    let mut start = 0;
-    let mut open_at_start: Vec<usize> = Vec::new();
-    while start < tokens.len() {
-        let mut units = 0;
-        let mut end = start;
-        let mut best: Option<(u8, usize)> = None;
-        while end < tokens.len() {
-            let token_units = tokens[end].units();
-            if units > 0 && units + token_units > limit {
-                break;
-            }
-            units += token_units;
-            end += 1;
-            if units >= limit / 2 {
-                if let Some(priority) = break_priority(&tokens, end - 1) {
-                    if best.is_none_or(|(p, _)| priority >= p) {
-                        best = Some((priority, end));
-                    }
-                }
-            }
-        }
-        let mut cut = if end == tokens.len() {
-            end
-        } else {
-            best.map_or(end, |(_, position)| position)
-        };
-        // An opening tag right before the cut belongs with the text it opens.
-        while cut > start + 1 && matches!(tokens[cut - 1].piece, Piece::Open(_)) {
-            cut -= 1;
-        }
-        // Whitespace before the cut would only be trimmed by Telegram.
-        let mut content_end = cut;
-        while content_end > start && is_space(&tokens[content_end - 1]) {
-            content_end -= 1;
-        }
-        let mut stack = open_at_start.clone();
-        let mut message: String = open_at_start.iter().map(|&i| tokens[i].raw).collect();
-        for (index, token) in tokens.iter().enumerate().take(content_end).skip(start) {
-            message.push_str(token.raw);
-            apply_tag(&tokens, &mut stack, index);
-        }
-        for &open in stack.iter().rev() {
-            if let Piece::Open(name) = tokens[open].piece {
-                message.push_str(&format!("</{name}>"));
-            }
-        }
-        if has_visible_content(&tokens[start..cut]) {
-            messages.push(message);
-        }
-        open_at_start = stack;
-        start = cut;
-        while start < tokens.len() && is_space(&tokens[start]) {
-            start += 1;
-        }
-    }
-    messages
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Piece<'a> {
-    /// An opening tag and its lower-case name.
-    Open(&'a str),
-    /// A closing tag and its name.
-    Close(&'a str),
-    /// A tag that opens nothing (e.g. `<br/>`); takes no room.
-    Other,
-    /// Text: its UTF-16 length and, for a literal character, the character.
-    Visible(usize, Option<char>),
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Token<'a> {
-    raw: &'a str,
-    piece: Piece<'a>,
-}
-
-impl Token<'_> {
-    fn units(&self) -> usize {
-        match self.piece {
-            Piece::Visible(units, _) => units,
-            _ => 0,
-        }
-    }
-}
-
-fn tokenize(text: &str) -> Vec<Token<'_>> {
-    let mut tokens = Vec::new();
-    let mut rest = text;
-    while let Some(c) = rest.chars().next() {
-        let len = if c == '<' {
-            rest.find('>').map(|end| end + 1)
-        } else if c == '&' {
-            entity_len(rest)
-        } else {
-            None
-        };
-        let token = match len {
-            Some(len) if c == '<' => Token {
-                raw: &rest[..len],
-                piece: tag_piece(&rest[1..len - 1]),
-            },
-            Some(len) => Token {
-                raw: &rest[..len],
-                piece: Piece::Visible(entity_units(&rest[1..len - 1]), None),
-            },
-            None => Token {
-                raw: &rest[..c.len_utf8()],
-                piece: Piece::Visible(c.len_utf16(), Some(c)),
-            },
-        };
-        rest = &rest[token.raw.len()..];
-        tokens.push(token);
-    }
-    tokens
-}
-
-fn tag_piece(inner: &str) -> Piece<'_> {
-    let (closing, body) = match inner.strip_prefix('/') {
-        Some(body) => (true, body),
-        None => (false, inner),
-    };
-    let name_len = body
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
-        .unwrap_or(body.len());
-    let name = &body[..name_len];
-    if name.is_empty() || inner.ends_with('/') {
-        Piece::Other
-    } else if closing {
-        Piece::Close(name)
-    } else {
-        Piece::Open(name)
-    }
-}
-
-/// The byte length of an entity such as `&amp;` or `&#128512;` at the start of `s`.
-fn entity_len(s: &str) -> Option<usize> {
-    let end = s.char_indices().take(33).find(|&(_, c)| c == ';')?.0;
-    let body = &s[1..end];
-    let valid = !body.is_empty() && body.chars().all(|c| c.is_ascii_alphanumeric() || c == '#');
-    valid.then_some(end + 1)
-}
-
-fn entity_units(body: &str) -> usize {
-    let code = if let Some(hex) = body.strip_prefix("#x").or_else(|| body.strip_prefix("#X")) {
-        u32::from_str_radix(hex, 16).ok()
-    } else if let Some(decimal) = body.strip_prefix('#') {
-        decimal.parse().ok()
-    } else {
-        None
-    };
-    code.and_then(char::from_u32).map_or(1, char::len_utf16)
-}
-
-fn apply_tag(tokens: &[Token<'_>], stack: &mut Vec<usize>, index: usize) {
-    match tokens[index].piece {
-        Piece::Open(_) => stack.push(index),
-        Piece::Close(name) => {
-            let position = stack.iter().rposition(|&open| {
-                matches!(tokens[open].piece, Piece::Open(n) if n.eq_ignore_ascii_case(name))
-            });
-            if let Some(position) = position {
-                stack.remove(position);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// How good a cut right after token `index` is: blank line 3, line break 2, space or sentence
-/// end 1, `None` elsewhere.
-fn break_priority(tokens: &[Token<'_>], index: usize) -> Option<u8> {
-    let Piece::Visible(_, Some(c)) = tokens[index].piece else {
-        return None;
-    };
-    match c {
-        '\n' => {
-            let previous_is_newline =
-                index > 0 && matches!(tokens[index - 1].piece, Piece::Visible(_, Some('\n')));
-            Some(if previous_is_newline { 3 } else { 2 })
-        }
-        ' ' | '。' | '；' | '！' | '？' => Some(1),
-        _ => None,
-    }
-}
-
-fn is_space(token: &Token<'_>) -> bool {
-    matches!(token.piece, Piece::Visible(_, Some(c)) if c.is_whitespace())
-}
-
-fn has_visible_content(tokens: &[Token<'_>]) -> bool {
-    tokens.iter().any(|token| match token.piece {
-        Piece::Visible(_, Some(c)) => !c.is_whitespace(),
-        Piece::Visible(_, None) => true,
-        _ => false,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
     use std::collections::HashMap;
@@ -944,219 +587,65 @@ mod tests {
     }
 
     #[test]
-    fn question_message_escapes_and_shows_options_in_drawn_order() {
-        let mut q = question("s", QuestionKind::Single, "换届<选举>");
-        q.text = "<script>alert(1)</script> & 更多".to_owned();
-        q.options[2] = "a<b".to_owned();
-        let text = render_question(&q, &[2, 0, 3, 1], 2, 20, &[]);
-        assert!(text.contains("第 3/20 题"));
-        assert!(text.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; 更多"));
-        assert!(text.contains("换届&lt;选举&gt;"));
-        assert!(!text.contains("<script>"));
-        assert!(text.contains("<b>A.</b> a&lt;b\n<b>B.</b> 甲\n<b>C.</b> 丁\n<b>D.</b> 乙"));
-        assert!(text.contains(t::HINT_SINGLE));
-    }
-
-    #[test]
-    fn multiple_choice_shows_selection_in_text_and_buttons() {
-        let q = question("m", QuestionKind::Multiple, "a");
+    fn presses_map_shown_options_to_original_ones() {
+        let single = question("s", QuestionKind::Single, "c");
+        let multiple = question("m", QuestionKind::Multiple, "c");
+        let truth = question("t", QuestionKind::TrueFalse, "c");
         let order = [3, 2, 1, 0];
-        let text = render_question(&q, &order, 0, 1, &[0, 2]);
-        assert!(text.contains(&t::selected("B、D")));
-        let buttons = option_buttons(&q, &order, &[0, 2]);
-        let labels: Vec<&str> = buttons.iter().map(|b| b.label.as_str()).collect();
-        assert_eq!(labels, vec!["A", "✅ B", "C", "✅ D"]);
-        assert_eq!(buttons[1].original_index, 2);
-        assert_eq!(buttons[1].shown_position, 1);
-        let none = render_question(&q, &order, 0, 1, &[]);
-        assert!(none.contains(t::NOTHING_SELECTED));
-    }
-
-    #[test]
-    fn true_false_buttons_say_right_and_wrong() {
-        let q = question("t", QuestionKind::TrueFalse, "a");
-        let labels: Vec<String> = option_buttons(&q, &[0, 1], &[])
-            .into_iter()
-            .map(|b| b.label)
-            .collect();
-        assert_eq!(labels, vec!["对", "错"]);
-        let text = render_practice_question(&q, &[0, 1], &[]);
-        assert!(text.contains(t::HINT_TRUE_FALSE));
-    }
-
-    #[test]
-    fn corrupt_option_order_is_skipped_not_trusted() {
-        let q = question("s", QuestionKind::Single, "a");
-        let buttons = option_buttons(&q, &[0, 9, 1], &[]);
-        assert_eq!(buttons.len(), 2);
-    }
-
-    #[test]
-    fn review_shows_answers_explanation_and_source() {
-        let q = question("s", QuestionKind::Single, "a");
-        let tf = question("t", QuestionKind::TrueFalse, "b");
-        let messages = render_review(&[(&q, &[0]), (&tf, &[])]);
-        assert_eq!(messages.len(), 1);
-        let text = &messages[0];
-        assert!(text.contains(&format!("{}甲", t::YOUR_ANSWER)));
-        assert!(text.contains(&format!("{}<b>乙</b>", t::CORRECT_ANSWER)));
-        assert!(text.contains(&format!("{}{}", t::YOUR_ANSWER, t::NOT_ANSWERED)));
-        assert!(text.contains(&format!("{}<b>错</b>", t::CORRECT_ANSWER)));
-        assert!(text.contains("支部条例 第十一条"));
-        assert!(text.contains("因为条例这样规定。"));
-        assert_eq!(render_review(&[]), vec![t::NOTHING_MISSED.to_owned()]);
-    }
-
-    #[test]
-    fn long_review_is_split_into_valid_messages() {
-        let mut q = question("s", QuestionKind::Single, "a");
-        q.explanation = "解析很长，<需要转义>。".repeat(60);
-        let chosen: &[u8] = &[0];
-        let missed: Vec<(&Question, &[u8])> = (0..20).map(|_| (&q, chosen)).collect();
-        let messages = render_review(&missed);
-        assert!(messages.len() > 1);
-        for message in &messages {
-            assert!(visible_units(message) <= TELEGRAM_TEXT_LIMIT);
-            assert!(tags_balanced(message), "{message}");
-        }
-    }
-
-    #[test]
-    fn summary_states_score_pass_mark_and_outcome() {
-        let result = TestResult {
-            correct: 11,
-            total: 20,
-            pass_mark: 60,
-            timed_out: true,
-        };
-        let text = render_summary(&result);
-        assert!(text.contains(&t::score_line(55)));
-        assert!(text.contains(&t::pass_mark_line(60)));
-        assert!(text.contains(t::FAILED));
-        assert!(text.contains(t::TIMED_OUT));
-        let passed = TestResult {
-            correct: 12,
-            ..result
-        };
-        assert!(render_summary(&passed).contains(t::PASSED));
-        let all = render_result(&passed, &[]);
-        assert_eq!(all.len(), 1);
-        assert!(all[0].contains(t::NOTHING_MISSED));
-    }
-
-    #[test]
-    fn split_keeps_short_text_and_drops_blank_text() {
-        assert_eq!(split_message("你好", 10), vec!["你好".to_owned()]);
-        assert!(split_message("", 10).is_empty());
-        assert!(split_message(" \n ", 10).is_empty());
-    }
-
-    #[test]
-    fn split_counts_utf16_units_and_entities() {
-        // Each emoji is 2 units; 3 emoji = 6 units, limit 5 → two messages, never a half pair.
-        let parts = split_message("😀😀😀", 5);
-        assert_eq!(parts, vec!["😀😀".to_owned(), "😀".to_owned()]);
-        // "&amp;" counts as one character, so this fits exactly.
-        assert_eq!(split_message("a&amp;b", 3), vec!["a&amp;b".to_owned()]);
-        // A cut never lands inside an entity.
         assert_eq!(
-            split_message("ab&amp;cd", 3),
-            vec!["ab&amp;".to_owned(), "cd".to_owned()]
+            resolve_press(&single, &order, &[], PressKind::Choose(2)),
+            Ok(Action::Answer(vec![1]))
+        );
+        assert_eq!(
+            resolve_press(&truth, &[0, 1], &[], PressKind::Choose(1)),
+            Ok(Action::Answer(vec![1]))
+        );
+        assert_eq!(
+            resolve_press(&multiple, &order, &[], PressKind::Toggle(0)),
+            Ok(Action::Select(vec![3]))
+        );
+        assert_eq!(
+            resolve_press(&multiple, &order, &[0, 3], PressKind::Toggle(0)),
+            Ok(Action::Select(vec![0]))
+        );
+        assert_eq!(
+            resolve_press(&multiple, &order, &[2, 0], PressKind::Submit),
+            Ok(Action::Answer(vec![0, 2]))
+        );
+        assert_eq!(
+            resolve_press(&multiple, &order, &[], PressKind::Submit),
+            Err(Refusal::EmptySubmit)
+        );
+        // Forged: options that are not shown, and button kinds the question does not have.
+        assert_eq!(
+            resolve_press(&single, &order, &[], PressKind::Choose(4)),
+            Err(Refusal::Forged)
+        );
+        assert_eq!(
+            resolve_press(&truth, &[0, 1], &[], PressKind::Choose(2)),
+            Err(Refusal::Forged)
+        );
+        assert_eq!(
+            resolve_press(&single, &order, &[], PressKind::Toggle(0)),
+            Err(Refusal::Forged)
+        );
+        assert_eq!(
+            resolve_press(&single, &order, &[], PressKind::Submit),
+            Err(Refusal::Forged)
+        );
+        assert_eq!(
+            resolve_press(&multiple, &order, &[], PressKind::Choose(0)),
+            Err(Refusal::Forged)
+        );
+        assert_eq!(
+            resolve_press(&multiple, &order, &[], PressKind::Toggle(15)),
+            Err(Refusal::Forged)
         );
     }
 
     #[test]
-    fn split_prefers_line_breaks_and_reopens_tags() {
-        let text = "<b>第一段第一行\n第一段第二行</b>\n\n<i>第二段</i>";
-        let parts = split_message(text, 14);
-        assert_eq!(
-            parts,
-            vec![
-                "<b>第一段第一行\n第一段第二行</b>".to_owned(),
-                "<i>第二段</i>".to_owned()
-            ]
-        );
-        let parts = split_message("<b>一二三四五六七八</b>", 4);
-        assert_eq!(
-            parts,
-            vec!["<b>一二三四</b>".to_owned(), "<b>五六七八</b>".to_owned()]
-        );
-        let parts = split_message("<a href=\"https://t.me/x\">链接文字很长</a>", 3);
-        assert_eq!(parts[1], "<a href=\"https://t.me/x\">字很长</a>");
-    }
-
-    /// Visible length as Telegram counts it, by an independent route: strip tags, decode
-    /// the few entities teloxide's escape produces.
-    fn visible_units(html: &str) -> usize {
-        visible_text(html).encode_utf16().count()
-    }
-
-    fn visible_text(html: &str) -> String {
-        let mut out = String::new();
-        let mut in_tag = false;
-        for c in html.chars() {
-            match c {
-                '<' => in_tag = true,
-                '>' if in_tag => in_tag = false,
-                _ if !in_tag => out.push(c),
-                _ => {}
-            }
-        }
-        out.replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&")
-    }
-
-    fn tags_balanced(html: &str) -> bool {
-        let mut stack = Vec::new();
-        for token in tokenize(html) {
-            match token.piece {
-                Piece::Open(name) => stack.push(name),
-                Piece::Close(name) => {
-                    let innermost = stack.pop();
-                    if innermost != Some(name) {
-                        return false;
-                    }
-                }
-                _ => {}
-            }
-        }
-        stack.is_empty()
-    }
-
-    fn html_strategy() -> impl Strategy<Value = String> {
-        let atom = prop_oneof![
-            Just("中".to_owned()),
-            Just("a".to_owned()),
-            Just("😀".to_owned()),
-            Just("&amp;".to_owned()),
-            Just("&lt;".to_owned()),
-            Just(" ".to_owned()),
-            Just("\n".to_owned()),
-            Just("。".to_owned()),
-        ];
-        let leaf = prop::collection::vec(atom, 0..30).prop_map(|v| v.concat());
-        leaf.prop_recursive(3, 200, 6, |inner| {
-            prop_oneof![
-                prop::collection::vec(inner.clone(), 1..6).prop_map(|v| v.concat()),
-                inner.clone().prop_map(|s| format!("<b>{s}</b>")),
-                inner.prop_map(|s| format!("<a href=\"https://x.y/?a=1&amp;b=2\">{s}</a>")),
-            ]
-        })
-    }
-
-    proptest! {
-        #[test]
-        fn split_messages_fit_are_valid_and_lose_nothing(text in html_strategy(), limit in 2usize..40) {
-            let parts = split_message(&text, limit);
-            for part in &parts {
-                prop_assert!(visible_units(part) <= limit, "{part:?} over {limit}");
-                prop_assert!(tags_balanced(part), "{part:?}");
-                prop_assert!(!part.trim().is_empty());
-            }
-            let strip = |s: &str| visible_text(s).chars().filter(|c| !c.is_whitespace()).collect::<String>();
-            let joined: String = parts.iter().map(|p| strip(p)).collect();
-            prop_assert_eq!(joined, strip(&text));
-        }
+    fn a_test_ends_at_its_limit_or_when_the_round_closes() {
+        assert_eq!(test_deadline(1_000, 30, 100_000), 1_000 + 1_800);
+        assert_eq!(test_deadline(1_000, 30, 2_000), 2_000);
     }
 }

@@ -12,8 +12,8 @@ use crate::cli::ReportFormat;
 use crate::config::Config;
 use crate::error::{AppError, AppResult};
 use crate::reports::{csv, text, xlsx};
+use crate::service::reports::report_options;
 use crate::storage::{self, reports as store};
-use crate::telegram::handlers::reports::report_options;
 
 /// Writes round `round`'s report (default: the latest closed round, or the open one) as text
 /// (to `out` or standard output), an Excel workbook (`out`, default `round-N.xlsx`) or CSV files

@@ -4,6 +4,7 @@ pub mod chart;
 pub mod cli;
 pub mod csv;
 pub mod model;
+pub mod render;
 pub mod text;
 pub mod xlsx;
 

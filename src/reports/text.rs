@@ -4,11 +4,11 @@
 //! Every function returns the messages to send, already split to Telegram's length limit; the
 //! full tables go out as files (`reports::xlsx`, `reports::csv`).
 
-use teloxide::utils::html::escape;
+use crate::texts::esc as escape;
 
-pub use crate::domain::quiz::{split_message, TELEGRAM_TEXT_LIMIT};
 use crate::reports::model::{ComplianceReport, RoundReport};
 use crate::texts::reports as t;
+pub use crate::texts::split::{split_message, TELEGRAM_TEXT_LIMIT};
 
 /// How many entries each "lowest/weakest" list shows; the files have the rest.
 const TOP_N: usize = 5;

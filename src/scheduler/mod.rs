@@ -1,4 +1,4 @@
-//! Background work: turning schedules into reminders and delivering them exactly once.
+//! Background work: turning schedules into reminders and delivering them.
 //!
 //! The loop sleeps until the earliest due time or until a change wakes it (mini-redis' purge
 //! task shape). Each due time comes from an indexed column (`terms.next_check_at`,
@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use teloxide::Bot;
 use tokio::sync::watch;
 
 use crate::error::AppResult;
@@ -36,8 +35,11 @@ const ERROR_PAUSE: Duration = Duration::from_secs(5);
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// Runs until `stop` turns true, giving the pass in progress `SHUTDOWN_GRACE` to finish.
-pub async fn run(state: Arc<AppState>, bot: Bot, mut stop: watch::Receiver<bool>) {
-    let sender = delivery::sender(bot);
+pub async fn run(
+    state: Arc<AppState>,
+    outlet: Arc<dyn delivery::Outlet>,
+    mut stop: watch::Receiver<bool>,
+) {
     match outbox::recover_in_flight(&state.db).await {
         Ok(0) => {}
         Ok(n) => tracing::warn!(rows = n, "re-queued messages whose send was interrupted"),
@@ -48,7 +50,7 @@ pub async fn run(state: Arc<AppState>, bot: Bot, mut stop: watch::Receiver<bool>
             return;
         }
         let now = state.now();
-        let pass = tick(&state, &sender, now);
+        let pass = tick(&state, outlet.as_ref(), now);
         tokio::pin!(pass);
         let outcome = tokio::select! {
             outcome = &mut pass => outcome,
@@ -90,13 +92,13 @@ pub async fn run(state: Arc<AppState>, bot: Bot, mut stop: watch::Receiver<bool>
 /// One pass: plan what fell due into the outbox, deliver what is due, and say when to look again.
 pub async fn tick(
     state: &AppState,
-    sender: &delivery::Sender,
+    outlet: &dyn delivery::Outlet,
     now: DateTime<Utc>,
 ) -> AppResult<Option<DateTime<Utc>>> {
     reminders::plan_due(state, now).await?;
     rounds::plan_due(state, now).await?;
-    crate::telegram::handlers::quiz::expire_attempts(state, now).await?;
-    delivery::deliver_due(state, sender, now.timestamp()).await?;
+    crate::service::quiz::expire_attempts(state, now).await?;
+    delivery::deliver_due(state, outlet, now.timestamp()).await?;
     next_due(state, now).await
 }
 
@@ -105,7 +107,7 @@ pub async fn next_due(state: &AppState, now: DateTime<Utc>) -> AppResult<Option<
     let candidates = [
         reminders::next_due(state).await?,
         rounds::next_due(state, now).await?,
-        crate::telegram::handlers::quiz::next_attempt_deadline(state).await?,
+        crate::service::quiz::next_attempt_deadline(state).await?,
         outbox::next_due(&state.db).await?,
     ];
     Ok(candidates

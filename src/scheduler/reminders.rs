@@ -8,8 +8,9 @@
 //! missed, and delivery sends late what still matters and records the rest as skipped.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
+use crate::chat::callbacks::CallbackData;
+use crate::chat::{Button, Keyboard};
 use crate::domain::dates::{local_date, local_instant};
 use crate::domain::schedule::next_occurrence;
 use crate::domain::term::{next_reminder_after, reminders_due_on, TermReminder};
@@ -17,8 +18,7 @@ use crate::error::AppResult;
 use crate::service::AppState;
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::reminders::{self as store, meeting_topic, term_topic};
-use crate::telegram::callbacks::CallbackData;
-use crate::telegram::send::esc;
+use crate::texts::esc;
 use crate::texts::meetings as mt;
 use crate::texts::reminders as rt;
 
@@ -209,7 +209,7 @@ pub fn meeting_reminders(
     let tz = state.config.timezone;
     let date = local_date(tz, at);
     let when = format_when(state, at);
-    let markup = serde_json::to_string(&meeting_buttons(occurrence)).ok();
+    let markup = Some(meeting_buttons(occurrence).to_json());
     let mut reminders = Vec::new();
     let candidates = [
         (date.pred_opt(), state.config.day_before_time, true, "d1"),
@@ -239,10 +239,10 @@ pub fn meeting_reminders(
     reminders
 }
 
-pub fn meeting_buttons(occurrence: i64) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new([[
-        InlineKeyboardButton::callback(mt::BUTTON_HELD, CallbackData::Held { occurrence }.encode()),
-        InlineKeyboardButton::callback(mt::BUTTON_MOVE, CallbackData::Move { occurrence }.encode()),
+pub fn meeting_buttons(occurrence: i64) -> Keyboard {
+    Keyboard::new([[
+        Button::callback(mt::BUTTON_HELD, CallbackData::Held { occurrence }.encode()),
+        Button::callback(mt::BUTTON_MOVE, CallbackData::Move { occurrence }.encode()),
     ]])
 }
 

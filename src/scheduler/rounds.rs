@@ -13,8 +13,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
+use crate::chat::callbacks::CallbackData;
+use crate::chat::{Button, Keyboard};
 use crate::domain::dates::local_instant;
 use crate::domain::schedule::next_occurrence;
 use crate::error::AppResult;
@@ -22,8 +23,7 @@ use crate::service::AppState;
 use crate::storage::branches;
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::rounds::{self as store, topic};
-use crate::telegram::callbacks::CallbackData;
-use crate::telegram::send::esc;
+use crate::texts::esc;
 use crate::texts::rounds as texts;
 
 /// How many local days before closing the private reminder goes out.
@@ -285,13 +285,9 @@ fn announcement(
     );
     let link = state.deep_link(&format!("t_{}", branch.join_code));
     let markup = match url::Url::parse(&link) {
-        Ok(url) => {
-            serde_json::to_string(&InlineKeyboardMarkup::new([[InlineKeyboardButton::url(
-                texts::announcement_button(round_id),
-                url,
-            )]]))
-            .ok()
-        }
+        Ok(url) => Some(
+            Keyboard::new([[Button::url(texts::announcement_button(round_id), url)]]).to_json(),
+        ),
         Err(err) => {
             tracing::warn!(link, error = %err, "deep link is not a URL; announcing without the button");
             None
@@ -339,10 +335,13 @@ pub async fn queue_reminders(
     now: DateTime<Utc>,
 ) -> AppResult<u64> {
     let text = texts::reminder(round_id, &closes.with_timezone(&state.config.timezone));
-    let markup = serde_json::to_string(&InlineKeyboardMarkup::new([[
-        InlineKeyboardButton::callback(texts::REMINDER_BUTTON, CallbackData::StartTest.encode()),
-    ]]))
-    .ok();
+    let markup = Some(
+        Keyboard::new([[Button::callback(
+            texts::REMINDER_BUTTON,
+            CallbackData::StartTest.encode(),
+        )]])
+        .to_json(),
+    );
     let mut tx = crate::storage::write(&state.db).await?;
     if !store::mark_reminded(&mut *tx, round_id).await? {
         return Ok(0);
@@ -371,7 +370,7 @@ pub async fn close_round(
     round_id: i64,
     now: DateTime<Utc>,
 ) -> AppResult<Option<(i64, usize)>> {
-    crate::telegram::handlers::quiz::finalize_round_attempts(state, round_id, now).await?;
+    crate::service::quiz::finalize_round_attempts(state, round_id, now).await?;
     let mut tx = crate::storage::write(&state.db).await?;
     if !store::mark_closed(&mut *tx, round_id, now.timestamp()).await? {
         return Ok(None);

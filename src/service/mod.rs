@@ -8,6 +8,13 @@ use std::sync::{Arc, Mutex};
 use rand::rngs::StdRng;
 use tokio::sync::Notify;
 
+pub mod bank;
+pub mod meetings;
+pub mod quiz;
+pub mod reports;
+pub mod rounds;
+pub mod terms;
+
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::storage::Db;

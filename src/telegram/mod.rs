@@ -1,21 +1,299 @@
-//! The Telegram edge: the handler tree, commands, button data, role checks and sending.
+//! The Telegram edge: turns updates into the conversation's [`Incoming`] messages and
+//! [`Press`]es, and implements [`Door`] with Bot API calls. Nothing here decides anything; the
+//! rules are in `service`, the conversation in `chat`.
 
-pub mod callbacks;
-pub mod commands;
-pub mod handlers;
-pub mod roles;
-pub mod send;
+pub mod delivery;
+pub mod menus;
 
+use async_trait::async_trait;
 use teloxide::dispatching::UpdateHandler;
+use teloxide::net::Download;
+use teloxide::payloads::{
+    EditMessageTextSetters, SendDocumentSetters, SendMessageSetters, SendPhotoSetters,
+};
 use teloxide::prelude::*;
+use teloxide::types::{
+    ChatAction, ChatMemberStatus, ChatMemberUpdated, InlineKeyboardMarkup, InputFile, InputMedia,
+    InputMediaDocument, LinkPreviewOptions, MessageId, ParseMode, User,
+};
 
-use crate::error::AppError;
+use crate::chat::{self, Door, Incoming, Keyboard, OutFile, Person, Press};
+use crate::error::{AppError, AppResult};
+use crate::service::AppState;
 
-/// The whole update handler tree. Routing by chat kind and command happens in `handlers`,
-/// in plain Rust, so one page shows where every update goes.
+use std::sync::Arc;
+
+/// Telegram sends at most ten files in one album.
+const MAX_ALBUM: usize = 10;
+
+/// The whole update handler tree: messages, button presses, and changes of the bot's own
+/// membership. Routing by chat kind and command happens in `chat::handlers`.
 pub fn schema() -> UpdateHandler<AppError> {
     dptree::entry()
-        .branch(Update::filter_message().endpoint(handlers::on_message))
-        .branch(Update::filter_callback_query().endpoint(handlers::on_callback))
-        .branch(Update::filter_my_chat_member().endpoint(handlers::on_my_chat_member))
+        .branch(Update::filter_message().endpoint(on_message))
+        .branch(Update::filter_callback_query().endpoint(on_callback))
+        .branch(Update::filter_my_chat_member().endpoint(on_my_chat_member))
+}
+
+async fn on_message(bot: Bot, msg: Message, state: Arc<AppState>) -> AppResult<()> {
+    // A basic group upgraded to a supergroup gets a new chat id; Telegram tells both chats.
+    if let Some(to) = msg.migrate_to_chat_id() {
+        return log_failure(chat::handlers::follow_migration(&state, msg.chat.id.0, to.0).await);
+    }
+    if let Some(from) = msg.migrate_from_chat_id() {
+        return log_failure(chat::handlers::follow_migration(&state, from.0, msg.chat.id.0).await);
+    }
+    let Some(incoming) = incoming(&msg) else {
+        return Ok(());
+    };
+    chat::handlers::on_message(&TelegramDoor::new(bot), &incoming, &state).await;
+    Ok(())
+}
+
+async fn on_callback(bot: Bot, query: CallbackQuery, state: Arc<AppState>) -> AppResult<()> {
+    let press = Press {
+        id: query.id.0.clone(),
+        from: person(&query.from),
+        message: query.message.as_ref().map(|m| chat::MessageRef {
+            chat_id: m.chat().id.0,
+            message_id: i64::from(m.id().0),
+        }),
+        data: query.data.clone(),
+    };
+    chat::handlers::on_press(&TelegramDoor::new(bot), &press, &state).await;
+    Ok(())
+}
+
+async fn on_my_chat_member(update: ChatMemberUpdated, state: Arc<AppState>) -> AppResult<()> {
+    let removed = update.old_chat_member.is_present() && !update.new_chat_member.is_present();
+    if removed {
+        let event_at = update.date.timestamp();
+        log_failure(
+            chat::handlers::on_removed_from_group(&state, update.chat.id.0, event_at).await,
+        )?;
+    }
+    Ok(())
+}
+
+/// Errors outside a conversation (no one to apologise to) are logged, not returned, so the
+/// dispatcher's default error handler never sees them twice.
+fn log_failure(result: AppResult<()>) -> AppResult<()> {
+    if let Err(err) = result {
+        tracing::error!(error = %err, "update handler failed");
+    }
+    Ok(())
+}
+
+fn person(user: &User) -> Person {
+    Person {
+        id: user.id.0 as i64,
+        name: user.full_name(),
+        username: user.username.clone(),
+        is_bot: user.is_bot,
+    }
+}
+
+/// The conversation's view of a message; `None` for messages with no sender (channel posts).
+fn incoming(msg: &Message) -> Option<Incoming> {
+    let from = msg.from.as_ref()?;
+    let kind = if msg.chat.is_private() {
+        chat::ChatKind::Private
+    } else if msg.chat.is_group() || msg.chat.is_supergroup() {
+        chat::ChatKind::Group
+    } else {
+        chat::ChatKind::Other
+    };
+    Some(Incoming {
+        chat: chat::Chat {
+            id: msg.chat.id.0,
+            kind,
+        },
+        from: person(from),
+        // A group administrator posting "as the group" arrives from Telegram's anonymous-admin
+        // bot with the group itself as sender; only administrators can do that.
+        as_group_admin: msg
+            .sender_chat
+            .as_ref()
+            .is_some_and(|c| c.id == msg.chat.id),
+        text: msg.text().map(str::to_owned),
+        document: msg.document().map(|d| chat::Document {
+            file_id: d.file.id.0.clone(),
+            file_name: d.file_name.clone(),
+            size: d.file.size,
+        }),
+    })
+}
+
+fn no_preview() -> LinkPreviewOptions {
+    LinkPreviewOptions {
+        is_disabled: true,
+        url: None,
+        prefer_small_media: false,
+        prefer_large_media: false,
+        show_above_text: false,
+    }
+}
+
+/// The conversation's keyboard as teloxide's type: the JSON shapes are the same.
+pub fn markup(keyboard: &Keyboard) -> AppResult<InlineKeyboardMarkup> {
+    serde_json::from_str(&keyboard.to_json())
+        .map_err(|e| AppError::Report(format!("keyboard does not convert: {e}")))
+}
+
+fn message_id(id: i64) -> MessageId {
+    MessageId(i32::try_from(id).unwrap_or_default())
+}
+
+/// [`Door`] over the Bot API.
+pub struct TelegramDoor {
+    bot: Bot,
+}
+
+impl TelegramDoor {
+    pub fn new(bot: Bot) -> TelegramDoor {
+        TelegramDoor { bot }
+    }
+}
+
+#[async_trait]
+impl Door for TelegramDoor {
+    async fn send(&self, chat: i64, html: &str, keyboard: Option<&Keyboard>) -> AppResult<i64> {
+        let mut request = self
+            .bot
+            .send_message(ChatId(chat), html)
+            .parse_mode(ParseMode::Html)
+            .link_preview_options(no_preview());
+        if let Some(keyboard) = keyboard {
+            request = request.reply_markup(markup(keyboard)?);
+        }
+        Ok(i64::from(request.await?.id.0))
+    }
+
+    async fn edit(
+        &self,
+        chat: i64,
+        message: i64,
+        html: &str,
+        keyboard: Option<&Keyboard>,
+    ) -> AppResult<()> {
+        let mut request = self
+            .bot
+            .edit_message_text(ChatId(chat), message_id(message), html)
+            .parse_mode(ParseMode::Html)
+            .link_preview_options(no_preview());
+        if let Some(keyboard) = keyboard {
+            request = request.reply_markup(markup(keyboard)?);
+        }
+        request.await?;
+        Ok(())
+    }
+
+    async fn clear_buttons(&self, chat: i64, message: i64) -> AppResult<()> {
+        self.bot
+            .edit_message_reply_markup(ChatId(chat), message_id(message))
+            .await?;
+        Ok(())
+    }
+
+    async fn answer(&self, press: &str, text: Option<&str>, alert: bool) -> AppResult<()> {
+        let mut request = self
+            .bot
+            .answer_callback_query(teloxide::types::CallbackQueryId(press.to_owned()));
+        if let Some(text) = text {
+            request = request.text(text).show_alert(alert);
+        }
+        request.await?;
+        Ok(())
+    }
+
+    /// Files as document albums of up to ten; a lone file goes as a plain document (an album
+    /// needs at least two).
+    async fn send_files(&self, chat: i64, files: Vec<OutFile>) -> AppResult<()> {
+        let mut files = files.into_iter().peekable();
+        while files.peek().is_some() {
+            let mut chunk: Vec<OutFile> = files.by_ref().take(MAX_ALBUM).collect();
+            if chunk.len() == 1 {
+                let file = chunk.remove(0);
+                let mut request = self.bot.send_document(
+                    ChatId(chat),
+                    InputFile::memory(file.bytes).file_name(file.name),
+                );
+                if let Some(caption) = file.caption {
+                    request = request.caption(caption).parse_mode(ParseMode::Html);
+                }
+                request.await?;
+                continue;
+            }
+            let media: Vec<InputMedia> = chunk
+                .into_iter()
+                .map(|file| {
+                    let mut doc =
+                        InputMediaDocument::new(InputFile::memory(file.bytes).file_name(file.name));
+                    if let Some(caption) = file.caption {
+                        doc = doc.caption(caption).parse_mode(ParseMode::Html);
+                    }
+                    InputMedia::Document(doc)
+                })
+                .collect();
+            self.bot.send_media_group(ChatId(chat), media).await?;
+        }
+        Ok(())
+    }
+
+    async fn send_picture(&self, chat: i64, picture: OutFile) -> AppResult<()> {
+        let mut request = self.bot.send_photo(
+            ChatId(chat),
+            InputFile::memory(picture.bytes).file_name(picture.name),
+        );
+        if let Some(caption) = picture.caption {
+            request = request.caption(caption).parse_mode(ParseMode::Html);
+        }
+        request.await?;
+        Ok(())
+    }
+
+    async fn show_working(&self, chat: i64) {
+        let _ = self
+            .bot
+            .send_chat_action(ChatId(chat), ChatAction::UploadDocument)
+            .await;
+    }
+
+    /// Telegram is the authority on who administers a group. Supergroups count too:
+    /// `ChatId::is_group` is true only for basic groups, and most branch groups are supergroups.
+    async fn is_group_admin(&self, chat: i64, user: i64) -> AppResult<bool> {
+        let chat = ChatId(chat);
+        if !(chat.is_group() || chat.is_channel_or_supergroup()) {
+            return Ok(false);
+        }
+        let Ok(user) = u64::try_from(user) else {
+            return Ok(false);
+        };
+        let member = self.bot.get_chat_member(chat, UserId(user)).await?;
+        Ok(matches!(
+            member.status(),
+            ChatMemberStatus::Owner | ChatMemberStatus::Administrator
+        ))
+    }
+
+    async fn download(&self, document: &chat::Document) -> AppResult<Vec<u8>> {
+        let file = self
+            .bot
+            .get_file(teloxide::types::FileId(document.file_id.clone()))
+            .await?;
+        let mut bytes = Vec::new();
+        self.bot.download_file(&file.path, &mut bytes).await?;
+        Ok(bytes)
+    }
+
+    async fn role_changed(&self, user: i64, admin: bool) {
+        let result = if admin {
+            menus::register_admin(&self.bot, user).await
+        } else {
+            menus::unregister_admin(&self.bot, user).await
+        };
+        if let Err(err) = result {
+            tracing::warn!(user, error = %err, "could not update the command menu");
+        }
+    }
 }

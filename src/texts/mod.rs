@@ -6,7 +6,23 @@ pub mod meetings;
 pub mod questions;
 pub mod quiz;
 pub mod quiz_flow;
+pub mod quiz_view;
 pub mod reminders;
 pub mod report_replies;
 pub mod reports;
 pub mod rounds;
+pub mod split;
+
+/// Escapes text for Telegram's HTML parse mode: the three characters it treats as markup.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}

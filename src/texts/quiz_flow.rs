@@ -103,3 +103,18 @@ pub fn trend(delta: i64) -> String {
 pub fn myscores_summary(rounds: usize, average: i64, passed: usize, pass_mark: u32) -> String {
     format!("共参加 {rounds} 期，平均 {average} 分，通过 {passed} 期（及格线 {pass_mark} 分）。")
 }
+
+/// The alert for a press that changed nothing.
+pub fn refusal(refusal: crate::domain::quiz::Refusal) -> &'static str {
+    use crate::domain::quiz::Refusal as R;
+    match refusal {
+        R::Forged => super::common::STALE_BUTTON,
+        R::NotYours => NOT_YOUR_TEST,
+        R::AttemptOver => ATTEMPT_OVER,
+        R::RoundClosed => ROUND_CLOSED,
+        R::TimeUp => TIME_UP,
+        R::AlreadyAnswered => ALREADY_ANSWERED,
+        R::NotCurrent => NOT_CURRENT_QUESTION,
+        R::EmptySubmit => EMPTY_SUBMIT,
+    }
+}

@@ -1,8 +1,6 @@
-//! The commands users type, one enum per kind of chat, and their registration with Telegram
-//! (`setMyCommands` per scope) so each person's menu shows what they can use there.
+//! The commands users type, one enum per kind of chat. Parsing uses teloxide's command derive,
+//! which is plain string work; `telegram::menus` registers the same enums as Telegram menus.
 
-use teloxide::prelude::*;
-use teloxide::types::{BotCommand, BotCommandScope, Recipient};
 use teloxide::utils::command::BotCommands;
 
 /// Commands in a private chat with the bot.
@@ -71,61 +69,6 @@ pub enum GroupCommand {
     Held(String),
 }
 
-const TRAINEE_COMMANDS: &[&str] = &["start", "help", "join", "test", "practice", "myscores"];
-const MEMBER_GROUP_COMMANDS: &[&str] = &["help", "status", "meetings", "report"];
-
-/// teloxide's generated list spells commands with their slash; Telegram wants bare names.
-fn bare(all: Vec<BotCommand>) -> Vec<BotCommand> {
-    all.into_iter()
-        .map(|c| BotCommand::new(c.command.trim_start_matches('/'), c.description))
-        .collect()
-}
-
-fn only(all: Vec<BotCommand>, names: &[&str]) -> Vec<BotCommand> {
-    bare(all)
-        .into_iter()
-        .filter(|c| names.contains(&c.command.as_str()))
-        .collect()
-}
-
-/// Registers the menus: trainees' commands in every private chat, members' in groups, the full
-/// group list for group administrators, and the full private list for each administrator.
-pub async fn register(bot: &Bot, admin_ids: &[i64]) -> Result<(), teloxide::RequestError> {
-    bot.set_my_commands(only(PrivateCommand::bot_commands(), TRAINEE_COMMANDS))
-        .scope(BotCommandScope::AllPrivateChats)
-        .await?;
-    bot.set_my_commands(only(GroupCommand::bot_commands(), MEMBER_GROUP_COMMANDS))
-        .scope(BotCommandScope::AllGroupChats)
-        .await?;
-    bot.set_my_commands(bare(GroupCommand::bot_commands()))
-        .scope(BotCommandScope::AllChatAdministrators)
-        .await?;
-    for &id in admin_ids {
-        register_admin(bot, id).await?;
-    }
-    Ok(())
-}
-
-/// Gives one administrator the full private menu (after /grant, or at start-up).
-pub async fn register_admin(bot: &Bot, user_id: i64) -> Result<(), teloxide::RequestError> {
-    bot.set_my_commands(bare(PrivateCommand::bot_commands()))
-        .scope(BotCommandScope::Chat {
-            chat_id: Recipient::Id(ChatId(user_id)),
-        })
-        .await?;
-    Ok(())
-}
-
-/// Takes an administrator's full menu away again (after /revoke).
-pub async fn unregister_admin(bot: &Bot, user_id: i64) -> Result<(), teloxide::RequestError> {
-    bot.delete_my_commands()
-        .scope(BotCommandScope::Chat {
-            chat_id: Recipient::Id(ChatId(user_id)),
-        })
-        .await?;
-    Ok(())
-}
-
 /// How a slash-text in a chat relates to this bot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed<C> {
@@ -178,31 +121,5 @@ mod tests {
         assert_eq!(p("/practice"), Parsed::WrongChat);
         assert_eq!(p("/frobnicate"), Parsed::Unknown);
         assert_eq!(p("hello"), Parsed::NotForUs);
-    }
-
-    #[test]
-    fn menus_use_bare_command_names() {
-        for command in bare(PrivateCommand::bot_commands())
-            .iter()
-            .chain(&bare(GroupCommand::bot_commands()))
-        {
-            assert!(
-                command.command.bytes().all(|b| b.is_ascii_lowercase()),
-                "{}",
-                command.command
-            );
-        }
-    }
-
-    #[test]
-    fn menus_are_subsets_of_the_enums() {
-        assert_eq!(
-            only(PrivateCommand::bot_commands(), TRAINEE_COMMANDS).len(),
-            TRAINEE_COMMANDS.len()
-        );
-        assert_eq!(
-            only(GroupCommand::bot_commands(), MEMBER_GROUP_COMMANDS).len(),
-            MEMBER_GROUP_COMMANDS.len()
-        );
     }
 }

@@ -1,13 +1,10 @@
 //! Who may do what. Every command and button goes through `authorize`, so the rules live here
 //! and nowhere else.
 
-use teloxide::prelude::*;
-use teloxide::types::{ChatMemberStatus, Message, User};
-
+use crate::chat::{send, Door, Incoming, Person};
 use crate::error::AppResult;
 use crate::service::AppState;
 use crate::storage::branches;
-use crate::telegram::send;
 use crate::texts::common as t;
 
 /// What an action needs.
@@ -44,17 +41,19 @@ impl Caller {
 
 /// `Ok(Ok(caller))` when allowed, `Ok(Err(refusal))` with the Chinese refusal otherwise.
 pub async fn authorize(
-    bot: &Bot,
+    door: &dyn Door,
     state: &AppState,
-    chat_id: ChatId,
-    user: &User,
+    chat_id: i64,
+    user: &Person,
     permission: Permission,
 ) -> AppResult<Result<Caller, &'static str>> {
-    let caller = Caller::load(state, user.id.0 as i64).await?;
+    let caller = Caller::load(state, user.id).await?;
     let allowed = match permission {
         Permission::GrantRoles => caller.is_super,
         Permission::Administer => caller.is_admin,
-        Permission::ManageBranch => caller.is_admin || is_group_admin(bot, chat_id, user).await?,
+        Permission::ManageBranch => {
+            caller.is_admin || door.is_group_admin(chat_id, user.id).await?
+        }
     };
     if allowed {
         return Ok(Ok(caller));
@@ -66,49 +65,27 @@ pub async fn authorize(
     }))
 }
 
-/// Asks Telegram whether the user administers the group; Telegram is the authority here.
-/// Supergroups count too: teloxide's `ChatId::is_group` is true only for basic groups, and most
-/// branch groups are supergroups (every group with more than 200 members or a public link).
-async fn is_group_admin(bot: &Bot, chat_id: ChatId, user: &User) -> AppResult<bool> {
-    if !(chat_id.is_group() || chat_id.is_channel_or_supergroup()) {
-        return Ok(false);
-    }
-    let member = bot.get_chat_member(chat_id, user.id).await?;
-    Ok(matches!(
-        member.status(),
-        ChatMemberStatus::Owner | ChatMemberStatus::Administrator
-    ))
-}
-
 /// Checks the caller of a command and, when refused, replies in the chat with who may do it.
 /// `None` means refused (and answered).
 pub async fn require(
-    bot: &Bot,
+    door: &dyn Door,
     state: &AppState,
-    msg: &Message,
-    user: &User,
+    msg: &Incoming,
+    user: &Person,
     permission: Permission,
 ) -> AppResult<Option<Caller>> {
-    if permission == Permission::ManageBranch && is_anonymous_admin(msg) {
+    if permission == Permission::ManageBranch && msg.as_group_admin {
         return Ok(Some(Caller {
-            user_id: user.id.0 as i64,
+            user_id: user.id,
             is_super: false,
             is_admin: false,
         }));
     }
-    match authorize(bot, state, msg.chat.id, user, permission).await? {
+    match authorize(door, state, msg.chat.id, user, permission).await? {
         Ok(caller) => Ok(Some(caller)),
         Err(refusal) => {
-            send::html(bot, msg.chat.id, refusal).await?;
+            send::html(door, msg.chat.id, refusal).await?;
             Ok(None)
         }
     }
-}
-
-/// A group administrator posting "as the group" arrives from Telegram's anonymous-admin bot
-/// with the group itself as sender; only administrators can do that.
-pub fn is_anonymous_admin(msg: &Message) -> bool {
-    msg.sender_chat
-        .as_ref()
-        .is_some_and(|c| c.id == msg.chat.id)
 }

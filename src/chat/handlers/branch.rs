@@ -1,15 +1,13 @@
 //! Start, help, binding a group to a branch, joining a branch, and administrator roles.
 
 use rand::distr::{Distribution, Uniform};
-use teloxide::prelude::*;
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, User};
 
+use crate::chat::roles::{authorize, require, Caller, Permission};
+use crate::chat::{send, Button, Door, Incoming, Keyboard, Person};
 use crate::domain::term::BranchKind;
 use crate::error::AppResult;
 use crate::service::AppState;
 use crate::storage::branches::{self, JoinOutcome};
-use crate::telegram::roles::{authorize, is_anonymous_admin, require, Caller, Permission};
-use crate::telegram::{commands, send};
 use crate::texts::common as t;
 
 /// Deep-link payload prefix that joins a branch: `j_<code>`.
@@ -20,12 +18,12 @@ pub const TEST_PAYLOAD: &str = "t_";
 const MAX_BRANCH_NAME_CHARS: usize = 60;
 
 pub async fn help_private(
-    bot: &Bot,
-    msg: &Message,
-    user: &User,
+    door: &dyn Door,
+    msg: &Incoming,
+    user: &Person,
     state: &AppState,
 ) -> AppResult<()> {
-    let caller = Caller::load(state, user.id.0 as i64).await?;
+    let caller = Caller::load(state, user.id).await?;
     let mut text = t::HELP_PRIVATE_TRAINEE.to_owned();
     if caller.is_admin {
         text.push_str(t::HELP_PRIVATE_ADMIN);
@@ -33,75 +31,74 @@ pub async fn help_private(
     if caller.is_super {
         text.push_str(t::HELP_PRIVATE_SUPER);
     }
-    send::html(bot, msg.chat.id, &text).await.map(drop)
+    send::html(door, msg.chat.id, &text).await.map(drop)
 }
 
-pub async fn help_group(bot: &Bot, msg: &Message, user: &User, state: &AppState) -> AppResult<()> {
+pub async fn help_group(
+    door: &dyn Door,
+    msg: &Incoming,
+    user: &Person,
+    state: &AppState,
+) -> AppResult<()> {
     let mut text = t::HELP_GROUP.to_owned();
-    let manages = is_anonymous_admin(msg)
-        || authorize(bot, state, msg.chat.id, user, Permission::ManageBranch)
+    let manages = msg.as_group_admin
+        || authorize(door, state, msg.chat.id, user, Permission::ManageBranch)
             .await?
             .is_ok();
     if manages {
         text.push_str(t::HELP_GROUP_ADMIN);
     }
-    if branches::by_chat(&state.db, msg.chat.id.0).await?.is_none() {
+    if branches::by_chat(&state.db, msg.chat.id).await?.is_none() {
         text.push_str("\n\n");
         text.push_str(t::NOT_BOUND);
     }
-    send::html(bot, msg.chat.id, &text).await.map(drop)
+    send::html(door, msg.chat.id, &text).await.map(drop)
 }
 
 /// `/start` in private chat: plain, or a deep link that joins a branch (and maybe starts the test).
 pub async fn start_private(
-    bot: &Bot,
-    msg: &Message,
-    user: &User,
+    door: &dyn Door,
+    msg: &Incoming,
+    user: &Person,
     payload: &str,
     state: &AppState,
 ) -> AppResult<()> {
     if let Some(code) = payload.strip_prefix(JOIN_PAYLOAD) {
-        return join(bot, msg, user, code, state).await;
+        return join(door, msg, user, code, state).await;
     }
     if let Some(code) = payload.strip_prefix(TEST_PAYLOAD) {
-        if join_quietly(bot, msg, user, code, state).await? {
-            return super::quiz_entry(bot, msg.chat.id, user, state).await;
+        if join_quietly(door, msg, user, code, state).await? {
+            return super::quiz_entry(door, msg.chat.id, user, state).await;
         }
         return Ok(());
     }
-    help_private(bot, msg, user, state).await
+    help_private(door, msg, user, state).await
 }
 
 /// Joins without the "already a member" reply; false when the code was refused.
 async fn join_quietly(
-    bot: &Bot,
-    msg: &Message,
-    user: &User,
+    door: &dyn Door,
+    msg: &Incoming,
+    user: &Person,
     code: &str,
     state: &AppState,
 ) -> AppResult<bool> {
     let code = code.trim().to_uppercase();
     if code.is_empty() {
         // A link cut short (`?start=t_`) has no code to call invalid; say how to join instead.
-        send::html(bot, msg.chat.id, t::JOIN_USAGE).await?;
+        send::html(door, msg.chat.id, t::JOIN_USAGE).await?;
         return Ok(false);
     }
     let Some(branch) = branches::by_code(&state.db, &code).await? else {
-        send::html(bot, msg.chat.id, &t::join_bad_code(&send::esc(&code))).await?;
+        send::html(door, msg.chat.id, &t::join_bad_code(&send::esc(&code))).await?;
         return Ok(false);
     };
-    let outcome = branches::join(
-        &state.db,
-        user.id.0 as i64,
-        branch.id,
-        state.now().timestamp(),
-    )
-    .await?;
+    let outcome = branches::join(&state.db, user.id, branch.id, state.now().timestamp()).await?;
     match outcome {
         JoinOutcome::AlreadyMember => {}
         JoinOutcome::Joined => {
             send::html(
-                bot,
+                door,
                 msg.chat.id,
                 &t::joined_for_test(&send::esc(&branch.name)),
             )
@@ -109,7 +106,7 @@ async fn join_quietly(
         }
         JoinOutcome::Moved(from) => {
             send::html(
-                bot,
+                door,
                 msg.chat.id,
                 &t::moved(&send::esc(&from), &send::esc(&branch.name)),
             )
@@ -120,35 +117,29 @@ async fn join_quietly(
 }
 
 pub async fn join(
-    bot: &Bot,
-    msg: &Message,
-    user: &User,
+    door: &dyn Door,
+    msg: &Incoming,
+    user: &Person,
     code: &str,
     state: &AppState,
 ) -> AppResult<()> {
     let code = code.trim().to_uppercase();
     if code.is_empty() {
-        return send::html(bot, msg.chat.id, t::JOIN_USAGE).await.map(drop);
+        return send::html(door, msg.chat.id, t::JOIN_USAGE).await.map(drop);
     }
     let Some(branch) = branches::by_code(&state.db, &code).await? else {
-        return send::html(bot, msg.chat.id, &t::join_bad_code(&send::esc(&code)))
+        return send::html(door, msg.chat.id, &t::join_bad_code(&send::esc(&code)))
             .await
             .map(drop);
     };
     let name = send::esc(&branch.name);
-    let reply = match branches::join(
-        &state.db,
-        user.id.0 as i64,
-        branch.id,
-        state.now().timestamp(),
-    )
-    .await?
+    let reply = match branches::join(&state.db, user.id, branch.id, state.now().timestamp()).await?
     {
         JoinOutcome::Joined => t::joined(&name),
         JoinOutcome::AlreadyMember => t::already_member(&name),
         JoinOutcome::Moved(from) => t::moved(&send::esc(&from), &name),
     };
-    send::html(bot, msg.chat.id, &reply).await.map(drop)
+    send::html(door, msg.chat.id, &reply).await.map(drop)
 }
 
 /// Splits `/bind` arguments into a name and an optional kind (the last word, if it is one).
@@ -187,13 +178,13 @@ fn new_join_code(state: &AppState) -> String {
 }
 
 pub async fn bind(
-    bot: &Bot,
-    msg: &Message,
-    user: &User,
+    door: &dyn Door,
+    msg: &Incoming,
+    user: &Person,
     args: &str,
     state: &AppState,
 ) -> AppResult<()> {
-    if require(bot, state, msg, user, Permission::ManageBranch)
+    if require(door, state, msg, user, Permission::ManageBranch)
         .await?
         .is_none()
     {
@@ -201,13 +192,13 @@ pub async fn bind(
     }
     let (name, kind) = match parse_bind_args(args) {
         Ok(parsed) => parsed,
-        Err(reply) => return send::html(bot, msg.chat.id, &reply).await.map(drop),
+        Err(reply) => return send::html(door, msg.chat.id, &reply).await.map(drop),
     };
     let now = state.now();
     let code = new_join_code(state);
     let (branch, new) = branches::bind(
         &state.db,
-        msg.chat.id.0,
+        msg.chat.id,
         &name,
         kind.label(),
         &code,
@@ -221,28 +212,33 @@ pub async fn bind(
         kind.default_term_years(),
         new,
     );
-    send::html(bot, msg.chat.id, &reply).await.map(drop)
+    send::html(door, msg.chat.id, &reply).await.map(drop)
 }
 
-pub async fn unbind(bot: &Bot, msg: &Message, user: &User, state: &AppState) -> AppResult<()> {
-    if require(bot, state, msg, user, Permission::ManageBranch)
+pub async fn unbind(
+    door: &dyn Door,
+    msg: &Incoming,
+    user: &Person,
+    state: &AppState,
+) -> AppResult<()> {
+    if require(door, state, msg, user, Permission::ManageBranch)
         .await?
         .is_none()
     {
         return Ok(());
     }
-    let reply = if branches::unbind(&state.db, msg.chat.id.0, state.now().timestamp()).await? {
+    let reply = if branches::unbind(&state.db, msg.chat.id, state.now().timestamp()).await? {
         state.wake.notify_one();
         t::UNBOUND
     } else {
         t::NOT_BOUND
     };
-    send::html(bot, msg.chat.id, reply).await.map(drop)
+    send::html(door, msg.chat.id, reply).await.map(drop)
 }
 
-pub async fn status(bot: &Bot, msg: &Message, state: &AppState) -> AppResult<()> {
-    let Some(branch) = branches::by_chat(&state.db, msg.chat.id.0).await? else {
-        return send::html(bot, msg.chat.id, t::NOT_BOUND).await.map(drop);
+pub async fn status(door: &dyn Door, msg: &Incoming, state: &AppState) -> AppResult<()> {
+    let Some(branch) = branches::by_chat(&state.db, msg.chat.id).await? else {
+        return send::html(door, msg.chat.id, t::NOT_BOUND).await.map(drop);
     };
     let members = branches::member_count(&state.db, branch.id).await?;
     let mut text = t::branch_status(
@@ -252,31 +248,36 @@ pub async fn status(bot: &Bot, msg: &Message, state: &AppState) -> AppResult<()>
         &branch.join_code,
     );
     text.push_str(&super::status_sections(state, &branch).await?);
-    send::html(bot, msg.chat.id, &text).await.map(drop)
+    send::html(door, msg.chat.id, &text).await.map(drop)
 }
 
-pub async fn invite(bot: &Bot, msg: &Message, user: &User, state: &AppState) -> AppResult<()> {
-    if require(bot, state, msg, user, Permission::ManageBranch)
+pub async fn invite(
+    door: &dyn Door,
+    msg: &Incoming,
+    user: &Person,
+    state: &AppState,
+) -> AppResult<()> {
+    if require(door, state, msg, user, Permission::ManageBranch)
         .await?
         .is_none()
     {
         return Ok(());
     }
-    let Some(branch) = branches::by_chat(&state.db, msg.chat.id.0).await? else {
-        return send::html(bot, msg.chat.id, t::NOT_BOUND).await.map(drop);
+    let Some(branch) = branches::by_chat(&state.db, msg.chat.id).await? else {
+        return send::html(door, msg.chat.id, t::NOT_BOUND).await.map(drop);
     };
     let link = state.deep_link(&format!("{JOIN_PAYLOAD}{}", branch.join_code));
-    let Ok(url) = link.parse() else {
+    let Ok(url) = link.parse::<url::Url>() else {
         return Err(crate::error::AppError::Report(format!(
             "bad deep link {link}"
         )));
     };
-    let buttons = InlineKeyboardMarkup::new([[InlineKeyboardButton::url(t::INVITE_BUTTON, url)]]);
+    let buttons = Keyboard::new([[Button::url(t::INVITE_BUTTON, url)]]);
     send::html_with_buttons(
-        bot,
+        door,
         msg.chat.id,
         &t::invite(&send::esc(&branch.name)),
-        buttons,
+        &buttons,
     )
     .await
     .map(drop)
@@ -284,14 +285,14 @@ pub async fn invite(bot: &Bot, msg: &Message, user: &User, state: &AppState) -> 
 
 /// `/grant` and `/revoke`: by numeric id or @username of someone who has talked to the bot.
 pub async fn grant(
-    bot: &Bot,
-    msg: &Message,
-    user: &User,
+    door: &dyn Door,
+    msg: &Incoming,
+    user: &Person,
     who: &str,
     grant: bool,
     state: &AppState,
 ) -> AppResult<()> {
-    if require(bot, state, msg, user, Permission::GrantRoles)
+    if require(door, state, msg, user, Permission::GrantRoles)
         .await?
         .is_none()
     {
@@ -303,7 +304,7 @@ pub async fn grant(
         } else {
             t::REVOKE_USAGE
         };
-        return send::html(bot, msg.chat.id, usage).await.map(drop);
+        return send::html(door, msg.chat.id, usage).await.map(drop);
     }
     let target = match who.strip_prefix('@') {
         Some(name) => branches::user_by_username(&state.db, name).await?,
@@ -313,16 +314,14 @@ pub async fn grant(
         },
     };
     let Some(target) = target else {
-        return send::html(bot, msg.chat.id, &t::unknown_user(&send::esc(who)))
+        return send::html(door, msg.chat.id, &t::unknown_user(&send::esc(who)))
             .await
             .map(drop);
     };
     let name = send::esc(&target.full_name);
     let reply = if grant {
         branches::set_admin(&state.db, target.id, true).await?;
-        if let Err(err) = commands::register_admin(bot, target.id).await {
-            tracing::warn!(user = target.id, error = %err, "could not set the administrator menu");
-        }
+        door.role_changed(target.id, true).await;
         t::granted(&name)
     } else if u64::try_from(target.id).is_ok_and(|id| state.config.is_super_admin(id)) {
         t::CANNOT_REVOKE_SUPER.to_owned()
@@ -330,16 +329,19 @@ pub async fn grant(
         t::not_admin(&name)
     } else {
         branches::set_admin(&state.db, target.id, false).await?;
-        if let Err(err) = commands::unregister_admin(bot, target.id).await {
-            tracing::warn!(user = target.id, error = %err, "could not reset the menu");
-        }
+        door.role_changed(target.id, false).await;
         t::revoked(&name)
     };
-    send::html(bot, msg.chat.id, &reply).await.map(drop)
+    send::html(door, msg.chat.id, &reply).await.map(drop)
 }
 
-pub async fn list_admins(bot: &Bot, msg: &Message, user: &User, state: &AppState) -> AppResult<()> {
-    if require(bot, state, msg, user, Permission::Administer)
+pub async fn list_admins(
+    door: &dyn Door,
+    msg: &Incoming,
+    user: &Person,
+    state: &AppState,
+) -> AppResult<()> {
+    if require(door, state, msg, user, Permission::Administer)
         .await?
         .is_none()
     {
@@ -357,7 +359,7 @@ pub async fn list_admins(bot: &Bot, msg: &Message, user: &User, state: &AppState
             format!("• {}{} （ID {}）", send::esc(&u.full_name), handle, u.id)
         })
         .collect();
-    send::html(bot, msg.chat.id, &t::admin_list(&lines))
+    send::html(door, msg.chat.id, &t::admin_list(&lines))
         .await
         .map(drop)
 }

@@ -1,0 +1,1007 @@
+//! The knowledge test as use cases: entering a round's test, answering, running out of time,
+//! the round closing, practice and one's own scores.
+//!
+//! The database is the only state: which question is current, the 多选 selection so far and
+//! the deadline are all stored, so a restart of the bot loses nothing and entering again picks
+//! up at the first unanswered question. Every press is checked (whose attempt, which question,
+//! still in time) before anything is stored, and the store itself is guarded again, so a forged,
+//! stale, late or doubled press changes nothing.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::quiz::{
+    self as domain, Action, PracticeCandidate, PressKind, Refusal, TestResult,
+};
+use crate::error::{AppError, AppResult};
+use crate::questions::model::Question;
+use crate::service::AppState;
+use crate::storage::outbox::{self, NewMessage};
+use crate::storage::quiz::{self as store, Attempt, AttemptQuestion, AttemptStatus, Started};
+use crate::storage::rounds::{self, Round};
+use crate::storage::{branches, questions};
+use crate::texts::quiz_flow as t;
+use crate::texts::quiz_view;
+use crate::texts::split::{split_message, TELEGRAM_TEXT_LIMIT};
+
+pub use crate::storage::quiz::HistoryRow;
+
+/// Overdue attempts ended per scheduler pass; the rest follow in the next pass.
+const EXPIRE_BATCH: i64 = 200;
+
+/// A stored question as the trainee sees it: the question, its option order, the selection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    /// Boxed: outcomes carrying a question stay small beside those that carry none.
+    pub question: Box<Question>,
+    /// Shown position `i` holds original option `order[i]`.
+    pub order: Vec<u8>,
+    /// 多选 options ticked so far (original indices).
+    pub selection: Vec<u8>,
+}
+
+/// A test question to put in front of the trainee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestQuestion {
+    pub attempt_id: i64,
+    /// 0-based position in the attempt.
+    pub position: i64,
+    pub total: usize,
+    pub shown: Shown,
+    /// An earlier message showing the same question (before a resume): its buttons must go,
+    /// so only one message answers the question.
+    pub earlier_message: Option<i64>,
+}
+
+/// The end of a test: the score and the questions not answered right, with what was chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    pub result: TestResult,
+    pub missed: Vec<(Question, Vec<u8>)>,
+}
+
+impl Finished {
+    /// The score summary and the review, split into messages.
+    pub fn render(&self) -> Vec<String> {
+        let missed: Vec<(&Question, &[u8])> =
+            self.missed.iter().map(|(q, c)| (q, c.as_slice())).collect();
+        quiz_view::render_result(&self.result, &missed)
+    }
+}
+
+/// What comes after an answer, or when a trainee comes back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    Question(TestQuestion),
+    /// Every question is answered: the attempt is scored and closed.
+    Finished(Finished),
+    /// The attempt was ended meanwhile by the time limit or the round closing; that path has
+    /// queued the result for the trainee.
+    EndedElsewhere,
+}
+
+/// What entering the test (`/test`, the announcement's button) leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Entry {
+    NoOpenRound {
+        next_opening: Option<DateTime<Utc>>,
+    },
+    /// The trainee's branch was unbound; telling them to join would send them looking for a
+    /// code that no longer works.
+    BranchUnbound {
+        branch_name: String,
+    },
+    JoinFirst,
+    EmptyBank,
+    Started {
+        round_id: i64,
+        question_count: usize,
+        minutes: i64,
+        deadline_at: i64,
+        next: Next,
+    },
+    Resumed {
+        round_id: i64,
+        answered: usize,
+        total: usize,
+        deadline_at: i64,
+        next: Next,
+    },
+    /// The time ran out while the trainee was away; the result is queued for them.
+    TimeUp {
+        round_id: i64,
+    },
+    AlreadyDone {
+        round_id: i64,
+        score: i64,
+        passed: bool,
+    },
+}
+
+/// Starts the open round's test for a trainee, or resumes it where it stopped.
+pub async fn enter(state: &AppState, user_id: i64) -> AppResult<Entry> {
+    let now = state.now();
+    let Some(round) = open_round(state, now).await? else {
+        let next_opening = crate::domain::schedule::next_occurrence(
+            &state.config.test_calendar,
+            state.config.timezone,
+            now,
+        );
+        return Ok(Entry::NoOpenRound { next_opening });
+    };
+    if let Some(attempt) = store::attempt_in_round(&state.db, round.id, user_id).await? {
+        return continue_attempt(state, &round, attempt, now).await;
+    }
+    let branch = match branches::member_branch(&state.db, user_id).await? {
+        Some(branch) if branch.active => branch,
+        Some(branch) => {
+            return Ok(Entry::BranchUnbound {
+                branch_name: branch.name,
+            })
+        }
+        None => return Ok(Entry::JoinFirst),
+    };
+    let bank = usable_bank(state).await?;
+    let drawn = state.with_rng(|rng| domain::draw(&bank, state.config.questions_per_test, rng));
+    let drawn_rows: Vec<(String, String)> = drawn
+        .iter()
+        .filter_map(|d| {
+            let question = bank.get(d.question_index)?;
+            let order = domain::encode_indices(&d.option_order).ok()?;
+            Some((question.id.clone(), order))
+        })
+        .collect();
+    if drawn_rows.is_empty() {
+        return Ok(Entry::EmptyBank);
+    }
+    let started_at = now.timestamp();
+    let new = store::NewAttempt {
+        round_id: round.id,
+        user_id,
+        branch_id: Some(branch.id),
+        started_at,
+        deadline_at: domain::test_deadline(
+            started_at,
+            state.config.time_limit_minutes,
+            round.closes_at,
+        ),
+        questions: drawn_rows,
+    };
+    match store::start_attempt(&state.db, &new).await? {
+        Started::Created(attempt) => {
+            state.wake.notify_one();
+            Ok(Entry::Started {
+                round_id: round.id,
+                question_count: usize::try_from(attempt.question_count).unwrap_or(0),
+                minutes: (attempt.deadline_at - attempt.started_at + 59) / 60,
+                deadline_at: attempt.deadline_at,
+                next: next_step(state, &attempt, now).await?,
+            })
+        }
+        Started::Existing(attempt) => continue_attempt(state, &round, attempt, now).await,
+    }
+}
+
+/// Entering again when the trainee already has an attempt in this round.
+async fn continue_attempt(
+    state: &AppState,
+    round: &Round,
+    attempt: Attempt,
+    now: DateTime<Utc>,
+) -> AppResult<Entry> {
+    match attempt.status {
+        AttemptStatus::InProgress if now.timestamp() >= attempt.deadline_at => {
+            end_early(state, attempt.id, Ending::TimeLimit, now).await?;
+            Ok(Entry::TimeUp { round_id: round.id })
+        }
+        AttemptStatus::InProgress => {
+            let all = store::questions_of(&state.db, attempt.id).await?;
+            Ok(Entry::Resumed {
+                round_id: round.id,
+                answered: all.iter().filter(|q| q.chosen.is_some()).count(),
+                total: all.len(),
+                deadline_at: attempt.deadline_at,
+                next: next_step(state, &attempt, now).await?,
+            })
+        }
+        AttemptStatus::Finished | AttemptStatus::TimedOut => {
+            let score = attempt.score.unwrap_or(0);
+            Ok(Entry::AlreadyDone {
+                round_id: round.id,
+                score,
+                passed: domain::passed(u32::try_from(score).unwrap_or(0), state.config.pass_mark),
+            })
+        }
+    }
+}
+
+/// The round open at `now`; one whose closing time passed counts as closed even before the
+/// scheduler has recorded it.
+async fn open_round(state: &AppState, now: DateTime<Utc>) -> AppResult<Option<Round>> {
+    let round = rounds::open_round(&state.db, now.timestamp()).await?;
+    Ok(round.filter(|r| r.closes_at > now.timestamp()))
+}
+
+/// The active questions the encodings can hold (at most ten options each).
+async fn usable_bank(state: &AppState) -> AppResult<Vec<Question>> {
+    let mut bank = questions::active(&state.db).await?;
+    bank.retain(|q| !q.options.is_empty() && q.options.len() <= domain::MAX_OPTIONS);
+    Ok(bank)
+}
+
+/// The first unanswered question, or the end of the test if every question is answered (the
+/// bot stopped between the last answer and the result).
+async fn next_step(state: &AppState, attempt: &Attempt, now: DateTime<Utc>) -> AppResult<Next> {
+    match store::current_question(&state.db, attempt.id).await? {
+        Some(row) => Ok(Next::Question(TestQuestion {
+            attempt_id: attempt.id,
+            position: row.position,
+            total: usize::try_from(attempt.question_count).unwrap_or(0),
+            shown: load_shown(state, &row.question_id, &row.option_order, &row.selection).await?,
+            earlier_message: row.message_id,
+        })),
+        None => finish(state, attempt.id, now).await,
+    }
+}
+
+/// Remembers which message shows a question, so a press on an older copy is refused.
+pub async fn question_sent(
+    state: &AppState,
+    attempt_id: i64,
+    position: i64,
+    message_id: i64,
+) -> AppResult<()> {
+    store::set_message_id(&state.db, attempt_id, position, message_id).await
+}
+
+async fn load_shown(
+    state: &AppState,
+    question_id: &str,
+    order: &str,
+    selection: &str,
+) -> AppResult<Shown> {
+    let question = questions::by_id(&state.db, question_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Bank(format!("question {question_id} of an attempt is missing"))
+        })?;
+    let count = question.options.len();
+    let order = domain::decode_option_order(order, count)
+        .map_err(|e| AppError::Bank(format!("stored option order of {question_id}: {e}")))?;
+    // A selection that does not decode is treated as empty rather than trusted.
+    let selection = domain::decode_indices(selection, count).unwrap_or_default();
+    Ok(Shown {
+        question: Box::new(question),
+        order,
+        selection,
+    })
+}
+
+/// What a press on a test question led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PressOutcome {
+    Refused(Refusal),
+    /// A 多选 option was ticked or unticked: show the question again with the new selection.
+    Selected(TestQuestion),
+    /// The answer is stored; show what was chosen, then what comes next.
+    Answered {
+        shown: Shown,
+        position: i64,
+        total: usize,
+        chosen: Vec<u8>,
+        /// The message that showed the question, when the press did not say.
+        message: Option<i64>,
+        next: Next,
+    },
+}
+
+/// A trainee pressed an option, a 多选 toggle or submit on a test question.
+pub async fn press(
+    state: &AppState,
+    presser: i64,
+    attempt_id: i64,
+    position: u8,
+    press: PressKind,
+    pressed_message: Option<i64>,
+) -> AppResult<PressOutcome> {
+    let now = state.now();
+    let Some(attempt) = store::attempt(&state.db, attempt_id).await? else {
+        return Ok(PressOutcome::Refused(Refusal::Forged));
+    };
+    let position = i64::from(position);
+    let round = rounds::by_id(&state.db, attempt.round_id).await?;
+    let row = store::question_at(&state.db, attempt.id, position).await?;
+    let current = store::current_question(&state.db, attempt.id)
+        .await?
+        .map(|c| c.position);
+    if let Err(refusal) = check_test_press(
+        &attempt,
+        presser,
+        round.as_ref(),
+        row.as_ref(),
+        current,
+        pressed_message,
+        now.timestamp(),
+    ) {
+        match refusal {
+            Refusal::TimeUp => {
+                end_early(state, attempt.id, Ending::TimeLimit, now).await?;
+            }
+            Refusal::RoundClosed
+                if attempt.status == AttemptStatus::InProgress && attempt.user_id == presser =>
+            {
+                end_early(state, attempt.id, Ending::RoundClosed, now).await?;
+            }
+            _ => {}
+        }
+        return Ok(PressOutcome::Refused(refusal));
+    }
+    let Some(row) = row else {
+        return Ok(PressOutcome::Refused(Refusal::Forged));
+    };
+    let shown = load_shown(state, &row.question_id, &row.option_order, &row.selection).await?;
+    let action = match domain::resolve_press(&shown.question, &shown.order, &shown.selection, press)
+    {
+        Ok(action) => action,
+        Err(refusal) => return Ok(PressOutcome::Refused(refusal)),
+    };
+    let total = usize::try_from(attempt.question_count).unwrap_or(0);
+    match action {
+        Action::Select(selection) => {
+            let stored = store::set_selection(
+                &state.db,
+                attempt.id,
+                position,
+                &row.selection,
+                &encode(&selection)?,
+                now.timestamp(),
+            )
+            .await?;
+            if !stored {
+                return refused_after_race(state, &attempt, now).await;
+            }
+            Ok(PressOutcome::Selected(TestQuestion {
+                attempt_id: attempt.id,
+                position,
+                total,
+                shown: Shown { selection, ..shown },
+                earlier_message: None,
+            }))
+        }
+        Action::Answer(chosen) => {
+            let correct = domain::is_correct(&shown.question, &chosen);
+            let stored = store::record_answer(
+                &state.db,
+                attempt.id,
+                position,
+                &encode(&chosen)?,
+                correct,
+                now.timestamp(),
+            )
+            .await?;
+            if !stored {
+                return refused_after_race(state, &attempt, now).await;
+            }
+            Ok(PressOutcome::Answered {
+                shown,
+                position,
+                total,
+                chosen,
+                message: row.message_id,
+                next: next_step(state, &attempt, now).await?,
+            })
+        }
+    }
+}
+
+/// Checks a press on a test question against the stored state, in the order a trainee would
+/// find most useful to hear about: whose test, whether it is still running, then the question.
+pub fn check_test_press(
+    attempt: &Attempt,
+    presser: i64,
+    round: Option<&Round>,
+    row: Option<&AttemptQuestion>,
+    current_position: Option<i64>,
+    pressed_message: Option<i64>,
+    now: i64,
+) -> Result<(), Refusal> {
+    if attempt.user_id != presser {
+        return Err(Refusal::NotYours);
+    }
+    if attempt.status != AttemptStatus::InProgress {
+        return Err(Refusal::AttemptOver);
+    }
+    match round {
+        Some(r) if r.status == "open" => {}
+        _ => return Err(Refusal::RoundClosed),
+    }
+    if now >= attempt.deadline_at {
+        return Err(Refusal::TimeUp);
+    }
+    let Some(row) = row else {
+        return Err(Refusal::Forged);
+    };
+    if row.chosen.is_some() {
+        return Err(Refusal::AlreadyAnswered);
+    }
+    if current_position != Some(row.position) {
+        return Err(Refusal::NotCurrent);
+    }
+    // After a resume the question lives in its newest message; an older copy is stale.
+    if let (Some(shown_in), Some(pressed)) = (row.message_id, pressed_message) {
+        if shown_in != pressed {
+            return Err(Refusal::Forged);
+        }
+    }
+    Ok(())
+}
+
+/// The guarded store refused although the checks passed: another press or the deadline got
+/// there first. Say which.
+async fn refused_after_race(
+    state: &AppState,
+    attempt: &Attempt,
+    now: DateTime<Utc>,
+) -> AppResult<PressOutcome> {
+    if now.timestamp() >= attempt.deadline_at {
+        end_early(state, attempt.id, Ending::TimeLimit, now).await?;
+        return Ok(PressOutcome::Refused(Refusal::TimeUp));
+    }
+    Ok(PressOutcome::Refused(Refusal::AlreadyAnswered))
+}
+
+fn encode(indices: &[u8]) -> AppResult<String> {
+    domain::encode_indices(indices).map_err(|e| AppError::Bank(format!("option index: {e}")))
+}
+
+/// Ends the attempt after its last answer and returns the result to show at once.
+async fn finish(state: &AppState, attempt_id: i64, now: DateTime<Utc>) -> AppResult<Next> {
+    let bank = attempt_questions_bank(state, attempt_id).await?;
+    let mut tx = crate::storage::write(&state.db).await?;
+    let Some(finished) = store::finish(
+        &mut tx,
+        attempt_id,
+        AttemptStatus::Finished,
+        now.timestamp(),
+    )
+    .await?
+    else {
+        tx.rollback().await?;
+        return Ok(Next::EndedElsewhere);
+    };
+    let rows = store::questions_of(&mut *tx, attempt_id).await?;
+    tx.commit().await?;
+    Ok(Next::Finished(finished_of(
+        &bank,
+        &rows,
+        finished,
+        state.config.pass_mark,
+        false,
+    )))
+}
+
+/// The questions of an attempt by id, loaded before a transaction that needs them (a
+/// transaction holds its connection, and the question bank is read through the pool).
+async fn attempt_questions_bank(
+    state: &AppState,
+    attempt_id: i64,
+) -> AppResult<HashMap<String, Question>> {
+    let mut bank = HashMap::new();
+    for row in store::questions_of(&state.db, attempt_id).await? {
+        if let Some(question) = questions::by_id(&state.db, &row.question_id).await? {
+            bank.insert(row.question_id, question);
+        }
+    }
+    Ok(bank)
+}
+
+/// The score and every question not answered right.
+fn finished_of(
+    bank: &HashMap<String, Question>,
+    rows: &[AttemptQuestion],
+    finished: store::Finished,
+    pass_mark: u32,
+    timed_out: bool,
+) -> Finished {
+    let missed = rows
+        .iter()
+        .filter(|row| row.is_correct != Some(true))
+        .filter_map(|row| {
+            let question = bank.get(&row.question_id)?;
+            let chosen = row
+                .chosen
+                .as_deref()
+                .and_then(|c| domain::decode_indices(c, question.options.len()).ok())
+                .unwrap_or_default();
+            Some((question.clone(), chosen))
+        })
+        .collect();
+    Finished {
+        result: TestResult {
+            correct: finished.correct,
+            total: finished.total,
+            pass_mark,
+            timed_out,
+        },
+        missed,
+    }
+}
+
+/// Why an attempt ended before the trainee finished it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    TimeLimit,
+    RoundClosed,
+}
+
+/// Ends an attempt still in progress (scored as answered, status timed_out) and queues the
+/// result for the trainee in the same transaction, so it reaches them even if the bot stops
+/// right after. False when the attempt had already ended.
+async fn end_early(
+    state: &AppState,
+    attempt_id: i64,
+    ending: Ending,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let Some(attempt) = store::attempt(&state.db, attempt_id).await? else {
+        return Ok(false);
+    };
+    if attempt.status != AttemptStatus::InProgress {
+        return Ok(false);
+    }
+    let bank = attempt_questions_bank(state, attempt_id).await?;
+    let ts = now.timestamp();
+    let mut tx = crate::storage::write(&state.db).await?;
+    let Some(finished) = store::finish(&mut tx, attempt_id, AttemptStatus::TimedOut, ts).await?
+    else {
+        tx.rollback().await?;
+        return Ok(false);
+    };
+    let rows = store::questions_of(&mut *tx, attempt_id).await?;
+    let mut parts = finished_of(&bank, &rows, finished, state.config.pass_mark, true).render();
+    let suffix = match ending {
+        Ending::TimeLimit => "timeout",
+        Ending::RoundClosed => {
+            let text = format!(
+                "{}\n\n{}",
+                t::round_closed_notice(attempt.round_id),
+                parts.join("\n\n")
+            );
+            parts = split_message(&text, TELEGRAM_TEXT_LIMIT);
+            "closed"
+        }
+    };
+    for (index, text) in parts.into_iter().enumerate() {
+        let key = if index == 0 {
+            format!("attempt:{attempt_id}:{suffix}")
+        } else {
+            format!("attempt:{attempt_id}:{suffix}:{}", index + 1)
+        };
+        let message = NewMessage {
+            key,
+            topic: Some(format!("attempt:{attempt_id}")),
+            chat_id: attempt.user_id,
+            text,
+            markup: None,
+            due_at: ts,
+            expires_at: None,
+        };
+        outbox::enqueue(&mut *tx, &message, ts).await?;
+    }
+    tx.commit().await?;
+    state.wake.notify_one();
+    Ok(true)
+}
+
+/// Scheduler hook: ends attempts whose time limit passed (score stored, trainee told).
+pub async fn expire_attempts(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
+    for id in store::overdue(&state.db, now.timestamp(), EXPIRE_BATCH).await? {
+        end_early(state, id, Ending::TimeLimit, now).await?;
+    }
+    Ok(())
+}
+
+/// Scheduler hook: the earliest in-progress attempt deadline.
+pub async fn next_attempt_deadline(state: &AppState) -> AppResult<Option<i64>> {
+    store::next_deadline(&state.db).await
+}
+
+/// Round closing: finishes every attempt of the round still in progress (scored as answered).
+pub async fn finalize_round_attempts(
+    state: &AppState,
+    round_id: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    for id in store::in_progress_of_round(&state.db, round_id).await? {
+        end_early(state, id, Ending::RoundClosed, now).await?;
+    }
+    Ok(())
+}
+
+/// A practice question to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PracticeStart {
+    /// Not while a test is running: practice shows answers, and the same question may be in
+    /// the test.
+    Busy,
+    EmptyBank,
+    Question {
+        nonce: i64,
+        shown: Shown,
+    },
+}
+
+/// Picks a practice question, favouring what the trainee got wrong.
+pub async fn practice_question(state: &AppState, user_id: i64) -> AppResult<PracticeStart> {
+    let now = state.now();
+    if let Some(attempt) = store::in_progress_of_user(&state.db, user_id).await? {
+        let round_open = open_round(state, now)
+            .await?
+            .is_some_and(|r| r.id == attempt.round_id);
+        if round_open && now.timestamp() < attempt.deadline_at {
+            return Ok(PracticeStart::Busy);
+        }
+    }
+    let bank = usable_bank(state).await?;
+    let boxes: HashMap<String, (i64, i64)> = store::practice_boxes(&state.db, user_id)
+        .await?
+        .into_iter()
+        .map(|b| (b.question_id, (b.box_, b.seen_at)))
+        .collect();
+    let candidates: Vec<PracticeCandidate> = bank
+        .iter()
+        .enumerate()
+        .map(|(question_index, q)| {
+            let record = boxes.get(&q.id);
+            PracticeCandidate {
+                question_index,
+                box_: record.map(|(b, _)| u8::try_from(*b).unwrap_or(domain::TOP_BOX)),
+                seen_at: record.map(|(_, seen)| *seen),
+            }
+        })
+        .collect();
+    let picked = state.with_rng(|rng| {
+        let index = domain::pick_practice(&candidates, now.timestamp(), rng)?;
+        let question = bank.get(index)?;
+        Some((question.clone(), domain::shuffle_options(question, rng)))
+    });
+    let Some((question, order)) = picked else {
+        return Ok(PracticeStart::EmptyBank);
+    };
+    let nonce =
+        store::set_practice_current(&state.db, user_id, &question.id, &encode(&order)?).await?;
+    Ok(PracticeStart::Question {
+        nonce,
+        shown: Shown {
+            question: Box::new(question),
+            order,
+            selection: Vec::new(),
+        },
+    })
+}
+
+/// What a press on a practice question led to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PracticeOutcome {
+    /// Not the trainee's current practice question (an old message, or forged).
+    Stale,
+    Refused(Refusal),
+    Selected {
+        nonce: i64,
+        shown: Shown,
+    },
+    Answered {
+        shown: Shown,
+        chosen: Vec<u8>,
+        correct: bool,
+    },
+}
+
+/// A trainee pressed a button of a practice question.
+pub async fn practice_press(
+    state: &AppState,
+    user_id: i64,
+    nonce: i64,
+    press: PressKind,
+) -> AppResult<PracticeOutcome> {
+    let current = store::practice_current(&state.db, user_id).await?;
+    let Some(current) = current.filter(|c| c.nonce == nonce) else {
+        return Ok(PracticeOutcome::Stale);
+    };
+    let Ok(shown) = load_shown(
+        state,
+        &current.question_id,
+        &current.option_order,
+        &current.selection,
+    )
+    .await
+    else {
+        return Ok(PracticeOutcome::Stale);
+    };
+    let action = match domain::resolve_press(&shown.question, &shown.order, &shown.selection, press)
+    {
+        Ok(action) => action,
+        Err(refusal) => return Ok(PracticeOutcome::Refused(refusal)),
+    };
+    match action {
+        Action::Select(selection) => {
+            let stored = store::set_practice_selection(
+                &state.db,
+                user_id,
+                nonce,
+                &current.selection,
+                &encode(&selection)?,
+            )
+            .await?;
+            if !stored {
+                return Ok(PracticeOutcome::Stale);
+            }
+            Ok(PracticeOutcome::Selected {
+                nonce,
+                shown: Shown { selection, ..shown },
+            })
+        }
+        Action::Answer(chosen) => {
+            let correct = domain::is_correct(&shown.question, &chosen);
+            let old_box = store::practice_boxes(&state.db, user_id)
+                .await?
+                .into_iter()
+                .find(|b| b.question_id == shown.question.id)
+                .map_or(0, |b| u8::try_from(b.box_).unwrap_or(domain::TOP_BOX));
+            let new_box = domain::next_box(old_box, correct);
+            let now = state.now().timestamp();
+            let stored =
+                store::record_practice(&state.db, user_id, nonce, &shown.question.id, new_box, now)
+                    .await?;
+            if !stored {
+                return Ok(PracticeOutcome::Stale);
+            }
+            Ok(PracticeOutcome::Answered {
+                shown,
+                chosen,
+                correct,
+            })
+        }
+    }
+}
+
+/// A trainee's rounds, oldest first.
+pub async fn my_scores(state: &AppState, user_id: i64) -> AppResult<Vec<HistoryRow>> {
+    store::history(&state.db, user_id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+    use tokio::sync::Notify;
+
+    use super::*;
+    use crate::clock::ManualClock;
+    use crate::config::Config;
+    use crate::storage::quiz::tests::{fixture, new_attempt};
+    use crate::texts::quiz as qt;
+
+    fn state(db: crate::storage::Db) -> AppState {
+        let config = Config::from_lookup(|key| match key {
+            "TELOXIDE_TOKEN" => Some("1:test".to_owned()),
+            _ => None,
+        })
+        .unwrap();
+        let now = DateTime::from_timestamp(100, 0).unwrap();
+        AppState {
+            db,
+            config: Arc::new(config),
+            clock: Arc::new(ManualClock::new(now)),
+            rng: Mutex::new(StdRng::seed_from_u64(1)),
+            wake: Arc::new(Notify::new()),
+            bot_username: "branchbot".to_owned(),
+        }
+    }
+
+    fn attempt(user_id: i64, status: AttemptStatus) -> Attempt {
+        Attempt {
+            id: 1,
+            round_id: 1,
+            user_id,
+            branch_id: None,
+            started_at: 100,
+            deadline_at: 1900,
+            finished_at: None,
+            status,
+            question_count: 3,
+            correct_count: None,
+            score: None,
+        }
+    }
+
+    fn row(position: i64, chosen: Option<&str>) -> AttemptQuestion {
+        AttemptQuestion {
+            attempt_id: 1,
+            position,
+            question_id: "q1".into(),
+            option_order: "3210".into(),
+            selection: String::new(),
+            chosen: chosen.map(str::to_owned),
+            is_correct: None,
+            answered_at: None,
+            message_id: None,
+        }
+    }
+
+    fn round(status: &str) -> Round {
+        Round {
+            id: 1,
+            opens_at: 0,
+            closes_at: 10_000,
+            status: status.to_owned(),
+        }
+    }
+
+    #[test]
+    fn presses_are_checked_before_anything_is_stored() {
+        let open = round("open");
+        let a = attempt(7, AttemptStatus::InProgress);
+        let current = row(1, None);
+        let check =
+            |a: &Attempt, presser, round: Option<&Round>, row: Option<&AttemptQuestion>, now| {
+                check_test_press(a, presser, round, row, Some(1), None, now)
+            };
+        assert_eq!(check(&a, 7, Some(&open), Some(&current), 500), Ok(()));
+        assert_eq!(
+            check(&a, 8, Some(&open), Some(&current), 500),
+            Err(Refusal::NotYours)
+        );
+        assert_eq!(
+            check(
+                &attempt(7, AttemptStatus::Finished),
+                7,
+                Some(&open),
+                Some(&current),
+                500
+            ),
+            Err(Refusal::AttemptOver)
+        );
+        assert_eq!(
+            check(
+                &attempt(7, AttemptStatus::TimedOut),
+                7,
+                Some(&open),
+                Some(&current),
+                500
+            ),
+            Err(Refusal::AttemptOver)
+        );
+        assert_eq!(
+            check(&a, 7, Some(&round("closed")), Some(&current), 500),
+            Err(Refusal::RoundClosed)
+        );
+        assert_eq!(
+            check(&a, 7, None, Some(&current), 500),
+            Err(Refusal::RoundClosed)
+        );
+        assert_eq!(
+            check(&a, 7, Some(&open), Some(&current), 1900),
+            Err(Refusal::TimeUp)
+        );
+        assert_eq!(check(&a, 7, Some(&open), None, 500), Err(Refusal::Forged));
+        assert_eq!(
+            check(&a, 7, Some(&open), Some(&row(0, Some("1"))), 500),
+            Err(Refusal::AlreadyAnswered)
+        );
+        assert_eq!(
+            check(&a, 7, Some(&open), Some(&row(2, None)), 500),
+            Err(Refusal::NotCurrent)
+        );
+        // The question was sent again (resume): only its newest message answers it.
+        let resent = AttemptQuestion {
+            message_id: Some(40),
+            ..row(1, None)
+        };
+        let on =
+            |message| check_test_press(&a, 7, Some(&open), Some(&resent), Some(1), message, 500);
+        assert_eq!(on(Some(40)), Ok(()));
+        assert_eq!(on(None), Ok(()));
+        assert_eq!(on(Some(33)), Err(Refusal::Forged));
+    }
+
+    async fn outbox_keys(db: &crate::storage::Db) -> Vec<(String, i64, String)> {
+        sqlx::query_as("SELECT dedup_key, chat_id, text FROM outbox ORDER BY id")
+            .fetch_all(db)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn overdue_attempts_end_once_and_the_trainee_is_told_through_the_outbox() {
+        let db = fixture().await;
+        let state = state(db.clone());
+        let Started::Created(a) = store::start_attempt(&db, &new_attempt(7, 1900))
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert!(store::record_answer(&db, a.id, 0, "1", true, 200)
+            .await
+            .unwrap());
+        assert_eq!(next_attempt_deadline(&state).await.unwrap(), Some(1900));
+
+        let before = DateTime::from_timestamp(1899, 0).unwrap();
+        expire_attempts(&state, before).await.unwrap();
+        assert_eq!(
+            store::attempt(&db, a.id).await.unwrap().unwrap().status,
+            AttemptStatus::InProgress
+        );
+
+        let after = DateTime::from_timestamp(1900, 0).unwrap();
+        expire_attempts(&state, after).await.unwrap();
+        expire_attempts(&state, after).await.unwrap();
+        let ended = store::attempt(&db, a.id).await.unwrap().unwrap();
+        assert_eq!(
+            (ended.status, ended.correct_count, ended.score),
+            (AttemptStatus::TimedOut, Some(1), Some(33))
+        );
+        assert_eq!(next_attempt_deadline(&state).await.unwrap(), None);
+        let queued = outbox_keys(&db).await;
+        assert_eq!(queued.len(), 1);
+        let (key, chat, text) = &queued[0];
+        assert_eq!(
+            (key.as_str(), *chat),
+            (format!("attempt:{}:timeout", a.id).as_str(), 7)
+        );
+        assert!(
+            text.contains(qt::TIMED_OUT) && text.contains(&qt::score_line(33)),
+            "{text}"
+        );
+        // The two unanswered questions are reviewed.
+        assert!(text.contains(&qt::review_heading(2)), "{text}");
+    }
+
+    #[tokio::test]
+    async fn closing_a_round_ends_its_open_attempts() {
+        let db = fixture().await;
+        let state = state(db.clone());
+        let Started::Created(a) = store::start_attempt(&db, &new_attempt(7, 1900))
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        let Started::Created(b) = store::start_attempt(&db, &new_attempt(8, 1900))
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        for position in 0..3 {
+            let chosen = ["1", "02", "0"][position as usize];
+            assert!(store::record_answer(&db, b.id, position, chosen, true, 200)
+                .await
+                .unwrap());
+        }
+        let mut conn = db.acquire().await.unwrap();
+        store::finish(&mut conn, b.id, AttemptStatus::Finished, 300)
+            .await
+            .unwrap();
+        drop(conn);
+        let now = DateTime::from_timestamp(1000, 0).unwrap();
+        finalize_round_attempts(&state, 1, now).await.unwrap();
+        assert_eq!(
+            store::attempt(&db, a.id).await.unwrap().unwrap().status,
+            AttemptStatus::TimedOut
+        );
+        let finished_b = store::attempt(&db, b.id).await.unwrap().unwrap();
+        assert_eq!(
+            (finished_b.status, finished_b.score),
+            (AttemptStatus::Finished, Some(100))
+        );
+        let queued = outbox_keys(&db).await;
+        assert_eq!(queued.len(), 1);
+        assert_eq!(queued[0].0, format!("attempt:{}:closed", a.id));
+        assert!(queued[0].2.starts_with(&t::round_closed_notice(1)));
+    }
+}
