@@ -15,6 +15,7 @@
 //! - [`cli`] is the administrators' command line (check a bank, write a report).
 
 pub mod app;
+pub mod buttons;
 pub mod chat;
 pub mod cli;
 pub mod clock;

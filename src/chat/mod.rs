@@ -7,17 +7,15 @@
 //! say who administers a group. So a command behaves the same in Telegram and in the console,
 //! because it is the same code.
 
-pub mod callbacks;
 pub mod commands;
 pub mod handlers;
-pub mod keyboard;
 pub mod roles;
 pub mod send;
 
 use async_trait::async_trait;
 
+pub use crate::buttons::{Button, CallbackData, Keyboard};
 use crate::error::AppResult;
-pub use keyboard::{Button, Keyboard};
 
 /// A person writing to the bot or pressing one of its buttons.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,6 @@
 use chrono::{Datelike, Months, NaiveDate};
 
 use crate::domain::dates::fold_width;
-use crate::texts::reminders as texts;
 
 /// A kind of regular meeting; the stored key identifies it in `meeting_plans.kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -51,11 +50,6 @@ impl Frequency {
             .unwrap_or(NaiveDate::MAX);
         (start, end)
     }
-
-    /// 每月 / 每季度 / 每年, for plans and reports.
-    pub fn label(self) -> &'static str {
-        texts::frequency_label(self)
-    }
 }
 
 impl MeetingKind {
@@ -69,11 +63,6 @@ impl MeetingKind {
         MeetingKind::OrgLifeMeeting,
         MeetingKind::DemocraticAppraisal,
     ];
-
-    /// The full name shown to users, e.g. 支部委员会会议.
-    pub fn title(self) -> &'static str {
-        texts::meeting_title(self)
-    }
 
     /// Stable ASCII key for storage and callback data; never changes once released.
     pub fn kind_key(self) -> &'static str {
@@ -151,18 +140,14 @@ impl MeetingKind {
     }
 }
 
-/// One meeting of the plan a newly bound branch receives.
+/// One meeting of the plan a newly bound branch receives. Its title, its schedule in words
+/// (`rule_text`, which parses back to `cron`) and its note on the rule and its source are
+/// words, given by `texts::reminders`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DefaultMeeting {
     pub kind: MeetingKind,
-    /// Stored as `meeting_plans.title`.
-    pub title: &'static str,
-    /// The schedule in words, stored as `meeting_plans.rule_text`; parses to `cron`.
-    pub rule_text: &'static str,
     /// Stored as `meeting_plans.cron`.
     pub cron: &'static str,
-    /// The rule and its source, shown with the plan; says when a default is local practice.
-    pub note: &'static str,
 }
 
 /// The plan from DOMAIN.md §2, with days spread over the month so meetings do not pile up.
@@ -171,10 +156,7 @@ pub fn default_plan() -> Vec<DefaultMeeting> {
         .into_iter()
         .map(|kind| DefaultMeeting {
             kind,
-            title: kind.title(),
-            rule_text: texts::default_rule_text(kind),
             cron: default_cron(kind),
-            note: texts::meeting_note(kind),
         })
         .collect()
 }
@@ -210,54 +192,9 @@ pub fn moved_period_end(new_at: chrono::DateTime<chrono::Utc>) -> chrono::DateTi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::schedule::parse_schedule;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
-    }
-
-    #[test]
-    fn default_rule_texts_parse_to_their_cron() {
-        let plan = default_plan();
-        assert_eq!(plan.len(), MeetingKind::ALL.len());
-        for m in &plan {
-            let parsed =
-                parse_schedule(m.rule_text).unwrap_or_else(|e| panic!("{}: {e:?}", m.rule_text));
-            assert_eq!(parsed.cron, m.cron, "{}", m.title);
-            assert_eq!(parsed.description, m.rule_text, "{}", m.title);
-            assert!(cron::Schedule::try_from(m.cron).is_ok());
-            for s in [m.title, m.rule_text, m.note] {
-                assert!(!s.contains(['<', '>', '&']), "{s}");
-            }
-        }
-    }
-
-    #[test]
-    fn default_plan_follows_the_rules() {
-        let plan = default_plan();
-        let find = |k: MeetingKind| plan.iter().find(|m| m.kind == k).unwrap();
-        assert_eq!(
-            find(MeetingKind::CommitteeMeeting).rule_text,
-            "每月5日 15:00"
-        );
-        // Yearly meetings fall in the fourth quarter (支部条例 第十七条).
-        for k in [
-            MeetingKind::OrgLifeMeeting,
-            MeetingKind::DemocraticAppraisal,
-        ] {
-            assert!(find(k).cron.split(' ').nth(4) == Some("12"));
-        }
-        // The quarterly 党课 is marked as local practice and names the national rule.
-        let lecture = find(MeetingKind::PartyLecture).note;
-        assert!(lecture.contains(texts::LOCAL_PRACTICE_NOTE), "{lecture}");
-        assert!(lecture.contains("每年至少"), "{lecture}");
-        for m in &plan {
-            assert_eq!(
-                m.note.contains(texts::LOCAL_PRACTICE_NOTE),
-                m.kind.frequency_is_local_practice()
-            );
-            assert!(m.note.contains("支部条例"), "{}", m.note);
-        }
     }
 
     #[test]

@@ -11,23 +11,19 @@
 //! It has no `L` (last day of month), so `每月最后一天` is refused with a hint.
 
 use std::collections::BTreeSet;
-use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeDelta, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::dates::{fold_width, parse_small_number};
-use crate::texts::reminders as texts;
 
-/// A schedule the bot understood.
+/// A schedule the bot understood. What it understood is put back into words by
+/// `Schedule::description` (in `texts::reminders`) and echoed, so a misreading is caught at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schedule {
     /// Six or seven fields for the `cron` crate; stored in `meeting_plans.cron`.
     pub cron: String,
-    /// What the bot understood, in Chinese, e.g. `每月5日 15:00`; echoed back so a misreading is
-    /// caught at once. Free of `<`, `>` and `&`.
-    pub description: String,
 }
 
 /// Why a schedule was refused; the Display is the reply and always gives examples.
@@ -47,12 +43,6 @@ pub enum ScheduleError {
     TooFrequent,
     /// `每月最后一天` and the like; the cron crate cannot express it.
     LastDayUnsupported,
-}
-
-impl fmt::Display for ScheduleError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&texts::schedule_error(*self))
-    }
 }
 
 impl std::error::Error for ScheduleError {}
@@ -87,8 +77,7 @@ pub fn parse_schedule(input: &str) -> Result<Schedule, ScheduleError> {
         Words::new(&compact).parse()?.to_cron()
     };
     validate_cron(&cron)?;
-    let description = describe_cron(&cron).unwrap_or_else(|| texts::schedule_cron_fallback(&cron));
-    Ok(Schedule { cron, description })
+    Ok(Schedule { cron })
 }
 
 /// The next `n` occurrences strictly after `after`, with the cron read as wall-clock time in
@@ -140,20 +129,6 @@ pub fn next_occurrences(cron: &str, tz: Tz, after: DateTime<Utc>, n: usize) -> V
 /// The first occurrence strictly after `after`, see [`next_occurrences`].
 pub fn next_occurrence(cron: &str, tz: Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
     next_occurrences(cron, tz, after, 1).into_iter().next()
-}
-
-/// What the bot understood and the next three dates, for replying to the secretary.
-pub fn echo(schedule: &Schedule, tz: Tz, now: DateTime<Utc>) -> String {
-    let next: Vec<DateTime<Tz>> = next_occurrences(&schedule.cron, tz, now, 3)
-        .into_iter()
-        .map(|d| d.with_timezone(&tz))
-        .collect();
-    texts::schedule_echo(
-        &schedule.description,
-        &next,
-        tz,
-        has_day_beyond_28(&schedule.cron),
-    )
 }
 
 /// Places a wall-clock time in `tz`, see [`next_occurrences`].
@@ -304,7 +279,7 @@ fn validate_cron(cron: &str) -> Result<(), ScheduleError> {
 }
 
 /// Whether some day of month above 28 is named, which short months do not have.
-fn has_day_beyond_28(cron: &str) -> bool {
+pub fn has_day_beyond_28(cron: &str) -> bool {
     let fields: Vec<&str> = cron.split_whitespace().collect();
     let (Some(dom), Some(month)) = (fields.get(3), fields.get(4)) else {
         return false;
@@ -319,7 +294,7 @@ fn has_day_beyond_28(cron: &str) -> bool {
 
 /// The shapes this module generates and can put into words.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Rule {
+pub enum Rule {
     Daily,
     /// Days of the month in the given months (`None` = every month).
     MonthDays {
@@ -339,15 +314,15 @@ enum Rule {
 
 /// A rule at a time of day.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Timed {
-    rule: Rule,
-    hour: u32,
-    minute: u32,
+pub struct Timed {
+    pub rule: Rule,
+    pub hour: u32,
+    pub minute: u32,
 }
 
-const QUARTER_FIRST: [u32; 4] = [1, 4, 7, 10];
-const QUARTER_SECOND: [u32; 4] = [2, 5, 8, 11];
-const QUARTER_LAST: [u32; 4] = [3, 6, 9, 12];
+pub const QUARTER_FIRST: [u32; 4] = [1, 4, 7, 10];
+pub const QUARTER_SECOND: [u32; 4] = [2, 5, 8, 11];
+pub const QUARTER_LAST: [u32; 4] = [3, 6, 9, 12];
 
 impl Timed {
     fn to_cron(&self) -> String {
@@ -378,35 +353,15 @@ impl Timed {
         };
         format!("0 {} {} {dom} {month} {dow}", self.minute, self.hour)
     }
-
-    fn describe(&self) -> String {
-        let time = texts::clock(self.hour, self.minute);
-        let rule = match &self.rule {
-            Rule::Daily => texts::rule_daily(),
-            Rule::MonthDays { months: None, days } => texts::rule_monthly(days),
-            Rule::MonthDays {
-                months: Some(months),
-                days,
-            } => match months.as_slice() {
-                [m] => texts::rule_yearly(*m, days),
-                m if m == QUARTER_FIRST => texts::rule_quarterly(1, days),
-                m if m == QUARTER_SECOND => texts::rule_quarterly(2, days),
-                m if m == QUARTER_LAST => texts::rule_quarterly(3, days),
-                _ => texts::rule_monthly(days),
-            },
-            Rule::NthWeekday { nth, weekday } => texts::rule_nth_weekday(*nth, *weekday),
-            Rule::Weekly { weekdays } => texts::rule_weekly(weekdays),
-        };
-        format!("{rule} {time}")
-    }
 }
 
 fn join_numbers(ns: &[u32]) -> String {
     ns.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
 }
 
-/// Puts a cron expression into words when it has one of the shapes [`Timed`] covers.
-fn describe_cron(cron: &str) -> Option<String> {
+/// Reads a cron expression back into one of the shapes [`Timed`] covers, so it can be put
+/// into words; `None` for other shapes.
+pub fn read_cron(cron: &str) -> Option<Timed> {
     let fields: Vec<&str> = cron.split_whitespace().collect();
     let [sec, min, hour, dom, month, dow] = fields.as_slice() else {
         return None;
@@ -462,7 +417,7 @@ fn describe_cron(cron: &str) -> Option<String> {
     } else {
         return None;
     };
-    Some(Timed { rule, hour, minute }.describe())
+    Some(Timed { rule, hour, minute })
 }
 
 /// Reads the crate's day-of-week field (names, or numbers 1 = Sunday .. 7 = Saturday, single
@@ -875,7 +830,7 @@ mod tests {
         ] {
             let s = parse_schedule(input).unwrap_or_else(|e| panic!("{input}: {e:?}"));
             assert_eq!(s.cron, cron, "{input}");
-            assert_eq!(s.description, description, "{input}");
+            assert_eq!(s.description(), description, "{input}");
         }
     }
 
@@ -895,14 +850,18 @@ mod tests {
         assert_eq!(cron_of("@monthly"), "0 0 0 1 * *");
         // Six-field input keeps the crate's numbering: 4 = Wednesday.
         let s = parse_schedule("0 30 9 * * 4").unwrap();
-        assert_eq!(s.description, "每周三 9:30");
+        assert_eq!(s.description(), "每周三 9:30");
         assert_eq!(
-            parse_schedule("0 15 5 * *").unwrap().description,
+            parse_schedule("0 15 5 * *").unwrap().description(),
             "每月5日 15:00"
         );
         // Shapes without words fall back to showing the expression.
         let s = parse_schedule("0 0 9 1 1,7 *").unwrap();
-        assert!(s.description.contains("0 0 9 1 1,7 *"), "{}", s.description);
+        assert!(
+            s.description().contains("0 0 9 1 1,7 *"),
+            "{}",
+            s.description()
+        );
     }
 
     #[test]
@@ -1050,25 +1009,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn echo_shows_the_rule_and_three_dates() {
-        let tz = chrono_tz::Asia::Shanghai;
-        let s = parse_schedule("每月5号15点").unwrap();
-        let e = echo(&s, tz, utc(2026, 1, 1, 0, 0));
-        assert!(e.contains("每月5日 15:00"), "{e}");
-        assert!(e.contains("2026年1月5日"), "{e}");
-        assert!(e.contains("2026年2月5日"), "{e}");
-        assert!(e.contains("2026年3月5日"), "{e}");
-        assert!(e.contains("15:00"), "{e}");
-        assert!(!e.contains(['<', '>', '&']), "{e}");
-        let s = parse_schedule("每月31日").unwrap();
-        let e = echo(&s, tz, utc(2026, 1, 1, 0, 0));
-        assert!(e.contains(texts::SCHEDULE_SHORT_MONTH_NOTE), "{e}");
-        let s = parse_schedule("0 0 9 1 1 * 2020").unwrap();
-        let e = echo(&s, tz, utc(2026, 1, 1, 0, 0));
-        assert!(e.contains(texts::SCHEDULE_NO_MORE_DATES), "{e}");
-    }
-
     fn arb_timed() -> impl Strategy<Value = Timed> {
         let days = proptest::collection::btree_set(1u32..=28, 1..4)
             .prop_map(|s| s.into_iter().collect::<Vec<_>>());
@@ -1097,7 +1037,7 @@ mod tests {
         fn descriptions_parse_back_to_the_same_cron(t in arb_timed()) {
             let cron = t.to_cron();
             let description = t.describe();
-            prop_assert_eq!(describe_cron(&cron), Some(description.clone()));
+            prop_assert_eq!(read_cron(&cron).map(|t| t.describe()), Some(description.clone()));
             let parsed = parse_schedule(&description);
             prop_assert_eq!(parsed.map(|s| s.cron), Ok(cron));
         }
@@ -1111,7 +1051,7 @@ mod tests {
         fn parsing_cron_like_input_never_panics(s in "[0-9*?/,\\- A-Za-z@]{0,24}") {
             if let Ok(sch) = parse_schedule(&s) {
                 prop_assert!(cron::Schedule::from_str(&sch.cron).is_ok());
-                prop_assert!(!sch.description.contains(['<', '>', '&']));
+                prop_assert!(!sch.description().contains(['<', '>', '&']));
             }
         }
 

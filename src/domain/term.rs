@@ -9,12 +9,9 @@
 //! Everything takes `today` as a parameter; the caller decides which calendar day "today" is in
 //! the configured time zone.
 
-use std::fmt;
-
 use chrono::{Days, Months, NaiveDate};
 
 use crate::domain::dates::{fold_width, parse_small_number};
-use crate::texts::reminders as texts;
 
 /// The kinds of branch the product distinguishes; the term default and the reports follow it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -89,23 +86,12 @@ impl BranchKind {
         Some(kind)
     }
 
-    /// The name users see; it is also the value stored in `branches.kind`.
-    pub fn label(self) -> &'static str {
-        texts::branch_kind_label(self)
-    }
-
     /// 支部条例 第二十一条: 村、社区 5 years, other branches generally 3.
     pub fn default_term_years(self) -> u32 {
         match self {
             BranchKind::Rural | BranchKind::Community => 5,
             _ => 3,
         }
-    }
-}
-
-impl fmt::Display for BranchKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.label())
     }
 }
 
@@ -164,12 +150,6 @@ pub enum TermError {
     },
     /// Date arithmetic left the calendar; only reachable with absurd dates.
     DateOutOfRange,
-}
-
-impl fmt::Display for TermError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&texts::term_error(self))
-    }
 }
 
 impl std::error::Error for TermError {}
@@ -479,16 +459,6 @@ impl TermReminder {
             .due_date(end),
         }
     }
-
-    /// The message for the branch group; plain text, free of `<`, `>` and `&`.
-    pub fn message(&self, end: NaiveDate, today: NaiveDate) -> String {
-        match *self {
-            TermReminder::Step(step) => texts::step_reminder(step, end),
-            TermReminder::Overdue { .. } => {
-                texts::overdue_notice(end, current_state(end, today).days_overdue)
-            }
-        }
-    }
 }
 
 /// The first term reminder due strictly after `after`, with its date. There always is one,
@@ -520,11 +490,6 @@ pub fn reminders_due_on(end: NaiveDate, day: NaiveDate) -> Vec<TermReminder> {
     due
 }
 
-/// The /status block for a term on `today`; plain text without `<`, `>` or `&`.
-pub fn status_text(term: &Term, today: NaiveDate) -> String {
-    texts::term_status(term, &current_state(term.end(), today))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -536,10 +501,6 @@ mod tests {
 
     fn arb_date() -> impl Strategy<Value = NaiveDate> {
         (0u64..60_000).prop_map(|n| d(1950, 1, 1) + Days::new(n))
-    }
-
-    fn html_safe(s: &str) -> bool {
-        !s.contains(['<', '>', '&'])
     }
 
     #[test]
@@ -843,24 +804,6 @@ mod tests {
     }
 
     #[test]
-    fn texts_name_the_step_and_the_end_and_mark_practice() {
-        let end = d(2026, 12, 1);
-        for step in LadderStep::ALL {
-            let m = TermReminder::Step(step).message(end, step.due_date(end));
-            assert!(m.contains("2026年12月1日"), "{m}");
-            assert!(m.contains(texts::election_step_title(step)), "{m}");
-            assert!(html_safe(&m), "{m}");
-            assert_eq!(
-                m.contains(texts::LOCAL_PRACTICE_NOTE),
-                step.is_local_practice()
-            );
-        }
-        let m = TermReminder::Overdue { number: 2 }.message(end, d(2026, 12, 9));
-        assert!(m.contains("2026年12月1日") && m.contains("8天"), "{m}");
-        assert!(html_safe(&m));
-    }
-
-    #[test]
     fn error_texts_explain() {
         let e = TermError::YearsOutOfRange { years: 7 }.to_string();
         assert!(e.contains('7') && e.contains("第三十一条"), "{e}");
@@ -900,8 +843,6 @@ mod tests {
             if let Some(c) = s.current {
                 prop_assert!(c.due_date(end) <= today);
             }
-            let status = texts::term_status(&Term { elected_on: end, years: 3, ends_on: end, delayed_to: None }, &s);
-            prop_assert!(html_safe(&status));
         }
 
         #[test]

@@ -12,7 +12,7 @@
 use async_trait::async_trait;
 use futures::StreamExt;
 
-use crate::chat::Keyboard;
+use crate::buttons::Keyboard;
 use crate::error::AppResult;
 use crate::service::AppState;
 use crate::storage::outbox::{self, Due};

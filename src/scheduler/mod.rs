@@ -9,8 +9,6 @@
 //! One pass is `tick`, which tests call directly with the clock they control.
 
 pub mod delivery;
-pub mod reminders;
-pub mod rounds;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,8 +93,8 @@ pub async fn tick(
     outlet: &dyn delivery::Outlet,
     now: DateTime<Utc>,
 ) -> AppResult<Option<DateTime<Utc>>> {
-    reminders::plan_due(state, now).await?;
-    rounds::plan_due(state, now).await?;
+    crate::service::reminders::plan_due(state, now).await?;
+    crate::service::calendar::plan_due(state, now).await?;
     crate::service::quiz::expire_attempts(state, now).await?;
     delivery::deliver_due(state, outlet, now.timestamp()).await?;
     next_due(state, now).await
@@ -105,8 +103,8 @@ pub async fn tick(
 /// The earliest instant anything is due, from the indexed columns.
 pub async fn next_due(state: &AppState, now: DateTime<Utc>) -> AppResult<Option<DateTime<Utc>>> {
     let candidates = [
-        reminders::next_due(state).await?,
-        rounds::next_due(state, now).await?,
+        crate::service::reminders::next_due(state).await?,
+        crate::service::calendar::next_due(state, now).await?,
         crate::service::quiz::next_attempt_deadline(state).await?,
         outbox::next_due(&state.db).await?,
     ];

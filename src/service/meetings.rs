@@ -7,7 +7,7 @@ use crate::domain::dates::{local_date, local_instant};
 use crate::domain::meetings::{default_plan, held_fulfils, moved_period_end, MeetingKind};
 use crate::domain::schedule::{next_occurrence, parse_schedule, Schedule, ScheduleError};
 use crate::error::AppResult;
-use crate::scheduler::reminders::{first_plan_check, meeting_reminders};
+use crate::service::reminders::{first_plan_check, meeting_reminders};
 use crate::service::terms::today;
 use crate::service::AppState;
 use crate::storage::branches::{self, Branch};
@@ -30,8 +30,8 @@ pub async fn install_default_plan(
         let entry = PlanEntry {
             branch_id: branch.id,
             kind: meeting.kind.kind_key(),
-            title: meeting.title,
-            rule_text: meeting.rule_text,
+            title: meeting.title(),
+            rule_text: meeting.rule_text(),
             cron: meeting.cron,
             next_at,
         };

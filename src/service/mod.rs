@@ -9,8 +9,10 @@ use rand::rngs::StdRng;
 use tokio::sync::Notify;
 
 pub mod bank;
+pub mod calendar;
 pub mod meetings;
 pub mod quiz;
+pub mod reminders;
 pub mod reports;
 pub mod rounds;
 pub mod terms;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::error::AppResult;
-use crate::scheduler::rounds as calendar;
+use crate::service::calendar;
 use crate::service::AppState;
 use crate::storage::rounds::{self as store, RoundInfo};
 

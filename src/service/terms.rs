@@ -9,7 +9,7 @@ use crate::domain::term::{
     validate_delay, validate_elected, validate_term, BranchKind, Term, TermError,
 };
 use crate::error::AppResult;
-use crate::scheduler::reminders::first_term_check;
+use crate::service::reminders::first_term_check;
 use crate::service::AppState;
 use crate::storage::branches::Branch;
 use crate::storage::reminders as store;

@@ -4,12 +4,20 @@
 //! message as is; user-supplied parts (a branch name) are added and escaped by the caller.
 //! Rules are cited by the short names of DOMAIN.md; local practice is labelled as such.
 
-use chrono::{DateTime, Datelike, NaiveDate, Timelike, Weekday};
+use std::fmt;
+
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 
-use crate::domain::meetings::{Frequency, MeetingKind};
-use crate::domain::schedule::ScheduleError;
-use crate::domain::term::{BranchKind, LadderStep, Term, TermError, TermState};
+use crate::domain::dates::DateError;
+use crate::domain::meetings::{DefaultMeeting, Frequency, MeetingKind};
+use crate::domain::schedule::{
+    has_day_beyond_28, next_occurrences, read_cron, Rule, Schedule, ScheduleError, Timed,
+    QUARTER_FIRST, QUARTER_LAST, QUARTER_SECOND,
+};
+use crate::domain::term::{
+    current_state, BranchKind, LadderStep, Term, TermError, TermReminder, TermState,
+};
 
 // ---- dates ------------------------------------------------------------------------------------
 
@@ -535,9 +543,273 @@ pub fn meeting_note(kind: MeetingKind) -> &'static str {
     }
 }
 
+// ---- domain values in words ------------------------------------------------------------------
+//
+// The domain types carry no wording; their words are given here, so that `domain` never depends
+// on `texts` and every sentence stays in one place.
+
+impl fmt::Display for DateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            DateError::Unreadable => f.write_str(&date_unreadable()),
+            DateError::Impossible { year, month, day } => {
+                f.write_str(&date_impossible(year, month, day))
+            }
+        }
+    }
+}
+
+impl fmt::Display for ScheduleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&schedule_error(*self))
+    }
+}
+
+impl fmt::Display for TermError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&term_error(self))
+    }
+}
+
+impl fmt::Display for BranchKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl BranchKind {
+    /// The name users see; it is also the value stored in `branches.kind`.
+    pub fn label(self) -> &'static str {
+        branch_kind_label(self)
+    }
+}
+
+impl MeetingKind {
+    /// The full name shown to users, e.g. 支部委员会会议.
+    pub fn title(self) -> &'static str {
+        meeting_title(self)
+    }
+}
+
+impl Frequency {
+    /// 每月 / 每季度 / 每年, for plans and reports.
+    pub fn label(self) -> &'static str {
+        frequency_label(self)
+    }
+}
+
+impl DefaultMeeting {
+    /// Stored as `meeting_plans.title`.
+    pub fn title(&self) -> &'static str {
+        self.kind.title()
+    }
+
+    /// The schedule in words, stored as `meeting_plans.rule_text`; parses back to `cron`.
+    pub fn rule_text(&self) -> &'static str {
+        default_rule_text(self.kind)
+    }
+
+    /// The rule and its source, shown with the plan; says when a default is local practice.
+    pub fn note(&self) -> &'static str {
+        meeting_note(self.kind)
+    }
+}
+
+impl TermReminder {
+    /// The message for the branch group; plain text, free of `<`, `>` and `&`.
+    pub fn message(&self, end: NaiveDate, today: NaiveDate) -> String {
+        match *self {
+            TermReminder::Step(step) => step_reminder(step, end),
+            TermReminder::Overdue { .. } => {
+                overdue_notice(end, current_state(end, today).days_overdue)
+            }
+        }
+    }
+}
+
+/// The /status block for a term on `today`; plain text without `<`, `>` or `&`.
+pub fn status_text(term: &Term, today: NaiveDate) -> String {
+    term_status(term, &current_state(term.end(), today))
+}
+
+impl Timed {
+    /// `每月5日 15:00`: the words `parse_schedule` reads back to the same cron.
+    pub fn describe(&self) -> String {
+        let time = clock(self.hour, self.minute);
+        let rule = match &self.rule {
+            Rule::Daily => rule_daily(),
+            Rule::MonthDays { months: None, days } => rule_monthly(days),
+            Rule::MonthDays {
+                months: Some(months),
+                days,
+            } => match months.as_slice() {
+                [m] => rule_yearly(*m, days),
+                m if m == QUARTER_FIRST => rule_quarterly(1, days),
+                m if m == QUARTER_SECOND => rule_quarterly(2, days),
+                m if m == QUARTER_LAST => rule_quarterly(3, days),
+                _ => rule_monthly(days),
+            },
+            Rule::NthWeekday { nth, weekday } => rule_nth_weekday(*nth, *weekday),
+            Rule::Weekly { weekdays } => rule_weekly(weekdays),
+        };
+        format!("{rule} {time}")
+    }
+}
+
+impl Schedule {
+    /// What the bot understood, in Chinese, e.g. `每月5日 15:00`; shapes without words show the
+    /// expression itself. Free of `<`, `>` and `&`.
+    pub fn description(&self) -> String {
+        read_cron(&self.cron)
+            .map(|timed| timed.describe())
+            .unwrap_or_else(|| schedule_cron_fallback(&self.cron))
+    }
+}
+
+/// What the bot understood and the next three dates, for replying to the secretary.
+pub fn echo(schedule: &Schedule, tz: Tz, now: DateTime<Utc>) -> String {
+    let next: Vec<DateTime<Tz>> = next_occurrences(&schedule.cron, tz, now, 3)
+        .into_iter()
+        .map(|d| d.with_timezone(&tz))
+        .collect();
+    schedule_echo(
+        &schedule.description(),
+        &next,
+        tz,
+        has_day_beyond_28(&schedule.cron),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::dates::parse_date;
+    use crate::domain::meetings::default_plan;
+    use crate::domain::schedule::parse_schedule;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn utc(y: i32, m: u32, day: u32, h: u32, min: u32) -> DateTime<Utc> {
+        use chrono::TimeZone;
+        Utc.with_ymd_and_hms(y, m, day, h, min, 0).unwrap()
+    }
+
+    fn html_safe(s: &str) -> bool {
+        !s.contains(['<', '>', '&'])
+    }
+
+    #[test]
+    fn formats_without_padding() {
+        assert_eq!(date(d(2026, 12, 1)), "2026年12月1日");
+        assert_eq!(date(d(2027, 3, 15)), "2027年3月15日");
+    }
+
+    #[test]
+    fn messages_name_the_forms_and_are_html_safe() {
+        let unreadable = DateError::Unreadable.to_string();
+        assert!(unreadable.contains("2026年12月1日"));
+        assert!(unreadable.contains("2026-12-01"));
+        let impossible = parse_date("2026年2月30日").unwrap_err().to_string();
+        assert!(impossible.contains("2月30日"));
+        for m in [unreadable, impossible] {
+            assert!(!m.contains(['<', '>', '&']));
+        }
+    }
+
+    #[test]
+    fn echo_shows_the_rule_and_three_dates() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let s = parse_schedule("每月5号15点").unwrap();
+        let e = echo(&s, tz, utc(2026, 1, 1, 0, 0));
+        assert!(e.contains("每月5日 15:00"), "{e}");
+        assert!(e.contains("2026年1月5日"), "{e}");
+        assert!(e.contains("2026年2月5日"), "{e}");
+        assert!(e.contains("2026年3月5日"), "{e}");
+        assert!(e.contains("15:00"), "{e}");
+        assert!(!e.contains(['<', '>', '&']), "{e}");
+        let s = parse_schedule("每月31日").unwrap();
+        let e = echo(&s, tz, utc(2026, 1, 1, 0, 0));
+        assert!(e.contains(SCHEDULE_SHORT_MONTH_NOTE), "{e}");
+        let s = parse_schedule("0 0 9 1 1 * 2020").unwrap();
+        let e = echo(&s, tz, utc(2026, 1, 1, 0, 0));
+        assert!(e.contains(SCHEDULE_NO_MORE_DATES), "{e}");
+    }
+
+    #[test]
+    fn texts_name_the_step_and_the_end_and_mark_practice() {
+        let end = d(2026, 12, 1);
+        for step in LadderStep::ALL {
+            let m = TermReminder::Step(step).message(end, step.due_date(end));
+            assert!(m.contains("2026年12月1日"), "{m}");
+            assert!(m.contains(election_step_title(step)), "{m}");
+            assert!(html_safe(&m), "{m}");
+            assert_eq!(m.contains(LOCAL_PRACTICE_NOTE), step.is_local_practice());
+        }
+        let m = TermReminder::Overdue { number: 2 }.message(end, d(2026, 12, 9));
+        assert!(m.contains("2026年12月1日") && m.contains("8天"), "{m}");
+        assert!(html_safe(&m));
+    }
+
+    #[test]
+    fn default_rule_texts_parse_to_their_cron() {
+        let plan = default_plan();
+        assert_eq!(plan.len(), MeetingKind::ALL.len());
+        for m in &plan {
+            let parsed = parse_schedule(m.rule_text())
+                .unwrap_or_else(|e| panic!("{}: {e:?}", m.rule_text()));
+            assert_eq!(parsed.cron, m.cron, "{}", m.title());
+            assert_eq!(parsed.description(), m.rule_text(), "{}", m.title());
+            assert!(cron::Schedule::try_from(m.cron).is_ok());
+            for s in [m.title(), m.rule_text(), m.note()] {
+                assert!(!s.contains(['<', '>', '&']), "{s}");
+            }
+        }
+    }
+
+    #[test]
+    fn default_plan_follows_the_rules() {
+        let plan = default_plan();
+        let find = |k: MeetingKind| plan.iter().find(|m| m.kind == k).unwrap();
+        assert_eq!(
+            find(MeetingKind::CommitteeMeeting).rule_text(),
+            "每月5日 15:00"
+        );
+        // Yearly meetings fall in the fourth quarter (支部条例 第十七条).
+        for k in [
+            MeetingKind::OrgLifeMeeting,
+            MeetingKind::DemocraticAppraisal,
+        ] {
+            assert!(find(k).cron.split(' ').nth(4) == Some("12"));
+        }
+        // The quarterly 党课 is marked as local practice and names the national rule.
+        let lecture = find(MeetingKind::PartyLecture).note();
+        assert!(lecture.contains(LOCAL_PRACTICE_NOTE), "{lecture}");
+        assert!(lecture.contains("每年至少"), "{lecture}");
+        for m in &plan {
+            assert_eq!(
+                m.note().contains(LOCAL_PRACTICE_NOTE),
+                m.kind.frequency_is_local_practice()
+            );
+            assert!(m.note().contains("支部条例"), "{}", m.note());
+        }
+    }
+
+    #[test]
+    fn status_texts_are_html_safe_on_every_day_around_the_end() {
+        let end = d(2026, 12, 1);
+        let term = Term {
+            elected_on: d(2023, 12, 1),
+            years: 3,
+            ends_on: end,
+            delayed_to: None,
+        };
+        for offset in -400..400 {
+            let today = end + chrono::TimeDelta::days(offset);
+            assert!(html_safe(&status_text(&term, today)));
+        }
+    }
 
     #[test]
     fn constants_are_html_safe() {

@@ -5,7 +5,7 @@
 use chrono::DateTime;
 use chrono_tz::Tz;
 
-use crate::chat::callbacks::CallbackData;
+use crate::buttons::CallbackData;
 use crate::chat::roles::{authorize, require, Permission};
 use crate::chat::send::{self, esc};
 use crate::chat::{Button, Door, Incoming, Keyboard, Person, Press};
@@ -91,7 +91,7 @@ pub async fn rounds_overview(state: &AppState) -> AppResult<String> {
     let tz = config.timezone;
     let overview = calendar::overview(state, RECENT_ROUNDS, NEXT_OPENINGS).await?;
     let description = parse_schedule(&config.test_calendar)
-        .map(|s| s.description)
+        .map(|s| s.description())
         .unwrap_or_else(|_| config.test_calendar.clone());
     let mut parts = vec![texts::calendar(&esc(&description), tz, config.round_days)];
     parts.push(match &overview.current {

@@ -8,7 +8,7 @@ pub mod quiz;
 pub mod reminders;
 pub mod reports;
 
-use crate::chat::callbacks::CallbackData;
+use crate::buttons::CallbackData;
 use crate::chat::commands::{self, GroupCommand, Parsed, PrivateCommand};
 use crate::chat::{send, Door, Incoming, Person, Press};
 use crate::error::AppResult;
@@ -228,7 +228,7 @@ pub async fn on_branch_bound(
 ) -> AppResult<()> {
     crate::service::meetings::install_default_plan(state, branch, now).await?;
     // A group bound while a round is open is told about it at once, like the others were.
-    if crate::scheduler::rounds::announce_open_round_to(state, branch, now).await? {
+    if crate::service::calendar::announce_open_round_to(state, branch, now).await? {
         state.wake.notify_one();
     }
     Ok(())

@@ -3,7 +3,7 @@
 
 use chrono::DateTime;
 
-use crate::chat::callbacks::CallbackData;
+use crate::buttons::CallbackData;
 use crate::chat::{send, Button, Door, Incoming, Keyboard, Person, Press};
 use crate::domain::quiz::PressKind;
 use crate::error::AppResult;
@@ -33,7 +33,7 @@ pub async fn entry(
             let mut text = t::NO_OPEN_ROUND.to_owned();
             if let Some(next) = next_opening {
                 text.push_str(&t::next_round_opens(
-                    &crate::scheduler::reminders::format_when(state, next),
+                    &crate::service::reminders::format_when(state, next),
                 ));
             }
             text

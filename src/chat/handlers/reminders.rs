@@ -3,21 +3,23 @@
 
 use chrono::NaiveDate;
 
-use crate::chat::callbacks::CallbackData;
+use crate::buttons::CallbackData;
 use crate::chat::roles::{authorize, require, Permission};
 use crate::chat::send::{self, esc};
 use crate::chat::{Button, Door, Incoming, Keyboard, Person, Press};
-use crate::domain::dates::{format_date, parse_date};
-use crate::domain::term::{parse_years, status_text};
+use crate::domain::dates::parse_date;
+use crate::domain::term::parse_years;
 use crate::error::AppResult;
-use crate::scheduler::reminders::format_when;
 use crate::service::meetings::{self, ButtonRefusal, HeldOutcome, PlanOutcome};
+use crate::service::reminders::format_when;
 use crate::service::terms::{self, DelayOutcome};
 use crate::service::AppState;
 use crate::storage::branches::{self, Branch};
 use crate::texts::calendar as rt;
 use crate::texts::common as t;
 use crate::texts::meetings as mt;
+use crate::texts::reminders::date as format_date;
+use crate::texts::reminders::status_text;
 
 /// Choices offered when a secretary moves a meeting.
 const MOVE_CHOICES: [u8; 4] = [1, 2, 3, 7];
@@ -209,7 +211,7 @@ pub async fn plan(
             created,
         } => mt::plan_saved(
             &esc(&title),
-            &crate::domain::schedule::echo(&schedule, state.config.timezone, state.now()),
+            &crate::texts::reminders::echo(&schedule, state.config.timezone, state.now()),
             created,
         ),
     };
@@ -333,7 +335,7 @@ pub async fn on_meeting_button(
             };
             door.answer(&query.id, Some(mt::ALERT_MOVED), false).await?;
             let text = mt::moved(&title, &format_when(state, new_at));
-            let keyboard = crate::scheduler::reminders::meeting_buttons(occurrence.id);
+            let keyboard = crate::service::reminders::meeting_buttons(occurrence.id);
             door.edit(message.chat_id, message.message_id, &text, Some(&keyboard))
                 .await?;
         }

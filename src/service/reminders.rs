@@ -9,8 +9,8 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use crate::chat::callbacks::CallbackData;
-use crate::chat::{Button, Keyboard};
+use crate::buttons::CallbackData;
+use crate::buttons::{Button, Keyboard};
 use crate::domain::dates::{local_date, local_instant};
 use crate::domain::schedule::next_occurrence;
 use crate::domain::term::{next_reminder_after, reminders_due_on, TermReminder};
@@ -251,7 +251,7 @@ pub fn format_when(state: &AppState, at: DateTime<Utc>) -> String {
     let local = at.with_timezone(&state.config.timezone);
     format!(
         "{} {}",
-        crate::domain::dates::format_date(local.date_naive()),
+        crate::texts::reminders::date(local.date_naive()),
         local.format("%H:%M")
     )
 }

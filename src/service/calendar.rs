@@ -14,8 +14,8 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
-use crate::chat::callbacks::CallbackData;
-use crate::chat::{Button, Keyboard};
+use crate::buttons::CallbackData;
+use crate::buttons::{Button, Keyboard};
 use crate::domain::dates::local_instant;
 use crate::domain::schedule::next_occurrence;
 use crate::error::AppResult;

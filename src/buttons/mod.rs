@@ -1,5 +1,10 @@
-//! Buttons under a message, in a form both doors read. Serialised, it is exactly the Bot API's
+//! Buttons under a message, in a form both doors read, and the data a pressed button sends
+//! back ([`CallbackData`]). Serialised, a [`Keyboard`] is exactly the Bot API's
 //! `InlineKeyboardMarkup` JSON, which is how the outbox stores the buttons of a queued reminder.
+
+mod data;
+
+pub use data::CallbackData;
 
 use serde::{Deserialize, Serialize};
 
