@@ -29,6 +29,9 @@ pub struct Config {
     pub round_days: u32,
     /// Where the question bank files live.
     pub questions_dir: PathBuf,
+    /// Whether `questions_dir` was set (environment or file). When it was not and `questions/`
+    /// is missing, the bank built into the binary is used; a configured directory must exist.
+    pub questions_dir_configured: bool,
     /// Questions drawn for each trainee's test.
     pub questions_per_test: usize,
     /// Time a trainee has for one test, enforced by the server.
@@ -173,10 +176,11 @@ impl Config {
             1..=600,
         )?;
         let pass_mark = num_setting(&get, "BRANCHBOT_PASS_MARK", file.pass_mark, 60, 0..=100)?;
-        let questions_dir = get("BRANCHBOT_QUESTIONS_DIR")
+        let configured_dir = get("BRANCHBOT_QUESTIONS_DIR")
             .map(PathBuf::from)
-            .or(file.questions_dir)
-            .unwrap_or_else(|| PathBuf::from("questions"));
+            .or(file.questions_dir);
+        let questions_dir_configured = configured_dir.is_some();
+        let questions_dir = configured_dir.unwrap_or_else(|| PathBuf::from("questions"));
         let day_before_time = time_setting(
             &get,
             "BRANCHBOT_DAY_BEFORE_TIME",
@@ -209,6 +213,7 @@ impl Config {
             test_calendar,
             round_days,
             questions_dir,
+            questions_dir_configured,
             questions_per_test,
             time_limit_minutes,
             pass_mark,

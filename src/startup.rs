@@ -10,6 +10,7 @@
 
 use crate::app::StartError;
 use crate::error::AppResult;
+use crate::questions::embedded;
 use crate::questions::model::Question;
 use crate::questions::toml_file::load_dir;
 use crate::service::AppState;
@@ -19,14 +20,26 @@ use crate::storage::Db;
 
 pub async fn prepare(state: &AppState) -> Result<(), StartError> {
     let dir = &state.config.questions_dir;
-    let bank = load_dir(dir).map_err(|errors| StartError::Bank {
-        dir: dir.display().to_string(),
+    let use_embedded = !state.config.questions_dir_configured && !dir.exists();
+    let (bank, label) = if use_embedded {
+        (embedded::load(), embedded::LABEL.to_owned())
+    } else {
+        (load_dir(dir), dir.display().to_string())
+    };
+    let bank = bank.map_err(|errors| StartError::Bank {
+        dir: label.clone(),
         report: errors
             .iter()
             .map(|e| e.to_string())
             .collect::<Vec<_>>()
             .join("\n"),
     })?;
+    tracing::info!(
+        bank = %label,
+        questions = bank.len(),
+        "question bank files read{}",
+        if use_embedded { " (no questions/ directory here: using the bank built into the binary)" } else { "" }
+    );
     activate_bank(&state.db, &bank, state.now().timestamp()).await?;
     Ok(())
 }

@@ -11,6 +11,7 @@
 //! Every loader reports all problems it finds, each with file, line (or Excel row) and a
 //! Chinese sentence, and returns questions only when there is none.
 
+pub mod embedded;
 pub mod model;
 pub mod toml_file;
 pub mod xlsx;
@@ -27,7 +28,7 @@ pub use summary::{
     check_dir_report, render_errors, render_summary, render_upload_result, summarize, BankSummary,
     MAX_ERRORS_SHOWN,
 };
-pub use toml_file::{load_dir, parse_toml, to_toml};
+pub use toml_file::{load_dir, load_sources, parse_toml, to_toml};
 pub use validate::{
     question_message_len, review_message_len, MAX_CATEGORY_CHARS, MAX_EXPLANATION_CHARS,
     MAX_ID_CHARS, MAX_OPTIONS, MAX_OPTION_CHARS, MAX_SOURCE_CHARS, MAX_TEXT_CHARS,

@@ -55,7 +55,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Question>, Vec<BankError>> {
         return dir_error(ErrorKind::NoQuestions, texts::dir_has_no_toml());
     }
 
-    let mut placed = Vec::new();
+    let mut sources = Vec::new();
     let mut errors = Vec::new();
     for path in files {
         let label = path.display().to_string();
@@ -70,11 +70,26 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Question>, Vec<BankError>> {
                 continue;
             }
         };
-        let Ok(content) = String::from_utf8(bytes) else {
-            errors.push(file_error(ErrorKind::NotUtf8, texts::not_utf8()));
-            continue;
-        };
-        let (file_placed, file_errors) = read_toml(&label, &content);
+        match String::from_utf8(bytes) {
+            Ok(content) => sources.push((label, content)),
+            Err(_) => errors.push(file_error(ErrorKind::NotUtf8, texts::not_utf8())),
+        }
+    }
+    let sources: Vec<(&str, &str)> = sources
+        .iter()
+        .map(|(label, content)| (label.as_str(), content.as_str()))
+        .collect();
+    load_sources(&sources, errors)
+}
+
+/// Loads a bank from (file label, content) pairs, as if they were the files of a directory.
+pub fn load_sources(
+    sources: &[(&str, &str)],
+    mut errors: Vec<BankError>,
+) -> Result<Vec<Question>, Vec<BankError>> {
+    let mut placed = Vec::new();
+    for (label, content) in sources {
+        let (file_placed, file_errors) = read_toml(label, content);
         placed.extend(file_placed);
         errors.extend(file_errors);
     }
