@@ -56,6 +56,28 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         }
+        Command::Console {
+            demo,
+            database,
+            files,
+            at,
+            seed,
+        } => {
+            let options = branchbot::console::Options {
+                demo,
+                database,
+                files_dir: files,
+                at: at.map(|at| at.with_timezone(&chrono::Utc)),
+                seed,
+            };
+            match runtime.block_on(branchbot::console::run(options)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => {
+                    eprintln!("error: {err}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Report { round, format, out } => {
             match runtime.block_on(branchbot::reports::cli_report(round, format, out)) {
                 Ok(()) => ExitCode::SUCCESS,
