@@ -2,26 +2,14 @@
 //! with the clock moved by the test — ladders, overdue notices, buttons, restarts, and
 //! Telegram's failures (429, 5xx, a group the bot was removed from).
 
-mod support;
-
-use std::time::Duration;
-
 use branchbot::texts::meetings as mt;
-use chrono::{DateTime, Utc};
-use support::*;
 
-const WAIT: Duration = Duration::from_secs(10);
-const QUIET: Duration = Duration::from_millis(1500);
+use crate::support::*;
+
 const SECRETARY: i64 = 1001;
 const MEMBER: i64 = 1002;
 const GROUP: i64 = -2001;
 const ADMIN_CHAT: i64 = -3001;
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(rfc3339)
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 async fn world() -> (FakeApi, TestEnv, BotProcess) {
     let api = FakeApi::start().await;
@@ -31,18 +19,9 @@ async fn world() -> (FakeApi, TestEnv, BotProcess) {
     api.add_group(ADMIN_CHAT, "组织部工作群", &[], &[]);
     // Default clock: Monday 2 March 2026, 10:00 in Shanghai.
     let env = TestEnv::new().admin_chat(ADMIN_CHAT);
-    let mut bot = BotProcess::spawn(&api, &env);
-    bot.wait_until_polling().await;
-    api.push_text(SECRETARY, GROUP, "/bind 第一党支部 机关");
-    api.wait_for_text(GROUP, "已将本群绑定为支部", WAIT).await;
+    let bot = launch(&api, &env).await;
+    bind(&api, SECRETARY, GROUP, "第一党支部 机关").await;
     (api, env, bot)
-}
-
-fn count_containing(api: &FakeApi, chat: i64, needle: &str) -> usize {
-    api.messages_in(chat)
-        .iter()
-        .filter(|m| m.plain_text.contains(needle))
-        .count()
 }
 
 #[tokio::test]
@@ -65,21 +44,17 @@ async fn the_election_ladder_arrives_once_and_overdue_notices_reach_the_admins()
 
     // A restart does not send it again.
     assert!(bot.stop().await.success());
-    let mut bot = BotProcess::spawn(&api, &env);
-    bot.wait_until_polling().await;
-    api.assert_no_message(
-        GROUP,
-        |m| m.message_id != first.message_id && m.plain_text.contains("【换届提醒】"),
-        QUIET,
-    )
+    let mut bot = launch(&api, &env).await;
+    assert_scheduler_quiet(&api, &env, 0, GROUP, |m| {
+        m.message_id != first.message_id && m.plain_text.contains("【换届提醒】")
+    })
     .await;
 
     // The bot is down from March to 12 September: the ladder steps in between are stale and
     // recorded as skipped; the first overdue notice (11 September) still matters and is sent late.
     assert!(bot.stop().await.success());
     env.set_now(at("2026-09-12T02:00:00Z"));
-    let mut bot = BotProcess::spawn(&api, &env);
-    bot.wait_until_polling().await;
+    let mut bot = launch(&api, &env).await;
     let overdue = api.wait_for_text(GROUP, "【换届逾期】", WAIT).await;
     assert!(
         overdue.plain_text.contains("补发"),
@@ -88,11 +63,9 @@ async fn the_election_ladder_arrives_once_and_overdue_notices_reach_the_admins()
     );
     let admins = api.wait_for_text(ADMIN_CHAT, "【换届逾期】", WAIT).await;
     assert!(admins.plain_text.contains("第一党支部"));
-    api.assert_no_message(
-        GROUP,
-        |m| m.message_id > first.message_id && m.plain_text.contains("【换届提醒】"),
-        QUIET,
-    )
+    assert_scheduler_quiet(&api, &env, 0, GROUP, |m| {
+        m.message_id > first.message_id && m.plain_text.contains("【换届提醒】")
+    })
     .await;
     assert_eq!(count_containing(&api, GROUP, "【换届提醒】"), 1);
     let skipped = env
@@ -116,11 +89,9 @@ async fn the_election_ladder_arrives_once_and_overdue_notices_reach_the_admins()
     api.push_text(SECRETARY, GROUP, "/elected 2026-09-20");
     api.wait_for_text(GROUP, "已记录换届选举", WAIT).await;
     env.set_now(at("2026-09-25T02:00:00Z"));
-    api.assert_no_message(
-        ADMIN_CHAT,
-        |_| count_containing(&api, ADMIN_CHAT, "【换届逾期】") > 2,
-        QUIET,
-    )
+    assert_scheduler_quiet(&api, &env, 0, ADMIN_CHAT, |_| {
+        count_containing(&api, ADMIN_CHAT, "【换届逾期】") > 2
+    })
     .await;
     assert_eq!(
         env.query_i64(
@@ -183,8 +154,7 @@ async fn meeting_reminders_have_buttons_only_managers_may_press() {
     api.wait_for_text(GROUP, "2026年3月6日 15:00", WAIT).await;
 
     env.set_now(at("2026-03-05T00:01:00Z"));
-    api.assert_no_message(GROUP, |m| m.plain_text.contains("今天有"), QUIET)
-        .await;
+    assert_scheduler_quiet(&api, &env, 0, GROUP, |m| m.plain_text.contains("今天有")).await;
 
     // The day before the new date the reminder comes again; the secretary records it as held.
     env.set_now(at("2026-03-05T01:00:30Z"));
@@ -307,8 +277,7 @@ async fn delivery_waits_out_429_retries_5xx_and_skips_a_group_that_removed_the_b
     let (api, env, mut bot) = world().await;
     api.add_user(3001, "周书记", "zhoushuji");
     api.add_group(-2002, "第二党支部群", &[3001], &[]);
-    api.push_text(3001, -2002, "/bind 第二党支部 学校");
-    api.wait_for_text(-2002, "已将本群绑定为支部", WAIT).await;
+    bind(&api, 3001, -2002, "第二党支部 学校").await;
     api.push_text(SECRETARY, GROUP, "/term 2023-09-10");
     api.wait_for_text(GROUP, "已设置本届任期", WAIT).await;
     api.push_text(3001, -2002, "/term 2023-09-10");
@@ -356,11 +325,9 @@ async fn delivery_waits_out_429_retries_5xx_and_skips_a_group_that_removed_the_b
         (count_containing(api, GROUP, "【换届提醒】") == 2).then_some(())
     })
     .await;
-    api.assert_no_message(
-        GROUP,
-        |m| m.plain_text.contains("【换届提醒】") && m.plain_text.contains("补发"),
-        QUIET,
-    )
+    assert_scheduler_quiet(&api, &env, 0, GROUP, |m| {
+        m.plain_text.contains("【换届提醒】") && m.plain_text.contains("补发")
+    })
     .await;
     assert!(bot.stop().await.success());
 }
@@ -379,15 +346,12 @@ async fn a_crash_between_recording_and_sending_loses_nothing() {
     .await;
     // ...when the bot is killed.
     bot.kill();
-    let mut bot = BotProcess::spawn(&api, &env);
-    bot.wait_until_polling().await;
+    let mut bot = launch(&api, &env).await;
     env.advance(chrono::Duration::minutes(1));
     api.wait_for_text(GROUP, "【换届提醒】", WAIT).await;
-    api.assert_no_message(
-        GROUP,
-        |m| m.plain_text.matches("【换届提醒】").count() > 1,
-        QUIET,
-    )
+    assert_scheduler_quiet(&api, &env, 0, GROUP, |m| {
+        m.plain_text.matches("【换届提醒】").count() > 1
+    })
     .await;
     assert_eq!(count_containing(&api, GROUP, "【换届提醒】"), 1);
     assert!(bot.stop().await.success());
