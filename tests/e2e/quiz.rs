@@ -472,18 +472,15 @@ async fn the_time_limit_ends_a_test_on_the_server() {
         row
     };
     assert_eq!((status.as_str(), score, answered), ("timed_out", 25, 1));
-    let key = format!("attempt:{attempt}:timeout");
-    let delivered: String = {
-        let pool = env.db().await;
-        let status = sqlx::query_scalar("SELECT status FROM outbox WHERE dedup_key = ?")
-            .bind(&key)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        status
-    };
-    assert_eq!(delivered, "sent");
+    // The bot marks the row sent just after Telegram accepted the message.
+    env.eventually_i64(
+        &format!(
+            "SELECT COUNT(*) FROM outbox WHERE dedup_key = 'attempt:{attempt}:timeout' \
+             AND status = 'sent'"
+        ),
+        1,
+    )
+    .await;
 
     // Told once, also across a restart; /test shows the score.
     assert!(bot.restart().await.success());
@@ -492,6 +489,7 @@ async fn the_time_limit_ends_a_test_on_the_server() {
     api.push_text(TRAINEE, TRAINEE, "/test");
     api.wait_for_text_since(mark, TRAINEE, "只能参加一次", WAIT)
         .await;
+    scheduler_fence(&api, &env).await;
     let told = api
         .messages_in(TRAINEE)
         .iter()

@@ -9,9 +9,10 @@
 //!   sent to that chat before it has been handled;
 //! - a **scheduler fence**: two probe messages the test writes into the outbox, due at the
 //!   clock the test set, each into a fresh private chat. A scheduler pass plans what fell due
-//!   before it delivers, and the second probe is only written after the first was delivered, so
-//!   by the time it arrives a whole pass at that clock has started and ended after the fence
-//!   began; then the outbox is waited on until nothing due is still pending or being sent.
+//!   before it delivers, and a pass reads the due rows once, so the second probe (written only
+//!   after the first was delivered) arrives in a pass that began after the fence did and has
+//!   already planned everything due at that clock; waiting until no row due by then is still
+//!   pending or being sent covers that pass's other deliveries.
 //!
 //! Probes go through the bot's real delivery path, so the fence must not be used while a
 //! `fail_next("sendMessage", …)` fault is still armed (a probe would take it).
@@ -60,8 +61,8 @@ pub async fn follow_up(api: &FakeApi, follow_up: &FollowUp) -> SentMessage {
         .await
 }
 
-/// Waits until the scheduler has run a whole pass at the current test clock, started after this
-/// call, and has delivered (or given up or postponed) everything that pass found due.
+/// Waits until a scheduler pass that began after this call has planned everything due at the
+/// current test clock, and everything due by then has been delivered, given up or postponed.
 pub async fn scheduler_fence(api: &FakeApi, env: &TestEnv) {
     let now = env.now().timestamp();
     for _ in 0..2 {
