@@ -875,9 +875,12 @@ impl FakeApi {
     }
 
     /// Watches `chat_id` for `duration` and panics if any text message in it matches
-    /// `predicate`: one already sent before the call counts too, so a duplicate sent during a
-    /// restart is not missed. To look only at what comes after a point, use
-    /// `assert_no_message_since`.
+    /// `predicate`: one already sent before the call counts too. To look only at what comes
+    /// after a point, use `assert_no_message_since`.
+    ///
+    /// A silence proves nothing about a bot that may simply be slow: for the bot under test use
+    /// `support::quiet` (`assert_quiet_until_reply`, `assert_scheduler_quiet`), which first
+    /// makes the bot show it has finished. This is for what the test itself sends.
     pub async fn assert_no_message(
         &self,
         chat_id: i64,

@@ -1,6 +1,8 @@
-//! Test support shared by the integration tests (`mod support;`): the fake Telegram Bot API
-//! (`fake_api`), Telegram's markup rules (`markup`), and the harness that runs the compiled
-//! `branchbot` binary against them with a controlled clock and random seed.
+//! Test support, compiled once as a module of the one end-to-end test binary (`tests/e2e/`):
+//! the fake Telegram Bot API (`fake_api`), Telegram's markup rules (`markup`), the harness that
+//! runs the compiled `branchbot` binary against them with a controlled clock and random seed,
+//! the steps every test module shares (`helpers`), and the positive "nothing else was sent"
+//! checks (`quiet`).
 //!
 //! A typical end-to-end test:
 //!
@@ -9,19 +11,22 @@
 //! api.add_user(1001, "张三", "zhangsan");
 //! api.add_group(-2001, "第一支部", &[1001], &[]);
 //! let env = TestEnv::new().super_admins(&[1001]);
-//! let mut bot = BotProcess::spawn(&api, &env);
-//! bot.wait_until_polling().await;
+//! let mut bot = launch(&api, &env).await;
 //! api.push_text(1001, -2001, "/status");
-//! api.wait_for_text(-2001, "换届", Duration::from_secs(5)).await;
+//! api.wait_for_text(-2001, "换届", WAIT).await;
 //! assert!(bot.stop().await.success());
 //! ```
 
 #![allow(dead_code)]
 
 pub mod fake_api;
+pub mod helpers;
 pub mod markup;
+pub mod quiet;
 
 pub use fake_api::*;
+pub use helpers::*;
+pub use quiet::*;
 
 use std::{
     collections::BTreeMap,
@@ -454,6 +459,24 @@ impl TestEnv {
         let pool = self.db().await;
         sqlx::query(sql).execute(&pool).await.unwrap();
         pool.close().await;
+    }
+
+    /// Creates the database with the bot's migrations and runs `script` (several statements)
+    /// on it: a world seeded before the bot starts.
+    pub async fn seed_database(&self, script: &str) {
+        let db = branchbot::storage::connect(&self.database_url())
+            .await
+            .unwrap();
+        sqlx::raw_sql(script).execute(&db).await.unwrap();
+        db.close().await;
+    }
+
+    /// The join code of the branch bound to `chat`.
+    pub async fn join_code(&self, chat: i64) -> String {
+        self.query_one(&format!(
+            "SELECT join_code FROM branches WHERE chat_id = {chat}"
+        ))
+        .await
     }
 
     /// Polls until `sql` gives `expected`: for what the bot writes in the background.

@@ -2,10 +2,7 @@
 //! Bot API, with a manual clock and a seeded generator, and the scheduler's pass (`tick`) is
 //! called directly — no waiting for time to pass.
 
-mod support;
-
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use branchbot::clock::{Clock, ManualClock};
 use branchbot::config::Config;
@@ -13,23 +10,16 @@ use branchbot::scheduler;
 use branchbot::service::AppState;
 use branchbot::telegram;
 use branchbot::telegram::delivery::TelegramOutlet;
-use chrono::{DateTime, Utc};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use support::*;
 use teloxide::dispatching::{Dispatcher, ShutdownToken};
 use teloxide::prelude::*;
 use tokio::sync::Notify;
 
-const WAIT: Duration = Duration::from_secs(10);
+use crate::support::*;
+
 const SECRETARY: i64 = 1001;
 const GROUP: i64 = -2001;
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(rfc3339)
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 struct InProcess {
     state: Arc<AppState>,

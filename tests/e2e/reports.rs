@@ -2,19 +2,15 @@
 //! /report with its files, a plain user's refusal, a group's own-branch view, /overdue), and
 //! the `branchbot report` command line. The database is seeded directly before the bot starts.
 
-mod support;
-
 use std::io::Cursor;
-use std::time::Duration;
 
 use branchbot::texts::common as ct;
 use branchbot::texts::report_replies as rt;
 use branchbot::texts::reports as t;
 use calamine::{Data, Reader, Xlsx};
-use support::*;
 
-const WAIT: Duration = Duration::from_secs(10);
-const QUIET: Duration = Duration::from_millis(1500);
+use crate::support::*;
+
 const ADMIN: i64 = 1001;
 const MEMBER: i64 = 1002;
 const GROUP_A: i64 = -2001;
@@ -64,11 +60,7 @@ async fn seeded_env() -> TestEnv {
     let env = TestEnv::new()
         .super_admins(&[ADMIN])
         .var("BRANCHBOT_TEST_CALENDAR", "0 0 9 1 1 *");
-    let db = branchbot::storage::connect(&env.database_url())
-        .await
-        .unwrap();
-    sqlx::raw_sql(SEED).execute(&db).await.unwrap();
-    db.close().await;
+    env.seed_database(SEED).await;
     env
 }
 
@@ -81,8 +73,7 @@ async fn world() -> (FakeApi, TestEnv, BotProcess) {
     api.add_group(GROUP_A, "第一党支部群", &[], &[MEMBER]);
     api.add_group(GROUP_B, "第二党支部群", &[], &[]);
     let env = seeded_env().await;
-    let mut bot = BotProcess::spawn(&api, &env);
-    bot.wait_until_polling().await;
+    let bot = launch(&api, &env).await;
     (api, env, bot)
 }
 
@@ -197,20 +188,13 @@ async fn a_summary_too_long_for_a_few_messages_comes_as_its_first_part_and_a_pag
     api.add_private_chat(ADMIN);
     let env = seeded_env().await;
     // 400 more branches: the per-branch lines alone fill several messages.
-    let db = branchbot::storage::connect(&env.database_url())
-        .await
-        .unwrap();
-    sqlx::raw_sql(
+    env.seed_database(
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 400)
          INSERT INTO branches (chat_id, name, kind, join_code, created_at, updated_at)
          SELECT -100000 - i, '第' || i || '号社区居民委员会党支部', '社区', 'many' || i, 0, 0 FROM n",
     )
-    .execute(&db)
-    .await
-    .unwrap();
-    db.close().await;
-    let mut bot = BotProcess::spawn(&api, &env);
-    bot.wait_until_polling().await;
+    .await;
+    let mut bot = launch(&api, &env).await;
 
     api.push_text(ADMIN, ADMIN, "/report");
     api.wait_for_text(ADMIN, rt::SUMMARY_CUT, WAIT).await;
@@ -223,6 +207,7 @@ async fn a_summary_too_long_for_a_few_messages_comes_as_its_first_part_and_a_pag
         "the page has every branch"
     );
     api.wait_for_photo(ADMIN, WAIT).await;
+    settle(&api, &env, &FollowUp::help(ADMIN, ADMIN)).await;
     let messages = api.messages_in(ADMIN);
     let summary: Vec<&SentMessage> = messages
         .iter()
@@ -239,15 +224,17 @@ async fn a_summary_too_long_for_a_few_messages_comes_as_its_first_part_and_a_pag
 
 #[tokio::test]
 async fn bad_and_unknown_rounds_and_an_empty_round_get_clear_replies_without_files() {
-    let (api, _env, mut bot) = world().await;
+    let (api, env, mut bot) = world().await;
     api.push_text(ADMIN, ADMIN, "/report abc");
     api.wait_for_text(ADMIN, "用法：/report", WAIT).await;
     api.push_text(ADMIN, ADMIN, "/report 第9期");
     api.wait_for_text(ADMIN, &rt::no_such_round(9), WAIT).await;
     api.push_text(ADMIN, ADMIN, "/report 3");
     api.wait_for_text(ADMIN, &t::empty_round(3), WAIT).await;
-    api.assert_no_message(ADMIN, |m| m.plain_text.contains(&t::round_title(3)), QUIET)
-        .await;
+    assert_quiet_until_reply(&api, &env, 0, FollowUp::help(ADMIN, ADMIN), ADMIN, |m| {
+        m.plain_text.contains(&t::round_title(3))
+    })
+    .await;
     assert!(api.documents_in(ADMIN).is_empty());
     assert!(api.photos_in(ADMIN).is_empty());
     assert!(bot.stop().await.success());
@@ -255,7 +242,7 @@ async fn bad_and_unknown_rounds_and_an_empty_round_get_clear_replies_without_fil
 
 #[tokio::test]
 async fn a_plain_user_is_refused_and_a_group_sees_only_its_own_branch() {
-    let (api, _env, mut bot) = world().await;
+    let (api, env, mut bot) = world().await;
 
     api.push_text(MEMBER, MEMBER, "/report");
     api.wait_for_text(MEMBER, ct::REFUSE_ADMIN, WAIT).await;
@@ -281,6 +268,9 @@ async fn a_plain_user_is_refused_and_a_group_sees_only_its_own_branch() {
             view.plain_text
         );
     }
+    // No file follows, in the group or privately.
+    settle(&api, &env, &FollowUp::help(MEMBER, GROUP_A)).await;
+    follow_up(&api, &FollowUp::help(MEMBER, MEMBER)).await;
     assert!(api.documents_in(GROUP_A).is_empty());
     assert!(api.photos_in(GROUP_A).is_empty());
     assert!(api.documents_in(MEMBER).is_empty());

@@ -2,26 +2,13 @@
 //! supergroup, odd `/plan` input, deep links without a code, meeting buttons after `/unbind`,
 //! and meeting reminders sent late on the day of the meeting.
 
-mod support;
+use crate::support::*;
 
-use std::time::Duration;
-
-use chrono::{DateTime, Utc};
-use support::*;
-
-const WAIT: Duration = Duration::from_secs(10);
-const QUIET: Duration = Duration::from_millis(1500);
 const SECRETARY: i64 = 1001;
 const TRAINEE: i64 = 1002;
 const GROUP: i64 = -2001;
 /// Telegram gives supergroups ids of the form -100xxxxxxxxxx.
 const SUPERGROUP: i64 = -1001234567890;
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(rfc3339)
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 /// The bot with a secretary administering a basic group and a supergroup, and a trainee.
 async fn world() -> (FakeApi, TestEnv, BotProcess) {
@@ -33,32 +20,8 @@ async fn world() -> (FakeApi, TestEnv, BotProcess) {
     api.add_group(SUPERGROUP, "第二党支部群", &[SECRETARY], &[TRAINEE]);
     // No round open at the start, so no announcement interleaves with the replies.
     let env = TestEnv::new().var("BRANCHBOT_TEST_CALENDAR", "0 0 9 1 1 *");
-    let mut bot = BotProcess::spawn(&api, &env);
-    bot.wait_until_polling().await;
+    let bot = launch(&api, &env).await;
     (api, env, bot)
-}
-
-/// Sends `text` and returns the bot's first reply in `chat`.
-async fn ask(api: &FakeApi, from: i64, chat: i64, text: &str) -> SentMessage {
-    let mark = api.mark();
-    api.push_text(from, chat, text);
-    api.wait_until("a reply", WAIT, |api| {
-        api.messages_since(mark)
-            .into_iter()
-            .find(|m| m.chat_id == chat)
-    })
-    .await
-}
-
-fn assert_every_call_accepted(api: &FakeApi) {
-    for call in api.calls_without_polling() {
-        assert!(
-            call.ok(),
-            "{} refused: {:?}",
-            call.method,
-            call.error_description()
-        );
-    }
 }
 
 #[tokio::test]
@@ -180,12 +143,10 @@ async fn a_reminder_sent_late_on_the_meeting_day_does_not_say_tomorrow() {
     // 15:00: yesterday's "tomorrow" reminder no longer tells the truth; this morning's does.
     assert!(bot.stop().await.success());
     env.set_now(at("2026-03-05T02:00:00Z"));
-    let mut bot = BotProcess::spawn(&api, &env);
-    bot.wait_until_polling().await;
+    let mut bot = launch(&api, &env).await;
     let today = api.wait_for_text(GROUP, "今天有", WAIT).await;
     assert!(today.plain_text.contains("补发"), "{}", today.plain_text);
-    api.assert_no_message(GROUP, |m| m.plain_text.contains("明天有"), QUIET)
-        .await;
+    assert_scheduler_quiet(&api, &env, 0, GROUP, |m| m.plain_text.contains("明天有")).await;
     assert!(bot.stop().await.success());
 }
 
@@ -243,8 +204,15 @@ async fn a_group_upgraded_to_a_supergroup_keeps_its_branch() {
     // The upgraded group's reminders go to the new chat id.
     assert_eq!(env.query_i64(&queued(GROUP)).await, 0);
     assert_eq!(env.query_i64(&queued(SUPERGROUP)).await, 2);
-    api.assert_no_message(SUPERGROUP, |m| m.plain_text.contains("内部错误"), QUIET)
-        .await;
+    assert_quiet_until_reply(
+        &api,
+        &env,
+        0,
+        FollowUp::help(SECRETARY, SUPERGROUP),
+        SUPERGROUP,
+        |m| m.plain_text.contains("内部错误"),
+    )
+    .await;
     assert_every_call_accepted(&api);
 }
 
@@ -257,11 +225,9 @@ async fn a_member_of_an_unbound_branch_is_not_told_to_join() {
     api.add_group(GROUP, "第一党支部群", &[SECRETARY], &[TRAINEE]);
     // The default calendar: the round of 1 March is open.
     let env = TestEnv::new();
-    let mut bot = BotProcess::spawn(&api, &env);
-    bot.wait_until_polling().await;
-    api.push_text(SECRETARY, GROUP, "/bind 第一<党>支部 机关");
-    api.wait_for_text(GROUP, "已将本群绑定为支部", WAIT).await;
-    let code: String = env.query_one("SELECT join_code FROM branches").await;
+    let _bot = launch(&api, &env).await;
+    bind(&api, SECRETARY, GROUP, "第一<党>支部 机关").await;
+    let code = env.join_code(GROUP).await;
     let joined = ask(&api, TRAINEE, TRAINEE, &format!("/join {code}")).await;
     assert!(
         joined.plain_text.contains("你已加入"),

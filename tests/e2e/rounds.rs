@@ -1,18 +1,12 @@
 //! End-to-end: the test calendar and the administrators' question-bank upload, through the
 //! compiled bot and the fake Bot API, with the clock moved by the test.
 
-mod support;
-
-use std::time::Duration;
-
 use branchbot::texts::common as ct;
 use branchbot::texts::rounds as rt;
-use chrono::{DateTime, Utc};
 use rust_xlsxwriter::Workbook;
-use support::*;
 
-const WAIT: Duration = Duration::from_secs(10);
-const QUIET: Duration = Duration::from_millis(1500);
+use crate::support::*;
+
 const ADMIN: i64 = 1001;
 const SECRETARY_2: i64 = 1011;
 const MEMBER_1: i64 = 1002;
@@ -20,12 +14,6 @@ const MEMBER_2: i64 = 1003;
 const MEMBER_3: i64 = 1004;
 const GROUP_1: i64 = -2001;
 const GROUP_2: i64 = -2002;
-
-fn at(rfc3339: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(rfc3339)
-        .unwrap()
-        .with_timezone(&Utc)
-}
 
 /// The join code in a round announcement's deep link `https://t.me/<bot>?start=t_<code>`.
 fn code_in_link(url: &str) -> String {
@@ -48,12 +36,9 @@ async fn a_round_opens_by_the_calendar_reminds_the_unfinished_and_posts_results(
     // Tuesday 10 March 2026, 10:00 in Shanghai: the 1 March round's window ended on the 8th.
     let env = TestEnv::new().super_admins(&[ADMIN]);
     env.set_now(at("2026-03-10T02:00:00Z"));
-    let mut bot = BotProcess::spawn(&api, &env);
-    bot.wait_until_polling().await;
-    api.push_text(ADMIN, GROUP_1, "/bind 第一党支部 机关");
-    api.wait_for_text(GROUP_1, "已将本群绑定为支部", WAIT).await;
-    api.push_text(SECRETARY_2, GROUP_2, "/bind 第二党支部 农村");
-    api.wait_for_text(GROUP_2, "已将本群绑定为支部", WAIT).await;
+    let mut bot = launch(&api, &env).await;
+    bind(&api, ADMIN, GROUP_1, "第一党支部 机关").await;
+    bind(&api, SECRETARY_2, GROUP_2, "第二党支部 农村").await;
     assert_eq!(
         env.query_i64("SELECT COUNT(*) FROM rounds").await,
         0,
@@ -80,12 +65,7 @@ async fn a_round_opens_by_the_calendar_reminds_the_unfinished_and_posts_results(
         let buttons = announcement.buttons();
         assert_eq!(buttons.len(), 1, "{buttons:?}");
         let code = code_in_link(buttons[0].url.as_deref().expect("a URL button"));
-        let stored: String = sqlx::query_scalar("SELECT join_code FROM branches WHERE chat_id = ?")
-            .bind(group)
-            .fetch_one(&env.db().await)
-            .await
-            .unwrap();
-        assert_eq!(code, stored);
+        assert_eq!(code, env.join_code(group).await);
         codes.push(code);
     }
     assert_eq!(
@@ -124,11 +104,9 @@ async fn a_round_opens_by_the_calendar_reminds_the_unfinished_and_posts_results(
         reminder.callback_data(rt::REMINDER_BUTTON).as_deref(),
         Some("st")
     );
-    let reminded = |m: &SentMessage| m.plain_text.contains("将于");
-    tokio::join!(
-        api.assert_no_message(MEMBER_1, reminded, QUIET),
-        api.assert_no_message(MEMBER_3, reminded, QUIET)
-    );
+    for finished in [MEMBER_1, MEMBER_3] {
+        assert_scheduler_quiet(&api, &env, 0, finished, |m| m.plain_text.contains("将于")).await;
+    }
 
     // 23 March, 09:00: the round closes and each group gets participation and average only.
     env.set_now(at("2026-03-23T01:00:00Z"));
@@ -197,10 +175,8 @@ async fn rounds_open_and_close_by_hand() {
     api.add_group(GROUP_1, "一支部群", &[ADMIN], &[]);
     let env = TestEnv::new().super_admins(&[ADMIN]);
     env.set_now(at("2026-03-10T02:00:00Z"));
-    let mut bot = BotProcess::spawn(&api, &env);
-    bot.wait_until_polling().await;
-    api.push_text(ADMIN, GROUP_1, "/bind 第一党支部 机关");
-    api.wait_for_text(GROUP_1, "已将本群绑定为支部", WAIT).await;
+    let mut bot = launch(&api, &env).await;
+    bind(&api, ADMIN, GROUP_1, "第一党支部 机关").await;
 
     let mark = api.mark();
     api.push_text(ADMIN, ADMIN, "/rounds close");
@@ -304,8 +280,7 @@ async fn an_excel_upload_is_checked_then_confirmed_and_survives_a_restart() {
     api.add_user(ADMIN, "组织部张", "zhang");
     api.add_user(MEMBER_1, "王一", None);
     let env = TestEnv::new().super_admins(&[ADMIN]);
-    let mut bot = BotProcess::spawn(&api, &env);
-    bot.wait_until_polling().await;
+    let mut bot = launch(&api, &env).await;
     let before = env
         .query_i64("SELECT COUNT(*) FROM questions WHERE retired = 0")
         .await;
@@ -457,8 +432,7 @@ async fn an_older_or_cancelled_upload_cannot_be_confirmed() {
     let api = FakeApi::start().await;
     api.add_user(ADMIN, "组织部张", "zhang");
     let env = TestEnv::new().super_admins(&[ADMIN]);
-    let mut bot = BotProcess::spawn(&api, &env);
-    bot.wait_until_polling().await;
+    let mut bot = launch(&api, &env).await;
     let before = env
         .query_i64("SELECT COUNT(*) FROM questions WHERE retired = 0")
         .await;

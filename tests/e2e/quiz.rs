@@ -2,16 +2,12 @@
 //! API — button presses (a 多选 question among them), a restart in the middle, the server-side
 //! time limit, and presses that must change nothing (forged, stale, someone else's).
 
-mod support;
-
-use std::time::Duration;
-
 use branchbot::texts::common as ct;
 use branchbot::texts::quiz as qt;
 use branchbot::texts::quiz_flow as t;
-use support::*;
 
-const WAIT: Duration = Duration::from_secs(10);
+use crate::support::*;
+
 const SECRETARY: i64 = 1001;
 const TRAINEE: i64 = 1002;
 const OTHER: i64 = 1003;
@@ -79,11 +75,9 @@ async fn world() -> (FakeApi, TestEnv, BotProcess, String) {
     std::fs::create_dir_all(&bank_dir).unwrap();
     std::fs::write(bank_dir.join("bank.toml"), BANK).unwrap();
     let env = env.questions_dir(&bank_dir);
-    let mut bot = BotProcess::spawn(&api, &env);
-    bot.wait_until_polling().await;
-    api.push_text(SECRETARY, GROUP, "/bind 第一党支部 机关");
-    api.wait_for_text(GROUP, "已将本群绑定为支部", WAIT).await;
-    let code: String = env.query_one("SELECT join_code FROM branches").await;
+    let bot = launch(&api, &env).await;
+    bind(&api, SECRETARY, GROUP, "第一党支部 机关").await;
+    let code = env.join_code(GROUP).await;
     env.eventually_i64("SELECT COUNT(*) FROM rounds WHERE status = 'open'", 1)
         .await;
     (api, env, bot, code)
@@ -155,19 +149,6 @@ async fn question_message_after(
         WAIT,
     )
     .await
-}
-
-fn message(api: &FakeApi, chat: i64, id: i32) -> SentMessage {
-    api.messages_in(chat)
-        .into_iter()
-        .find(|m| m.message_id == id)
-        .expect("the message exists")
-}
-
-/// Presses a button and waits for the bot's answer to the press.
-async fn press(api: &FakeApi, user: i64, msg: &SentMessage, data: &str) -> CallbackAnswer {
-    let id = api.push_callback(user, msg.chat_id, msg.message_id, data);
-    api.wait_for_callback_answer(&id, WAIT).await
 }
 
 async fn refused(api: &FakeApi, user: i64, msg: &SentMessage, data: &str, alert: &str) {
@@ -491,18 +472,15 @@ async fn the_time_limit_ends_a_test_on_the_server() {
         row
     };
     assert_eq!((status.as_str(), score, answered), ("timed_out", 25, 1));
-    let key = format!("attempt:{attempt}:timeout");
-    let delivered: String = {
-        let pool = env.db().await;
-        let status = sqlx::query_scalar("SELECT status FROM outbox WHERE dedup_key = ?")
-            .bind(&key)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-        status
-    };
-    assert_eq!(delivered, "sent");
+    // The bot marks the row sent just after Telegram accepted the message.
+    env.eventually_i64(
+        &format!(
+            "SELECT COUNT(*) FROM outbox WHERE dedup_key = 'attempt:{attempt}:timeout' \
+             AND status = 'sent'"
+        ),
+        1,
+    )
+    .await;
 
     // Told once, also across a restart; /test shows the score.
     assert!(bot.restart().await.success());
@@ -511,6 +489,7 @@ async fn the_time_limit_ends_a_test_on_the_server() {
     api.push_text(TRAINEE, TRAINEE, "/test");
     api.wait_for_text_since(mark, TRAINEE, "只能参加一次", WAIT)
         .await;
+    scheduler_fence(&api, &env).await;
     let told = api
         .messages_in(TRAINEE)
         .iter()

@@ -2,12 +2,9 @@
 //! teloxide's types, and every refusal must surface as the `RequestError` the real Telegram
 //! answer would produce, or the end-to-end tests would test the fake instead of the bot.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{markup, FakeApi, Fault, MemberStatus, BOT_ID, BOT_USERNAME, TOKEN};
 use teloxide::{
     net::Download,
     payloads::{
@@ -25,6 +22,8 @@ use teloxide::{
     utils::command::BotCommands,
     ApiError, RequestError,
 };
+
+use crate::support::{markup, FakeApi, Fault, MemberStatus, BOT_ID, BOT_USERNAME, TOKEN};
 
 const ZHANG: i64 = 1001;
 const LI: i64 = 1002;

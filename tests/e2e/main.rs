@@ -1,0 +1,23 @@
+//! The one end-to-end test binary. Each module was once a binary of its own; together they
+//! compile `tests/support` once. Run one area with e.g. `cargo test --test e2e reminders::`.
+//!
+//! - `fake_api`: the fake Telegram Bot API checked against teloxide itself;
+//! - `handlers`: the real handler tree and scheduler in this process, the pass called directly;
+//! - the rest run the compiled `branchbot` binary against the fake, with the clock moved by
+//!   the test: `foundation`, `quiz`, `reminders`, `reports`, `review_admin`, `review_users`,
+//!   `rounds`;
+//! - `quiet`: the positive "nothing else was sent" checks must fail when something was sent.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod fake_api;
+mod foundation;
+mod handlers;
+mod quiet;
+mod quiz;
+mod reminders;
+mod reports;
+mod review_admin;
+mod review_users;
+mod rounds;
