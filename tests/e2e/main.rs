@@ -6,11 +6,13 @@
 //! - the rest run the compiled `branchbot` binary against the fake, with the clock moved by
 //!   the test: `foundation`, `quiz`, `reminders`, `reports`, `review_admin`, `review_users`,
 //!   `rounds`;
+//! - `console`: a scripted `branchbot console` session, transcript checked;
 //! - `quiet`: the positive "nothing else was sent" checks must fail when something was sent.
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod console;
 mod fake_api;
 mod foundation;
 mod handlers;

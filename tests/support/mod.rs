@@ -222,12 +222,32 @@ pub fn run_cli(args: &[&str], env: &TestEnv) -> Output {
 }
 
 pub fn run_cli_with_timeout(args: &[&str], env: &TestEnv, timeout: Duration) -> Output {
-    let child = bot_command("http://127.0.0.1:9", &env.vars, env.dir())
+    run_cli_with_input(args, env, None, timeout)
+}
+
+/// Like [`run_cli`], with `input` written to the command's standard input (then closed).
+pub fn run_cli_with_input(
+    args: &[&str],
+    env: &TestEnv,
+    input: Option<&str>,
+    timeout: Duration,
+) -> Output {
+    let mut command = bot_command("http://127.0.0.1:9", &env.vars, env.dir());
+    if input.is_some() {
+        command.stdin(Stdio::piped());
+    }
+    let mut child = command
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("spawn {BOT_BIN}: {e}"));
+    if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+        use std::io::Write;
+        stdin
+            .write_all(input.as_bytes())
+            .expect("write the command's input");
+    }
     let pid = child.id();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
