@@ -750,7 +750,8 @@ async fn bench_scheduler(branches: i64, runs: usize) -> SchedulerRow {
 
     let config = bench_config(&url);
     let bot = branchbot::app::make_bot(&config);
-    let outlet = branchbot::telegram::delivery::TelegramOutlet::new(bot);
+    let outlet =
+        branchbot::telegram::delivery::TelegramOutlet::new(branchbot::telegram::Api::new(bot));
     let clock: SharedClock = Arc::new(ManualClock::new(now()));
     let state = AppState {
         db: db.clone(),

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::service::AppState;
 use crate::storage::{self, branches};
-use crate::telegram::{self, delivery::TelegramOutlet, menus};
+use crate::telegram::{self, delivery::TelegramOutlet, menus, Api};
 
 /// Why the bot could not start, for the one-line message `main` prints.
 #[derive(Debug, thiserror::Error)]
@@ -92,15 +92,17 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         tracing::warn!(error = %err, "could not register the command menus");
     }
 
+    // One rate limiter for replies and deliveries, so a broadcast does not make replies earn 429s.
+    let api = Api::new(bot.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
     let scheduler = tokio::spawn(crate::scheduler::run(
         state.clone(),
-        Arc::new(TelegramOutlet::new(bot.clone())),
+        Arc::new(TelegramOutlet::new(api.clone())),
         stop_rx,
     ));
 
     let mut dispatcher = Dispatcher::builder(bot, telegram::schema())
-        .dependencies(dptree::deps![state.clone()])
+        .dependencies(dptree::deps![state.clone(), api])
         .default_handler(|_| async {})
         .build();
     let token = dispatcher.shutdown_token();

@@ -1,13 +1,19 @@
 //! Delivering the outbox.
 //!
-//! Send first, then mark as sent: a row is claimed (`sending`), handed to the door's
-//! [`Outlet`] (Telegram's respects the Bot API's rate limits), then marked `sent`. A crash
-//! between the send and the mark leaves the row `sending`, and start-up puts it back to
-//! `pending`: such a message may be sent twice, within a window of one request, and no
-//! reminder is ever lost.
+//! The guarantee is **at-least-once, with a one-request window**: a row is claimed (`sending`),
+//! handed to the door's [`Outlet`] (Telegram's respects the Bot API's rate limits), then marked
+//! `sent` at once, before anything else is awaited. Only a crash (or a failed write) after
+//! Telegram accepted the message and before the mark is stored can send it twice: the row is
+//! left `sending`, and the next start puts it back to `pending`. A crash anywhere else neither
+//! loses nor doubles a message: before the claim or the send, the row is still pending or comes
+//! back to pending unsent; after the mark, it is `sent` and never taken again.
 //!
 //! Failures the outlet calls transient are retried later; a chat the bot was removed from fails
-//! that row only, without blocking the others.
+//! that row only, without blocking the others. A retry moves only the row's next attempt: the
+//! row keeps the instant it fell due, from which lateness (补发) is judged. The back-off is
+//! capped ([`MAX_BACKOFF_SECS`]), and the first message that goes through after failures pulls
+//! every held retry forward, so delivery is back at the full allowed rate within seconds of the
+//! Bot API answering again. An outage is logged when it starts and when it ends, not per message.
 
 use async_trait::async_trait;
 use futures::StreamExt;
@@ -20,8 +26,14 @@ use crate::texts::calendar as texts;
 
 /// A reminder sent this long after its due time is marked as late (补发).
 pub const LATE_AFTER_SECS: i64 = 300;
-/// Transient failures are retried this many times before the row is given up as failed.
-pub const MAX_ATTEMPTS: i64 = 10;
+/// Transient failures are retried this many times before the row is given up as failed: with
+/// the back-off capped at [`MAX_BACKOFF_SECS`], about an hour of trying.
+pub const MAX_ATTEMPTS: i64 = 120;
+/// The longest wait between two tries of one row. A longer wait would leave messages held long
+/// after Telegram answers again; a probe every 30 s while it does not is cheap.
+pub const MAX_BACKOFF_SECS: i64 = 30;
+/// Tries at recording a send Telegram accepted, before the row is left to the next start.
+const MARK_TRIES: u32 = 3;
 /// Rows sent at once; the outlet orders them per chat.
 const CONCURRENCY: usize = 16;
 const BATCH: i64 = 500;
@@ -51,6 +63,17 @@ pub struct Outgoing<'a> {
 pub trait Outlet: Send + Sync {
     async fn deliver(&self, message: Outgoing<'_>) -> Outcome;
 }
+
+/// Seconds to wait before try `attempt + 1` after a transient failure: doubling from 2 s, at
+/// most [`MAX_BACKOFF_SECS`].
+pub fn backoff(attempt: i64) -> i64 {
+    (1i64 << attempt.clamp(1, 6)).min(MAX_BACKOFF_SECS)
+}
+
+/// When the current run of transient failures began (`None` while sends go through): the
+/// outage is logged once when it begins and once when it ends. Process-wide, like the Bot API
+/// it describes; it only decides what is logged.
+static FAILING_SINCE: std::sync::Mutex<Option<i64>> = std::sync::Mutex::new(None);
 
 /// Sends every row due by `now`; returns how many were sent.
 pub async fn deliver_due(state: &AppState, outlet: &dyn Outlet, now: i64) -> AppResult<usize> {
@@ -86,24 +109,88 @@ async fn deliver_one(state: &AppState, outlet: &dyn Outlet, row: Due, now: i64) 
     if !outbox::claim(&state.db, row.id).await? {
         return Ok(false);
     }
-    let outcome = send(outlet, &row, now).await;
-    let late = now - row.due_at > LATE_AFTER_SECS;
     let db = &state.db;
-    match &outcome {
+    match send(outlet, &row, now).await {
+        // The window of at-least-once: record a send Telegram accepted before anything else.
         Outcome::Sent { message_id } => {
-            outbox::mark_sent(db, row.id, *message_id, late, state.now().timestamp()).await?
+            record_sent(state, &row, message_id, now).await?;
+            came_back(state, &row, now).await?;
+            return Ok(true);
         }
         Outcome::Skipped(reason) => outbox::mark_skipped(db, row.id, reason).await?,
         Outcome::Retry { at, error } => {
-            tracing::warn!(key = %row.key, attempt = row.attempts + 1, error = %error, "send failed; will retry");
-            outbox::retry_later(db, row.id, *at, error).await?
+            went_wrong(&row, &error, now);
+            outbox::retry_later(db, row.id, at, &error).await?
         }
         Outcome::Failed(error) => {
             tracing::warn!(key = %row.key, chat = row.chat_id, error = %error, "send failed for good");
-            outbox::mark_failed(db, row.id, error).await?
+            outbox::mark_failed(db, row.id, &error).await?
         }
     }
-    Ok(matches!(outcome, Outcome::Sent { .. }))
+    Ok(false)
+}
+
+/// Marks a sent row, trying again briefly if the write fails. A row that cannot be marked stays
+/// `sending`: no pass takes it again (nor counts it as due), and the next start re-queues it,
+/// which is the one way a message goes out twice.
+async fn record_sent(state: &AppState, row: &Due, message_id: i64, now: i64) -> AppResult<()> {
+    let late = now - row.due_at > LATE_AFTER_SECS;
+    let mut tries = 0;
+    loop {
+        let result =
+            outbox::mark_sent(&state.db, row.id, message_id, late, state.now().timestamp()).await;
+        tries += 1;
+        match result {
+            Ok(()) => return Ok(()),
+            Err(err) if tries >= MARK_TRIES => {
+                tracing::error!(key = %row.key, error = %err, "sent, but could not record it; it will be sent again after a restart");
+                return Err(err);
+            }
+            Err(err) => {
+                tracing::warn!(key = %row.key, error = %err, "could not record a send; trying again");
+                tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(tries))).await;
+            }
+        }
+    }
+}
+
+/// A transient failure: the first one of an outage is logged as a warning, the rest quietly.
+fn went_wrong(row: &Due, error: &str, now: i64) {
+    let mut since = FAILING_SINCE.lock().unwrap_or_else(|e| e.into_inner());
+    if since.is_none() {
+        *since = Some(now);
+        tracing::warn!(key = %row.key, error = %error, "sending failed; holding messages in the outbox and retrying (further failures are logged at debug level until a send goes through)");
+    } else {
+        tracing::debug!(key = %row.key, attempt = row.attempts + 1, error = %error, "send failed; will retry");
+    }
+}
+
+/// A send went through. If it was a retry (or failures were seen), every retry still held back
+/// goes out now instead of at the end of its back-off.
+async fn came_back(state: &AppState, row: &Due, now: i64) -> AppResult<()> {
+    let since = FAILING_SINCE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take();
+    if since.is_none() && row.attempts == 0 {
+        return Ok(());
+    }
+    let released = outbox::retry_held_now(&state.db, now).await?;
+    match since {
+        Some(since) => tracing::info!(
+            after_secs = now - since,
+            released,
+            "sending works again; held messages go out now"
+        ),
+        None if released > 0 => {
+            tracing::info!(released, "a retry went through; held messages go out now")
+        }
+        None => {}
+    }
+    if released > 0 {
+        state.wake.notify_one();
+    }
+    Ok(())
 }
 
 async fn send(outlet: &dyn Outlet, row: &Due, now: i64) -> Outcome {
@@ -128,3 +215,6 @@ async fn send(outlet: &dyn Outlet, row: &Due, now: i64) -> Outcome {
         })
         .await
 }
+
+#[cfg(test)]
+mod tests;

@@ -84,11 +84,16 @@ pub async fn recover_in_flight(db: &Db) -> AppResult<u64> {
     Ok(done.rows_affected())
 }
 
+/// Pending rows whose next attempt is due by `now`, oldest first.
+///
+/// The predicate is the one [`next_due`] takes the minimum over (status `pending`, instant
+/// `COALESCE(next_attempt_at, due_at)`), so a row counted as due is always a row taken here.
 pub async fn due(db: &Db, now: i64, limit: i64) -> AppResult<Vec<Due>> {
     Ok(sqlx::query_as!(
         Due,
         r#"SELECT id AS "id!", dedup_key AS key, chat_id, text, reply_markup AS markup, due_at, expires_at, attempts
-           FROM outbox WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?"#,
+           FROM outbox WHERE status = 'pending' AND COALESCE(next_attempt_at, due_at) <= ?
+           ORDER BY COALESCE(next_attempt_at, due_at), id LIMIT ?"#,
         now,
         limit
     )
@@ -142,10 +147,11 @@ pub async fn mark_failed(db: &Db, id: i64, error: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// Puts a row back to be tried again at `retry_at`.
+/// Puts a row back to be tried again at `retry_at`. Only the next attempt moves: `due_at` keeps
+/// the instant the message fell due, from which lateness and expiry are judged.
 pub async fn retry_later(db: &Db, id: i64, retry_at: i64, error: &str) -> AppResult<()> {
     sqlx::query!(
-        "UPDATE outbox SET status = 'pending', due_at = ?, last_error = ? WHERE id = ?",
+        "UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ? WHERE id = ? AND status = 'sending'",
         retry_at,
         error,
         id
@@ -155,9 +161,25 @@ pub async fn retry_later(db: &Db, id: i64, retry_at: i64, error: &str) -> AppRes
     Ok(())
 }
 
+/// Pulls every retry waiting for its back-off forward to `now` (a send just went through, so
+/// the Bot API answers again); rows told by a 429 when to come back keep their time.
+pub async fn retry_held_now(db: &Db, now: i64) -> AppResult<u64> {
+    let done = sqlx::query!(
+        "UPDATE outbox SET next_attempt_at = ?1
+         WHERE status = 'pending' AND next_attempt_at > ?1 AND COALESCE(last_error, '') NOT LIKE '429%'",
+        now
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// When [`due`] will next take a row. Only `pending` rows count: a `sending` row is in flight,
+/// or stranded by a failed mark until the next start re-queues it; counting it made the
+/// scheduler compute a zero wait for a row `due` never takes, and spin.
 pub async fn next_due(db: &Db) -> AppResult<Option<i64>> {
     Ok(sqlx::query_scalar!(
-        r#"SELECT MIN(due_at) AS "due: i64" FROM outbox WHERE status IN ('pending', 'sending')"#
+        r#"SELECT MIN(COALESCE(next_attempt_at, due_at)) AS "due: i64" FROM outbox WHERE status = 'pending'"#
     )
     .fetch_one(db)
     .await?)
@@ -170,4 +192,52 @@ pub async fn status_of(db: &Db, key: &str) -> AppResult<Option<String>> {
             .fetch_optional(db)
             .await?,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::connect_memory;
+
+    fn message(key: &str, due_at: i64) -> NewMessage {
+        NewMessage {
+            key: key.to_owned(),
+            topic: None,
+            chat_id: -100,
+            text: "提醒".to_owned(),
+            markup: None,
+            due_at,
+            expires_at: None,
+        }
+    }
+
+    /// Issue 15, defect 1: what `next_due` counts, `due` takes — a row left `sending` is neither.
+    #[tokio::test]
+    async fn a_row_left_sending_is_neither_taken_nor_counted() {
+        let db = connect_memory().await.unwrap();
+        enqueue(&db, &message("k", 100), 1).await.unwrap();
+        let row = due(&db, 1000, 10).await.unwrap().remove(0);
+        assert!(claim(&db, row.id).await.unwrap());
+        assert!(due(&db, 1000, 10).await.unwrap().is_empty());
+        assert_eq!(next_due(&db).await.unwrap(), None);
+        assert_eq!(recover_in_flight(&db).await.unwrap(), 1);
+        assert_eq!(next_due(&db).await.unwrap(), Some(100));
+    }
+
+    /// Issue 15, defect 2: a retry moves the next attempt, never the due time.
+    #[tokio::test]
+    async fn a_retry_moves_the_next_attempt_and_keeps_the_due_time() {
+        let db = connect_memory().await.unwrap();
+        enqueue(&db, &message("k", 100), 1).await.unwrap();
+        let row = due(&db, 100, 10).await.unwrap().remove(0);
+        assert!(claim(&db, row.id).await.unwrap());
+        retry_later(&db, row.id, 500, "Bad Gateway").await.unwrap();
+        assert!(due(&db, 499, 10).await.unwrap().is_empty());
+        assert_eq!(next_due(&db).await.unwrap(), Some(500));
+        let again = due(&db, 500, 10).await.unwrap();
+        assert_eq!((again[0].due_at, again[0].attempts), (100, 1));
+        // A send that went through pulls it forward; its due time still does not move.
+        assert_eq!(retry_held_now(&db, 200).await.unwrap(), 1);
+        assert_eq!(due(&db, 200, 10).await.unwrap()[0].due_at, 100);
+    }
 }

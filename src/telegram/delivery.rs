@@ -1,25 +1,25 @@
-//! The outbox's Telegram outlet: sends through teloxide's `Throttle` (about 30 messages a second
-//! overall, 20 a minute into one group, 1 a second into one chat; it also waits out 429
-//! `retry_after`), and sorts failures into retry-later and give-up.
+//! The outbox's Telegram outlet: sends through the process's one rate limiter ([`Api`], shared
+//! with the replies), and sorts failures into retry-later and give-up. It does not retry within
+//! a send: the outbox retries, and keeps the row meanwhile.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
-use teloxide::adaptors::throttle::{Limits, Throttle};
 use teloxide::prelude::*;
 use teloxide::types::{LinkPreviewOptions, ParseMode};
 use teloxide::{ApiError, RequestError};
 
-use crate::scheduler::delivery::{Outcome, Outgoing, Outlet, MAX_ATTEMPTS};
+use super::api::Api;
+use crate::scheduler::delivery::{backoff, Outcome, Outgoing, Outlet, MAX_ATTEMPTS};
 
-/// The Bot API behind the rate limiter.
+/// The Bot API behind the shared rate limiter.
 pub struct TelegramOutlet {
-    sender: Throttle<Bot>,
+    api: Arc<Api>,
 }
 
 impl TelegramOutlet {
-    pub fn new(bot: Bot) -> TelegramOutlet {
-        TelegramOutlet {
-            sender: Throttle::new_spawn(bot, Limits::default()),
-        }
+    pub fn new(api: Arc<Api>) -> TelegramOutlet {
+        TelegramOutlet { api }
     }
 }
 
@@ -32,7 +32,8 @@ impl Outlet for TelegramOutlet {
             None => None,
         };
         let mut request = self
-            .sender
+            .api
+            .bot()
             .send_message(ChatId(message.chat_id), message.html)
             .parse_mode(ParseMode::Html)
             .link_preview_options(LinkPreviewOptions {
@@ -56,7 +57,7 @@ impl Outlet for TelegramOutlet {
 
 /// Decides between retrying and giving up, from what Telegram answered.
 fn classify(err: RequestError, attempt: i64, now: i64) -> Outcome {
-    let backoff = |attempt: i64| now + (1i64 << attempt.clamp(0, 12)).min(3600);
+    let backoff = |attempt: i64| now + backoff(attempt);
     match err {
         RequestError::RetryAfter(after) => Outcome::Retry {
             at: now + i64::from(after.seconds()),

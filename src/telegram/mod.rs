@@ -2,8 +2,11 @@
 //! [`Press`]es, and implements [`Door`] with Bot API calls. Nothing here decides anything; the
 //! rules are in `service`, the conversation in `chat`.
 
+pub mod api;
 pub mod delivery;
 pub mod menus;
+
+pub use api::{Api, Kind};
 
 use async_trait::async_trait;
 use teloxide::dispatching::UpdateHandler;
@@ -35,7 +38,7 @@ pub fn schema() -> UpdateHandler<AppError> {
         .branch(Update::filter_my_chat_member().endpoint(on_my_chat_member))
 }
 
-async fn on_message(bot: Bot, msg: Message, state: Arc<AppState>) -> AppResult<()> {
+async fn on_message(api: Arc<Api>, msg: Message, state: Arc<AppState>) -> AppResult<()> {
     // A basic group upgraded to a supergroup gets a new chat id; Telegram tells both chats.
     if let Some(to) = msg.migrate_to_chat_id() {
         return log_failure(chat::handlers::follow_migration(&state, msg.chat.id.0, to.0).await);
@@ -46,11 +49,11 @@ async fn on_message(bot: Bot, msg: Message, state: Arc<AppState>) -> AppResult<(
     let Some(incoming) = incoming(&msg) else {
         return Ok(());
     };
-    chat::handlers::on_message(&TelegramDoor::new(bot), &incoming, &state).await;
+    chat::handlers::on_message(&TelegramDoor::new(api), &incoming, &state).await;
     Ok(())
 }
 
-async fn on_callback(bot: Bot, query: CallbackQuery, state: Arc<AppState>) -> AppResult<()> {
+async fn on_callback(api: Arc<Api>, query: CallbackQuery, state: Arc<AppState>) -> AppResult<()> {
     let press = Press {
         id: query.id.0.clone(),
         from: person(&query.from),
@@ -60,7 +63,7 @@ async fn on_callback(bot: Bot, query: CallbackQuery, state: Arc<AppState>) -> Ap
         }),
         data: query.data.clone(),
     };
-    chat::handlers::on_press(&TelegramDoor::new(bot), &press, &state).await;
+    chat::handlers::on_press(&TelegramDoor::new(api), &press, &state).await;
     Ok(())
 }
 
@@ -140,33 +143,45 @@ pub fn markup(keyboard: &Keyboard) -> AppResult<InlineKeyboardMarkup> {
         .map_err(|e| AppError::Report(format!("keyboard does not convert: {e}")))
 }
 
+/// A file for an upload; built anew for each try, since a request takes its file by value.
+fn input_file(file: &OutFile) -> InputFile {
+    InputFile::memory(file.bytes.clone()).file_name(file.name.clone())
+}
+
 fn message_id(id: i64) -> MessageId {
     MessageId(i32::try_from(id).unwrap_or_default())
 }
 
-/// [`Door`] over the Bot API.
+/// [`Door`] over the Bot API: every request through the shared [`Api`], so it keeps the rate
+/// limits the outbox keeps, waits out 429s and retries a passing failure briefly.
 pub struct TelegramDoor {
-    bot: Bot,
+    api: Arc<Api>,
 }
 
 impl TelegramDoor {
-    pub fn new(bot: Bot) -> TelegramDoor {
-        TelegramDoor { bot }
+    pub fn new(api: Arc<Api>) -> TelegramDoor {
+        TelegramDoor { api }
     }
 }
 
 #[async_trait]
 impl Door for TelegramDoor {
     async fn send(&self, chat: i64, html: &str, keyboard: Option<&Keyboard>) -> AppResult<i64> {
-        let mut request = self
-            .bot
-            .send_message(ChatId(chat), html)
-            .parse_mode(ParseMode::Html)
-            .link_preview_options(no_preview());
-        if let Some(keyboard) = keyboard {
-            request = request.reply_markup(markup(keyboard)?);
-        }
-        Ok(i64::from(request.await?.id.0))
+        let markup = keyboard.map(markup).transpose()?;
+        let sent = self
+            .api
+            .call("sendMessage", Kind::Send { chat }, |bot| {
+                let request = bot
+                    .send_message(ChatId(chat), html)
+                    .parse_mode(ParseMode::Html)
+                    .link_preview_options(no_preview());
+                match &markup {
+                    Some(markup) => request.reply_markup(markup.clone()),
+                    None => request,
+                }
+            })
+            .await?;
+        Ok(i64::from(sent.id.0))
     }
 
     async fn edit(
@@ -176,33 +191,42 @@ impl Door for TelegramDoor {
         html: &str,
         keyboard: Option<&Keyboard>,
     ) -> AppResult<()> {
-        let mut request = self
-            .bot
-            .edit_message_text(ChatId(chat), message_id(message), html)
-            .parse_mode(ParseMode::Html)
-            .link_preview_options(no_preview());
-        if let Some(keyboard) = keyboard {
-            request = request.reply_markup(markup(keyboard)?);
-        }
-        request.await?;
+        let markup = keyboard.map(markup).transpose()?;
+        self.api
+            .call("editMessageText", Kind::Direct, |bot| {
+                let request = bot
+                    .edit_message_text(ChatId(chat), message_id(message), html)
+                    .parse_mode(ParseMode::Html)
+                    .link_preview_options(no_preview());
+                match &markup {
+                    Some(markup) => request.reply_markup(markup.clone()),
+                    None => request,
+                }
+            })
+            .await?;
         Ok(())
     }
 
     async fn clear_buttons(&self, chat: i64, message: i64) -> AppResult<()> {
-        self.bot
-            .edit_message_reply_markup(ChatId(chat), message_id(message))
+        self.api
+            .call("editMessageReplyMarkup", Kind::Direct, |bot| {
+                bot.edit_message_reply_markup(ChatId(chat), message_id(message))
+            })
             .await?;
         Ok(())
     }
 
     async fn answer(&self, press: &str, text: Option<&str>, alert: bool) -> AppResult<()> {
-        let mut request = self
-            .bot
-            .answer_callback_query(teloxide::types::CallbackQueryId(press.to_owned()));
-        if let Some(text) = text {
-            request = request.text(text).show_alert(alert);
-        }
-        request.await?;
+        self.api
+            .call("answerCallbackQuery", Kind::Direct, |bot| {
+                let request =
+                    bot.answer_callback_query(teloxide::types::CallbackQueryId(press.to_owned()));
+                match text {
+                    Some(text) => request.text(text).show_alert(alert),
+                    None => request,
+                }
+            })
+            .await?;
         Ok(())
     }
 
@@ -211,50 +235,55 @@ impl Door for TelegramDoor {
     async fn send_files(&self, chat: i64, files: Vec<OutFile>) -> AppResult<()> {
         let mut files = files.into_iter().peekable();
         while files.peek().is_some() {
-            let mut chunk: Vec<OutFile> = files.by_ref().take(MAX_ALBUM).collect();
-            if chunk.len() == 1 {
-                let file = chunk.remove(0);
-                let mut request = self.bot.send_document(
-                    ChatId(chat),
-                    InputFile::memory(file.bytes).file_name(file.name),
-                );
-                if let Some(caption) = file.caption {
-                    request = request.caption(caption).parse_mode(ParseMode::Html);
-                }
-                request.await?;
+            let chunk: Vec<OutFile> = files.by_ref().take(MAX_ALBUM).collect();
+            if let [file] = chunk.as_slice() {
+                self.api
+                    .call("sendDocument", Kind::Upload, |bot| {
+                        let request = bot.send_document(ChatId(chat), input_file(file));
+                        match &file.caption {
+                            Some(caption) => request.caption(caption).parse_mode(ParseMode::Html),
+                            None => request,
+                        }
+                    })
+                    .await?;
                 continue;
             }
-            let media: Vec<InputMedia> = chunk
-                .into_iter()
-                .map(|file| {
-                    let mut doc =
-                        InputMediaDocument::new(InputFile::memory(file.bytes).file_name(file.name));
-                    if let Some(caption) = file.caption {
-                        doc = doc.caption(caption).parse_mode(ParseMode::Html);
-                    }
-                    InputMedia::Document(doc)
+            self.api
+                .call("sendMediaGroup", Kind::Upload, |bot| {
+                    let media: Vec<InputMedia> = chunk
+                        .iter()
+                        .map(|file| {
+                            let doc = InputMediaDocument::new(input_file(file));
+                            InputMedia::Document(match &file.caption {
+                                Some(caption) => doc.caption(caption).parse_mode(ParseMode::Html),
+                                None => doc,
+                            })
+                        })
+                        .collect();
+                    bot.send_media_group(ChatId(chat), media)
                 })
-                .collect();
-            self.bot.send_media_group(ChatId(chat), media).await?;
+                .await?;
         }
         Ok(())
     }
 
     async fn send_picture(&self, chat: i64, picture: OutFile) -> AppResult<()> {
-        let mut request = self.bot.send_photo(
-            ChatId(chat),
-            InputFile::memory(picture.bytes).file_name(picture.name),
-        );
-        if let Some(caption) = picture.caption {
-            request = request.caption(caption).parse_mode(ParseMode::Html);
-        }
-        request.await?;
+        self.api
+            .call("sendPhoto", Kind::Upload, |bot| {
+                let request = bot.send_photo(ChatId(chat), input_file(&picture));
+                match &picture.caption {
+                    Some(caption) => request.caption(caption).parse_mode(ParseMode::Html),
+                    None => request,
+                }
+            })
+            .await?;
         Ok(())
     }
 
     async fn show_working(&self, chat: i64) {
         let _ = self
-            .bot
+            .api
+            .bot()
             .send_chat_action(ChatId(chat), ChatAction::UploadDocument)
             .await;
     }
@@ -269,7 +298,12 @@ impl Door for TelegramDoor {
         let Ok(user) = u64::try_from(user) else {
             return Ok(false);
         };
-        let member = self.bot.get_chat_member(chat, UserId(user)).await?;
+        let member = self
+            .api
+            .call("getChatMember", Kind::Direct, |bot| {
+                bot.get_chat_member(chat, UserId(user))
+            })
+            .await?;
         Ok(matches!(
             member.status(),
             ChatMemberStatus::Owner | ChatMemberStatus::Administrator
@@ -278,19 +312,25 @@ impl Door for TelegramDoor {
 
     async fn download(&self, document: &chat::Document) -> AppResult<Vec<u8>> {
         let file = self
-            .bot
-            .get_file(teloxide::types::FileId(document.file_id.clone()))
+            .api
+            .call("getFile", Kind::Direct, |bot| {
+                bot.get_file(teloxide::types::FileId(document.file_id.clone()))
+            })
             .await?;
         let mut bytes = Vec::new();
-        self.bot.download_file(&file.path, &mut bytes).await?;
+        self.api
+            .bot()
+            .inner()
+            .download_file(&file.path, &mut bytes)
+            .await?;
         Ok(bytes)
     }
 
     async fn role_changed(&self, user: i64, admin: bool) {
         let result = if admin {
-            menus::register_admin(&self.bot, user).await
+            menus::register_admin(self.api.bot().inner(), user).await
         } else {
-            menus::unregister_admin(&self.bot, user).await
+            menus::unregister_admin(self.api.bot().inner(), user).await
         };
         if let Err(err) = result {
             tracing::warn!(user, error = %err, "could not update the command menu");

@@ -24,7 +24,8 @@ const GROUP: i64 = -2001;
 struct InProcess {
     state: Arc<AppState>,
     clock: Arc<ManualClock>,
-    bot: Bot,
+    /// The one rate-limited Bot API the handlers and the outlet share, as in `app::run`.
+    api: Arc<telegram::Api>,
     stop: ShutdownToken,
 }
 
@@ -48,8 +49,9 @@ async fn in_process(api: &FakeApi) -> InProcess {
     });
     branchbot::startup::prepare(&state).await.unwrap();
     let bot = Bot::new(api.token()).set_api_url(api.url().parse().unwrap());
-    let mut dispatcher = Dispatcher::builder(bot.clone(), telegram::schema())
-        .dependencies(dptree::deps![state.clone()])
+    let shared = telegram::Api::new(bot.clone());
+    let mut dispatcher = Dispatcher::builder(bot, telegram::schema())
+        .dependencies(dptree::deps![state.clone(), shared.clone()])
         .build();
     let stop = dispatcher.shutdown_token();
     tokio::spawn(async move { dispatcher.dispatch().await });
@@ -57,7 +59,7 @@ async fn in_process(api: &FakeApi) -> InProcess {
     InProcess {
         state,
         clock,
-        bot,
+        api: shared,
         stop,
     }
 }
@@ -100,7 +102,7 @@ async fn one_scheduler_pass_sends_what_is_due_once_and_names_the_next_due_time()
     // (2 March), so only the steps still ahead are planned.
     api.push_text(SECRETARY, GROUP, "/term 2021-09-01");
     api.wait_for_text(GROUP, "已设置本届任期", WAIT).await;
-    let outlet = TelegramOutlet::new(world.bot.clone());
+    let outlet = TelegramOutlet::new(world.api.clone());
     let state = &world.state;
 
     let now = world.clock.now();
@@ -131,7 +133,7 @@ async fn one_scheduler_pass_sends_what_is_due_once_and_names_the_next_due_time()
 #[tokio::test]
 async fn the_scheduler_does_nothing_for_branches_that_are_not_due() {
     let (api, world) = bound_world().await;
-    let outlet = TelegramOutlet::new(world.bot.clone());
+    let outlet = TelegramOutlet::new(world.api.clone());
     let before = api.sent_messages().len();
     scheduler::tick(&world.state, &outlet, world.clock.now())
         .await
