@@ -9,7 +9,9 @@
 //!   schedules, drawing and scoring a test, the statistics of question analysis.
 //! - [`questions`] loads and validates the question bank (TOML files or an Excel sheet).
 //! - [`storage`] is SQLite: one module of compile-time checked queries per area.
-//! - [`scheduler`] turns schedules into reminders and delivers them exactly once.
+//! - [`scheduler`] turns schedules into reminders and delivers them at least once: a message is
+//!   sent twice only if the bot dies between Telegram accepting it and the outbox recording it
+//!   (a one-request window; see `scheduler::delivery`).
 //! - [`reports`] renders report data as text, Excel, CSV and a chart.
 //! - [`texts`] holds every sentence a user reads.
 //! - [`cli`] is the administrators' command line (check a bank, write a report).

@@ -6,12 +6,15 @@
 //! - the rest run the compiled `branchbot` binary against the fake, with the clock moved by
 //!   the test: `foundation`, `quiz`, `reminders`, `reports`, `review_admin`, `review_users`,
 //!   `rounds`;
+//! - `chaos`: the compiled bot under random faults, 429s and an outage, and killed while it
+//!   delivers: everything arrives once, every answer is stored once;
 //! - `console`: a scripted `branchbot console` session, transcript checked;
 //! - `quiet`: the positive "nothing else was sent" checks must fail when something was sent.
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod chaos;
 mod console;
 mod fake_api;
 mod foundation;

@@ -27,6 +27,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use tokio::sync::{oneshot, watch};
 
+use super::chaos::{Chaos, ChaosConfig, ChaosStats};
 use super::markup::{self, Parsed};
 
 /// The token the fake accepts; any other answers 401 "Unauthorized" like Telegram.
@@ -594,6 +595,27 @@ impl FakeApi {
         });
     }
 
+    /// Switches random faults on (see `chaos.rs`); `None` switches them off and ends an outage.
+    pub fn set_chaos(&self, config: Option<ChaosConfig>) {
+        self.shared.mutate(|st| st.chaos = config.map(Chaos::new));
+    }
+
+    /// Every call answers 502 Bad Gateway for `length` from now (chaos must be on).
+    pub fn start_outage(&self, length: Duration) {
+        self.shared.mutate(|st| {
+            st.chaos
+                .as_mut()
+                .expect("set_chaos before start_outage")
+                .start_outage(length)
+        });
+    }
+
+    /// What the chaos injected so far (all zero when it is off).
+    pub fn chaos_stats(&self) -> ChaosStats {
+        let st = self.shared.lock();
+        st.chaos.as_ref().map(Chaos::stats).unwrap_or_default()
+    }
+
     // ---- inspection ------------------------------------------------------------------------
 
     /// Every call, getUpdates included, in order of completion.
@@ -1041,6 +1063,8 @@ struct State {
     callback_answers: Vec<CallbackAnswer>,
     commands: BTreeMap<(String, String), Vec<(String, String)>>,
     faults: VecDeque<(String, Fault)>,
+    /// Random faults and outages (`tests/support/chaos.rs`), when switched on.
+    chaos: Option<Chaos>,
     calls: Vec<ApiCall>,
     now_override: Option<DateTime<Utc>>,
     clock_file: Option<PathBuf>,
@@ -1093,6 +1117,7 @@ impl State {
             callback_answers: Vec::new(),
             commands: BTreeMap::new(),
             faults: VecDeque::new(),
+            chaos: None,
             calls: Vec::new(),
             now_override: None,
             clock_file: None,
@@ -2652,8 +2677,17 @@ async fn respond(shared: &Shared, method: &str, params: &Params) -> (u16, Value,
         let mut st = shared.lock();
         let lower = method.to_ascii_lowercase();
         let at = st.faults.iter().position(|(m, _)| *m == lower);
-        at.and_then(|i| st.faults.remove(i)).map(|(_, f)| f)
+        let queued = at.and_then(|i| st.faults.remove(i)).map(|(_, f)| f);
+        let latency = st.chaos.as_ref().map(|c| c.latency(method));
+        (
+            queued.or_else(|| st.chaos.as_mut().and_then(|chaos| chaos.pick(method))),
+            latency.unwrap_or_default(),
+        )
     };
+    let (fault, latency) = fault;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     if let Some(fault) = fault {
         return match fault {
             Fault::RetryAfter(secs) => {

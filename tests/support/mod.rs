@@ -19,11 +19,13 @@
 
 #![allow(dead_code)]
 
+pub mod chaos;
 pub mod fake_api;
 pub mod helpers;
 pub mod markup;
 pub mod quiet;
 
+pub use chaos::ChaosConfig;
 pub use fake_api::*;
 pub use helpers::*;
 pub use quiet::*;
