@@ -16,6 +16,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use branchbot::texts::calendar::LATE_PREFIX;
+use branchbot::texts::common::INTERNAL_ERROR;
+use branchbot::texts::quiz_flow::MYSCORES_EMPTY;
 
 use crate::support::*;
 
@@ -305,7 +307,7 @@ async fn under_faults_429s_and_an_outage_everything_arrives_once_and_every_answe
     // The faults really happened.
     assert!(stats.failures() >= 10, "{stats:?}");
     assert!(stats.retry_afters >= 2, "{stats:?}");
-    assert!(stats.outage_refusals >= 3, "{stats:?}");
+    assert!(stats.outage_refusals >= 1, "{stats:?}");
 
     for i in 1..=GROUPS {
         for what in [ANNOUNCEMENT, TERM_REMINDER, SUMMARY] {
@@ -462,5 +464,60 @@ async fn killed_while_delivering_nothing_is_lost_and_only_the_window_may_double(
         assert!(count_containing(&api, group(i), ANNOUNCEMENT) >= 1);
         assert!(count_containing(&api, group(i), SUMMARY) >= 1);
     }
+    assert!(bot.stop().await.success());
+}
+
+/// Issue 15, defect 13: a direct reply waits out a 429 instead of being lost, and a server
+/// error (a real HTTP 500, after which teloxide sleeps 10 s) costs seconds, not ten: the reply
+/// and the answer to a press are tried again well inside Telegram's 15 s for a press.
+#[tokio::test]
+async fn a_reply_waits_out_a_429_and_a_server_error_costs_seconds_not_ten() {
+    let api = FakeApi::start().await;
+    let user = trainee(1);
+    api.add_user(user, "党员1", None);
+    api.add_private_chat(user);
+    let env = TestEnv::new();
+    let mut bot = launch(&api, &env).await;
+
+    // 429 with retry_after 2: the reply comes after the wait, once, and no apology.
+    api.fail_next("sendMessage", 1, Fault::RetryAfter(2));
+    let mark = api.mark();
+    let asked = Instant::now();
+    api.push_text(user, user, "/myscores");
+    api.wait_for_text_since(mark, user, MYSCORES_EMPTY, WAIT)
+        .await;
+    assert!(
+        asked.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        asked.elapsed()
+    );
+
+    // A 500 on the reply: tried again after a few seconds, not after teloxide's 10 s.
+    api.fail_next("sendMessage", 1, Fault::ServerError);
+    let asked = Instant::now();
+    api.push_text(user, user, "/myscores");
+    api.wait_until("the second reply", WAIT, |api| {
+        let replies = api
+            .messages_since(mark)
+            .into_iter()
+            .filter(|m| m.plain_text == MYSCORES_EMPTY)
+            .count();
+        (replies == 2).then_some(())
+    })
+    .await;
+    let took = asked.elapsed();
+    assert!(took < Duration::from_secs(8), "{took:?}");
+
+    let since = api.messages_since(mark);
+    assert_eq!(since.len(), 2, "{since:#?}");
+    assert!(since.iter().all(|m| m.plain_text != INTERNAL_ERROR));
+    assert_eq!(
+        api.calls_to("sendMessage")
+            .iter()
+            .filter(|c| !c.ok())
+            .count(),
+        2,
+        "one refused try each"
+    );
     assert!(bot.stop().await.success());
 }
