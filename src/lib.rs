@@ -12,14 +12,20 @@
 //! - [`scheduler`] turns schedules into reminders and delivers them exactly once.
 //! - [`reports`] renders report data as text, Excel, CSV and a chart.
 //! - [`texts`] holds every sentence a user reads.
-//! - [`cli`] is the administrators' command line (check a bank, write a report).
+//! - [`cli`] is the administrators' command line (check a bank, write a report, back up and
+//!   restore the database); [`backup`] makes and restores copies of the database.
+//! - [`network`] reaches Telegram (proxy, start-up retries); [`first_run`] lets the first
+//!   super-administrator claim the bot and binds the administrators' group from a chat.
 
 pub mod app;
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod first_run;
+pub mod network;
 pub mod questions;
 pub mod reports;
 pub mod scheduler;

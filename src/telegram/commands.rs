@@ -35,6 +35,10 @@ pub enum PrivateCommand {
     Grant(String),
     #[command(description = "撤销管理员（超级管理员）")]
     Revoke(String),
+    #[command(description = "查看我的用户 ID")]
+    Whoami,
+    #[command(description = "用认领码成为第一位超级管理员")]
+    Claim(String),
 }
 
 /// Commands in a branch's group chat.
@@ -69,10 +73,16 @@ pub enum GroupCommand {
     Unplan(String),
     #[command(description = "记录会议已召开")]
     Held(String),
+    #[command(description = "查看我的用户 ID 和本群 chat id")]
+    Whoami,
+    #[command(description = "设本群为上级管理员群（超级管理员）")]
+    Adminchat,
 }
 
-const TRAINEE_COMMANDS: &[&str] = &["start", "help", "join", "test", "practice", "myscores"];
-const MEMBER_GROUP_COMMANDS: &[&str] = &["help", "status", "meetings", "report"];
+const TRAINEE_COMMANDS: &[&str] = &[
+    "start", "help", "join", "test", "practice", "myscores", "whoami",
+];
+const MEMBER_GROUP_COMMANDS: &[&str] = &["help", "status", "meetings", "report", "whoami"];
 
 /// teloxide's generated list spells commands with their slash; Telegram wants bare names.
 fn bare(all: Vec<BotCommand>) -> Vec<BotCommand> {

@@ -10,3 +10,5 @@ pub mod reminders;
 pub mod report_replies;
 pub mod reports;
 pub mod rounds;
+pub mod setup;
+pub mod setup_replies;

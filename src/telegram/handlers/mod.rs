@@ -7,6 +7,7 @@ pub mod branch;
 pub mod quiz;
 pub mod reminders;
 pub mod reports;
+pub mod setup;
 
 use std::sync::Arc;
 
@@ -59,7 +60,7 @@ pub async fn on_my_chat_member(update: ChatMemberUpdated, state: State) -> AppRe
         chat = branch.chat_id,
         "the bot was removed from a branch group"
     );
-    let Some(admin_chat) = state.config.admin_chat else {
+    let Some(admin_chat) = crate::first_run::admin_chat(&state).await? else {
         return Ok(());
     };
     let now = state.now();
@@ -150,6 +151,7 @@ async fn route_message(bot: &Bot, msg: &Message, me: &Me, state: &State) -> AppR
 /// Moves the branch bound to the old group (and its queued messages) to the supergroup, so the
 /// branch keeps its history and join code and reminders reach the chat people now use.
 async fn follow_migration(state: &AppState, from: i64, to: i64) -> AppResult<()> {
+    crate::storage::setup::migrate_admin_chat(&state.db, from, to).await?;
     if branches::migrate_chat(&state.db, from, to).await? {
         tracing::info!(
             from,
@@ -183,6 +185,8 @@ async fn private_command(
         C::Overdue(args) => reports::overdue(bot, msg, user, args.trim(), state).await,
         C::Rounds(args) => admin::rounds(bot, msg, user, args.trim(), state).await,
         C::Bank => admin::bank(bot, msg, user, state).await,
+        C::Whoami => setup::whoami(bot, msg, user).await,
+        C::Claim(code) => setup::claim(bot, msg, user, &code, state).await,
     }
 }
 
@@ -208,6 +212,8 @@ async fn group_command(
         C::Unplan(args) => reminders::unplan(bot, msg, user, args.trim(), state).await,
         C::Held(args) => reminders::held(bot, msg, user, args.trim(), state).await,
         C::Report(args) => reports::report_group(bot, msg, user, args.trim(), state).await,
+        C::Whoami => setup::whoami(bot, msg, user).await,
+        C::Adminchat => setup::adminchat(bot, msg, user, state).await,
     }
 }
 
