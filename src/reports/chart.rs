@@ -235,11 +235,14 @@ fn missing_glyphs(font: &FontRef<'_>, text: &str) -> usize {
         .count()
 }
 
-/// The family to draw `text` with: the first source that has every character, else the one
+/// The family (and its source) to draw `text` with: the first source that has every character, else the one
 /// missing the fewest. A source that cannot be loaded is skipped (and logged) unless it is the
 /// only one.
-fn pick_family(fonts: &ChartFonts, text: &str) -> Result<&'static str, ChartError> {
-    let mut best: Option<(&'static str, usize)> = None;
+fn pick_font<'a>(
+    fonts: &'a ChartFonts,
+    text: &str,
+) -> Result<(&'static str, &'a FontSource), ChartError> {
+    let mut best: Option<(&'static str, &'a FontSource, usize)> = None;
     let mut first_error = None;
     for source in &fonts.sources {
         let loaded = match load_font(source) {
@@ -254,19 +257,19 @@ fn pick_family(fonts: &ChartFonts, text: &str) -> Result<&'static str, ChartErro
         };
         let missing = missing_glyphs(&loaded.font, text);
         if missing == 0 {
-            return Ok(loaded.family);
+            return Ok((loaded.family, source));
         }
-        if best.is_none_or(|(_, fewest)| missing < fewest) {
-            best = Some((loaded.family, missing));
+        if best.is_none_or(|(_, _, fewest)| missing < fewest) {
+            best = Some((loaded.family, source, missing));
         }
     }
     match best {
-        Some((family, missing)) => {
+        Some((family, source, missing)) => {
             tracing::warn!(
                 missing,
                 "no chart font has every character; some are drawn as boxes"
             );
-            Ok(family)
+            Ok((family, source))
         }
         None => Err(first_error.unwrap_or(ChartError::NoFont)),
     }
@@ -349,7 +352,8 @@ pub fn render_rgb(
     report: &RoundReport,
     fonts: &ChartFonts,
 ) -> Result<(Vec<u8>, u32, u32), ChartError> {
-    let family = pick_family(fonts, &chart_text(report))?;
+    let (family, source) = pick_font(fonts, &chart_text(report))?;
+    tracing::info!(font = ?source, round = report.round_id, "drawing the report chart");
     let (width, height) = chart_size(report);
     let mut buffer = vec![0u8; width as usize * height as usize * 3];
     {
@@ -696,9 +700,9 @@ mod tests {
         let with_fallback = ChartFonts {
             sources: vec![FontSource::Embedded, FontSource::File(rare_font())],
         };
-        let embedded = pick_family(&ChartFonts::embedded_only(), "城东").unwrap();
-        assert_eq!(pick_family(&with_fallback, "城东").unwrap(), embedded);
-        let fallback = pick_family(&with_fallback, "堃").unwrap();
+        let embedded = pick_font(&ChartFonts::embedded_only(), "城东").unwrap().0;
+        assert_eq!(pick_font(&with_fallback, "城东").unwrap().0, embedded);
+        let fallback = pick_font(&with_fallback, "堃").unwrap().0;
         assert_ne!(fallback, embedded);
 
         let report = one_branch("堃");
