@@ -400,6 +400,15 @@ async fn the_first_super_administrator_claims_the_bot_once() {
     assert_eq!(env.query_i64("SELECT COUNT(*) FROM super_admins").await, 1);
 
     // The owner now has the super-administrator's powers and menu.
+    let menu = api
+        .commands_for_scope(serde_json::json!({"type": "chat", "chat_id": OWNER}))
+        .expect("the owner's own menu");
+    let names: Vec<&str> = menu.iter().map(|(c, _)| c.as_str()).collect();
+    assert!(
+        names.contains(&"grant") && names.contains(&"whoami"),
+        "{names:?}"
+    );
+    assert!(!names.contains(&"claim"), "{names:?}");
     api.push_text(OWNER, OWNER, "/help");
     api.wait_for_text(OWNER, "超级管理员命令", WAIT).await;
     api.push_text(STRANGER, ADMIN_GROUP, "/whoami");
