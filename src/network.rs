@@ -114,18 +114,30 @@ pub fn describe(error: &RequestError, via_proxy: bool) -> String {
 /// Sorts a reqwest error into the causes an operator can act on.
 fn classify(error: &reqwest::Error, detail: &str, via_proxy: bool) -> &'static str {
     let chain = chain_text(error).to_lowercase();
-    let refused = io_kind(error) == Some(std::io::ErrorKind::ConnectionRefused);
+    let kind = io_kind(error);
+    let refused = kind == Some(std::io::ErrorKind::ConnectionRefused);
+    // rustls reports a failed handshake as invalid data: a bad certificate, an alert from the
+    // server, or a server that does not speak TLS at all ("corrupt message").
+    let tls_words = [
+        "certificate",
+        "tls",
+        "handshake",
+        "corrupt message",
+        "alert",
+    ];
+    // Through a proxy, invalid data may as well be the proxy's protocol going wrong.
+    let tls = tls_words.iter().any(|word| chain.contains(word))
+        || (!via_proxy && kind == Some(std::io::ErrorKind::InvalidData));
     if error.is_timeout() || chain.contains("timed out") {
         t::CAUSE_TIMEOUT
     } else if chain.contains("dns error") || chain.contains("failed to lookup address") {
         t::CAUSE_DNS
+    } else if tls {
+        t::CAUSE_TLS
     } else if via_proxy
         && (error.is_connect() || chain.contains("proxy") || chain.contains("socks"))
     {
         t::CAUSE_PROXY
-    } else if chain.contains("certificate") || chain.contains("tls") || chain.contains("handshake")
-    {
-        t::CAUSE_TLS
     } else if refused || detail.to_lowercase().contains("refused") {
         t::CAUSE_REFUSED
     } else {
@@ -210,6 +222,24 @@ mod tests {
         ])
         .await;
         assert!(cause.starts_with(t::CAUSE_PROXY), "{cause}");
+    }
+
+    /// An https URL at a server that does not speak TLS: the handshake fails.
+    #[tokio::test]
+    async fn a_failed_handshake_reads_as_tls() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                use tokio::io::AsyncWriteExt;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+                    .await;
+            }
+        });
+        let url = format!("https://127.0.0.1:{port}");
+        let cause = failure(&[("TELOXIDE_API_URL", &url)]).await;
+        assert!(cause.starts_with(t::CAUSE_TLS), "{cause}");
     }
 
     #[tokio::test]
