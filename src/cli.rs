@@ -34,6 +34,7 @@ const SUBCOMMAND_TEMPLATE: &str = "\
     about = "党支部工作助手：换届和会议提醒、每半月业务测试、成绩报告（Telegram 机器人）",
     help_template = HELP_TEMPLATE,
     subcommand_help_heading = "命令",
+    subcommand_value_name = "命令",
     disable_help_flag = true,
     disable_version_flag = true,
     disable_help_subcommand = true,
@@ -43,47 +44,69 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// 显示帮助
-    #[arg(short = 'h', long = "help", action = clap::ArgAction::Help, global = true)]
+    #[arg(
+        short = 'h',
+        long = "help",
+        action = clap::ArgAction::Help,
+        global = true,
+        help_heading = "参数和选项"
+    )]
     help: Option<bool>,
     /// 显示版本
-    #[arg(short = 'V', long = "version", action = clap::ArgAction::Version)]
+    #[arg(short = 'V', long = "version", action = clap::ArgAction::Version, help_heading = "选项")]
     version: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]
-#[command(help_template = SUBCOMMAND_TEMPLATE)]
+#[command(help_template = SUBCOMMAND_TEMPLATE, next_help_heading = "参数和选项")]
 pub enum Command {
     /// 运行机器人（不带命令时的默认动作）
-    #[command(help_template = SUBCOMMAND_TEMPLATE)]
+    #[command(help_template = SUBCOMMAND_TEMPLATE, next_help_heading = "参数和选项")]
     Run,
     /// 题库工具
-    #[command(help_template = SUBCOMMAND_TEMPLATE)]
+    #[command(
+        help_template = SUBCOMMAND_TEMPLATE,
+        next_help_heading = "参数和选项",
+        subcommand_value_name = "命令",
+        subcommand_help_heading = "命令"
+    )]
     Questions {
         #[command(subcommand)]
         action: QuestionsAction,
     },
     /// 把某一期的成绩报告写到文件
-    #[command(help_template = SUBCOMMAND_TEMPLATE)]
+    #[command(
+        help_template = SUBCOMMAND_TEMPLATE,
+        next_help_heading = "参数和选项",
+        override_usage = "branchbot report [--round 期次] [--format text|xlsx|csv] [--out 文件或目录]"
+    )]
     Report {
         /// 期次；默认为最近结束的一期，没有则为正在进行的一期
         #[arg(long, value_name = "期次")]
         round: Option<i64>,
-        /// 格式：text（文本）、xlsx（Excel）、csv
-        #[arg(long, value_enum, default_value = "text", value_name = "格式")]
+        /// 格式：text（文本，默认）、xlsx（Excel）、csv
+        #[arg(
+            long,
+            value_enum,
+            default_value = "text",
+            value_name = "格式",
+            hide_default_value = true,
+            hide_possible_values = true
+        )]
         format: ReportFormat,
         /// 输出位置：xlsx 和 text 为文件，csv 为目录（每张表一个文件）；text 默认输出到屏幕
         #[arg(long, value_name = "文件或目录")]
         out: Option<PathBuf>,
     },
     /// 把数据库备份到一个新文件（机器人运行时也可以，得到的是一致的副本）
-    #[command(help_template = SUBCOMMAND_TEMPLATE)]
+    #[command(help_template = SUBCOMMAND_TEMPLATE, next_help_heading = "参数和选项")]
     Backup {
         /// 备份文件（不能已存在）
         #[arg(value_name = "文件")]
         file: PathBuf,
     },
     /// 用备份文件恢复数据库（须先停止机器人；文件先经检查，原数据库改名保留）
-    #[command(help_template = SUBCOMMAND_TEMPLATE)]
+    #[command(help_template = SUBCOMMAND_TEMPLATE, next_help_heading = "参数和选项")]
     Restore {
         /// 备份文件
         #[arg(value_name = "文件")]
@@ -95,7 +118,7 @@ pub enum Command {
 pub enum QuestionsAction {
     /// 检查目录（默认 BRANCHBOT_QUESTIONS_DIR，即 questions）中的全部题库文件，或一个 .toml、.xlsx
     /// 文件；有任何错误时以非零状态退出
-    #[command(help_template = SUBCOMMAND_TEMPLATE)]
+    #[command(help_template = SUBCOMMAND_TEMPLATE, next_help_heading = "参数和选项")]
     Check {
         #[arg(value_name = "目录或文件")]
         dir: Option<PathBuf>,
