@@ -207,9 +207,9 @@ fn load_font(source: &FontSource) -> Result<Loaded, ChartError> {
     register_font(family, FontStyle::Normal, bytes)
         .map_err(|_| ChartError::InvalidFont(name.clone()))?;
     // Anything plotters draws without an explicit family (e.g. a default label style) must
-    // still find Chinese glyphs: the first font loaded serves as sans-serif.
+    // still find Chinese glyphs: the embedded font serves as sans-serif.
     if fonts.is_empty() {
-        register_font("sans-serif", FontStyle::Normal, bytes)
+        register_font("sans-serif", FontStyle::Normal, EMBEDDED_FONT)
             .map_err(|_| ChartError::InvalidFont(name))?;
     }
     let loaded = Loaded { family, font };
