@@ -24,13 +24,16 @@
 //! - [`questions`] loads and validates the question bank (TOML files, an Excel sheet, or the
 //!   bank built into the binary).
 //! - [`startup`] prepares the database and bank; [`config`] reads the settings; [`clock`] says
-//!   what time it is (tests and the console pass their own); [`cli`] is the command line.
+//!   what time it is (tests and the console pass their own); [`cli`] is the command line
+//!   (check a bank, write a report, back up and restore the database, the console);
+//!   [`backup`] makes and restores copies of the database.
 //!
 //! Messages caused by a change are written to the outbox in the change's transaction and sent
 //! afterwards: delivery is at least once, with a window of one request (a crash after Telegram
 //! accepted a message and before it was marked sent sends it again after the restart).
 
 pub mod app;
+pub mod backup;
 pub mod buttons;
 pub mod chat;
 pub mod cli;

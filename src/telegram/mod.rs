@@ -4,6 +4,7 @@
 
 pub mod delivery;
 pub mod menus;
+pub mod network;
 
 use async_trait::async_trait;
 use teloxide::dispatching::UpdateHandler;

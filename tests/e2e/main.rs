@@ -6,6 +6,8 @@
 //! - the rest run the compiled `branchbot` binary against the fake, with the clock moved by
 //!   the test: `foundation`, `quiz`, `reminders`, `reports`, `review_admin`, `review_users`,
 //!   `rounds`;
+//! - `first_hour`: start-up through proxies, a wrong token, an outage, the claim code, backups
+//!   and restore;
 //! - `console`: a scripted `branchbot console` session, transcript checked;
 //! - `quiet`: the positive "nothing else was sent" checks must fail when something was sent.
 
@@ -14,6 +16,7 @@ mod support;
 
 mod console;
 mod fake_api;
+mod first_hour;
 mod foundation;
 mod handlers;
 mod quiet;
