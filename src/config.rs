@@ -274,130 +274,145 @@ impl Config {
             None => FileConfig::default(),
         };
         let get = |key: &str| env(key).filter(|v| !v.trim().is_empty());
-
-        let token = get("TELOXIDE_TOKEN")
-            .or(file.token)
-            .ok_or_else(|| ConfigError::new("TELOXIDE_TOKEN", t::TOKEN_MISSING))?;
-        if !looks_like_token(&token) {
-            return Err(ConfigError::new("TELOXIDE_TOKEN", t::TOKEN_MALFORMED));
-        }
-
-        let database_url = get("DATABASE_URL")
-            .or(file.database_url)
-            .unwrap_or_else(|| "sqlite://branchbot.db".to_owned());
-        if !database_url.starts_with("sqlite:") {
-            return Err(ConfigError::new(
-                "DATABASE_URL",
-                t::not_sqlite(&database_url),
-            ));
-        }
-
-        let super_admins = match get("BRANCHBOT_SUPER_ADMINS") {
-            Some(list) => parse_id_list(&list)?,
-            None => file.super_admins.unwrap_or_default(),
-        };
-        let admin_chat = match get("BRANCHBOT_ADMIN_CHAT") {
-            Some(v) => Some(parse_num("BRANCHBOT_ADMIN_CHAT", &v, t::EXPECT_CHAT_ID)?),
-            None => file.admin_chat,
-        };
-        let tz_name = get("BRANCHBOT_TIMEZONE")
-            .or(file.timezone)
-            .unwrap_or_else(|| "Asia/Shanghai".to_owned());
-        let timezone = Tz::from_str(tz_name.trim())
-            .map_err(|_| ConfigError::new("BRANCHBOT_TIMEZONE", t::not_timezone(&tz_name)))?;
-        let test_calendar = get("BRANCHBOT_TEST_CALENDAR")
-            .or(file.test_calendar)
-            .unwrap_or_else(|| DEFAULT_TEST_CALENDAR.to_owned());
-        if cron::Schedule::from_str(&test_calendar).is_err() {
-            return Err(ConfigError::new(
-                "BRANCHBOT_TEST_CALENDAR",
-                t::not_cron(&test_calendar, DEFAULT_TEST_CALENDAR),
-            ));
-        }
-
-        let round_days = num_setting(&get, "BRANCHBOT_ROUND_DAYS", file.round_days, 7, 1..=31)?;
-        let questions_per_test = num_setting(
-            &get,
-            "BRANCHBOT_QUESTIONS_PER_TEST",
-            file.questions_per_test,
-            20,
-            1..=100,
-        )?;
-        let time_limit_minutes = num_setting(
-            &get,
-            "BRANCHBOT_TIME_LIMIT_MINUTES",
-            file.time_limit_minutes,
-            30,
-            1..=600,
-        )?;
-        let pass_mark = num_setting(&get, "BRANCHBOT_PASS_MARK", file.pass_mark, 60, 0..=100)?;
+        let database_url = database_url(&get, file.database_url.clone())?;
         let configured_dir = get("BRANCHBOT_QUESTIONS_DIR")
             .map(PathBuf::from)
-            .or(file.questions_dir);
-        let questions_dir_configured = configured_dir.is_some();
-        let questions_dir = configured_dir.unwrap_or_else(|| PathBuf::from("questions"));
-        let day_before_time = time_setting(
-            &get,
-            "BRANCHBOT_DAY_BEFORE_TIME",
-            file.day_before_time,
-            "09:00",
-        )?;
-        let morning_time =
-            time_setting(&get, "BRANCHBOT_MORNING_TIME", file.morning_time, "08:00")?;
-        let api_url = match get("TELOXIDE_API_URL") {
-            Some(url) => Some(parse_api_url(&url)?),
-            None => None,
-        };
-        let proxy = match get("BRANCHBOT_PROXY").or(file.proxy) {
-            Some(url) => Some(parse_proxy("BRANCHBOT_PROXY", &url)?),
-            None => match get("TELOXIDE_PROXY") {
-                Some(url) => Some(parse_proxy("TELOXIDE_PROXY", &url)?),
-                None => None,
-            },
-        };
-        let backup_dir = get("BRANCHBOT_BACKUP_DIR")
-            .map(PathBuf::from)
-            .or(file.backup_dir)
-            .unwrap_or_else(|| default_backup_dir(&database_url));
-        let backup_keep =
-            num_setting(&get, "BRANCHBOT_BACKUP_KEEP", file.backup_keep, 7, 0..=3650)?;
-        let system_fonts = match get("BRANCHBOT_SYSTEM_FONTS") {
-            Some(v) => parse_bool("BRANCHBOT_SYSTEM_FONTS", &v)?,
-            None => file.system_fonts.unwrap_or(true),
-        };
-        let clock_file = get("BRANCHBOT_CLOCK_FILE").map(PathBuf::from);
-        let seed = match get("BRANCHBOT_SEED") {
-            Some(v) => Some(parse_num("BRANCHBOT_SEED", &v, t::EXPECT_NUMBER)?),
-            None => None,
-        };
-
+            .or(file.questions_dir.clone());
         Ok(Config {
-            token,
+            token: token(&get, file.token.clone())?,
+            super_admins: match get("BRANCHBOT_SUPER_ADMINS") {
+                Some(list) => parse_id_list(&list)?,
+                None => file.super_admins.clone().unwrap_or_default(),
+            },
+            admin_chat: match get("BRANCHBOT_ADMIN_CHAT") {
+                Some(v) => Some(parse_num("BRANCHBOT_ADMIN_CHAT", &v, t::EXPECT_CHAT_ID)?),
+                None => file.admin_chat,
+            },
+            timezone: timezone(&get, file.timezone.clone())?,
+            test_calendar: test_calendar(&get, file.test_calendar.clone())?,
+            round_days: num_setting(&get, "BRANCHBOT_ROUND_DAYS", file.round_days, 7, 1..=31)?,
+            questions_dir_configured: configured_dir.is_some(),
+            questions_dir: configured_dir.unwrap_or_else(|| PathBuf::from("questions")),
+            questions_per_test: num_setting(
+                &get,
+                "BRANCHBOT_QUESTIONS_PER_TEST",
+                file.questions_per_test,
+                20,
+                1..=100,
+            )?,
+            time_limit_minutes: num_setting(
+                &get,
+                "BRANCHBOT_TIME_LIMIT_MINUTES",
+                file.time_limit_minutes,
+                30,
+                1..=600,
+            )?,
+            pass_mark: num_setting(&get, "BRANCHBOT_PASS_MARK", file.pass_mark, 60, 0..=100)?,
+            day_before_time: time_setting(
+                &get,
+                "BRANCHBOT_DAY_BEFORE_TIME",
+                file.day_before_time.clone(),
+                "09:00",
+            )?,
+            morning_time: time_setting(
+                &get,
+                "BRANCHBOT_MORNING_TIME",
+                file.morning_time.clone(),
+                "08:00",
+            )?,
+            api_url: get("TELOXIDE_API_URL")
+                .map(|url| parse_api_url(&url))
+                .transpose()?,
+            proxy: proxy(&get, file.proxy.clone())?,
+            backup_dir: get("BRANCHBOT_BACKUP_DIR")
+                .map(PathBuf::from)
+                .or(file.backup_dir.clone())
+                .unwrap_or_else(|| default_backup_dir(&database_url)),
+            backup_keep: num_setting(&get, "BRANCHBOT_BACKUP_KEEP", file.backup_keep, 7, 0..=3650)?,
+            system_fonts: match get("BRANCHBOT_SYSTEM_FONTS") {
+                Some(v) => parse_bool("BRANCHBOT_SYSTEM_FONTS", &v)?,
+                None => file.system_fonts.unwrap_or(true),
+            },
+            clock_file: get("BRANCHBOT_CLOCK_FILE").map(PathBuf::from),
+            seed: get("BRANCHBOT_SEED")
+                .map(|v| parse_num("BRANCHBOT_SEED", &v, t::EXPECT_NUMBER))
+                .transpose()?,
             database_url,
-            super_admins,
-            admin_chat,
-            timezone,
-            test_calendar,
-            round_days,
-            questions_dir,
-            questions_dir_configured,
-            questions_per_test,
-            time_limit_minutes,
-            pass_mark,
-            day_before_time,
-            morning_time,
-            api_url,
-            proxy,
-            backup_dir,
-            backup_keep,
-            system_fonts,
-            clock_file,
-            seed,
         })
     }
 
     pub fn is_super_admin(&self, user_id: u64) -> bool {
         self.super_admins.contains(&user_id)
+    }
+}
+
+/// `TELOXIDE_TOKEN`: required, and shaped like a token so a pasted sentence is caught here.
+fn token(
+    get: &impl Fn(&str) -> Option<String>,
+    file: Option<String>,
+) -> Result<String, ConfigError> {
+    let token = get("TELOXIDE_TOKEN")
+        .or(file)
+        .ok_or_else(|| ConfigError::new("TELOXIDE_TOKEN", t::TOKEN_MISSING))?;
+    if !looks_like_token(&token) {
+        return Err(ConfigError::new("TELOXIDE_TOKEN", t::TOKEN_MALFORMED));
+    }
+    Ok(token)
+}
+
+/// `DATABASE_URL`: an SQLite URL, `sqlite://branchbot.db` by default.
+fn database_url(
+    get: &impl Fn(&str) -> Option<String>,
+    file: Option<String>,
+) -> Result<String, ConfigError> {
+    let url = get("DATABASE_URL")
+        .or(file)
+        .unwrap_or_else(|| "sqlite://branchbot.db".to_owned());
+    if !url.starts_with("sqlite:") {
+        return Err(ConfigError::new("DATABASE_URL", t::not_sqlite(&url)));
+    }
+    Ok(url)
+}
+
+/// `BRANCHBOT_TIMEZONE`: an IANA zone name, `Asia/Shanghai` by default.
+fn timezone(
+    get: &impl Fn(&str) -> Option<String>,
+    file: Option<String>,
+) -> Result<Tz, ConfigError> {
+    let name = get("BRANCHBOT_TIMEZONE")
+        .or(file)
+        .unwrap_or_else(|| "Asia/Shanghai".to_owned());
+    Tz::from_str(name.trim())
+        .map_err(|_| ConfigError::new("BRANCHBOT_TIMEZONE", t::not_timezone(&name)))
+}
+
+/// `BRANCHBOT_TEST_CALENDAR`: a cron expression the `cron` crate accepts.
+fn test_calendar(
+    get: &impl Fn(&str) -> Option<String>,
+    file: Option<String>,
+) -> Result<String, ConfigError> {
+    let calendar = get("BRANCHBOT_TEST_CALENDAR")
+        .or(file)
+        .unwrap_or_else(|| DEFAULT_TEST_CALENDAR.to_owned());
+    if cron::Schedule::from_str(&calendar).is_err() {
+        return Err(ConfigError::new(
+            "BRANCHBOT_TEST_CALENDAR",
+            t::not_cron(&calendar, DEFAULT_TEST_CALENDAR),
+        ));
+    }
+    Ok(calendar)
+}
+
+/// `BRANCHBOT_PROXY` (or the file's `proxy`), else `TELOXIDE_PROXY`.
+fn proxy(
+    get: &impl Fn(&str) -> Option<String>,
+    file: Option<String>,
+) -> Result<Option<url::Url>, ConfigError> {
+    match get("BRANCHBOT_PROXY").or(file) {
+        Some(url) => parse_proxy("BRANCHBOT_PROXY", &url).map(Some),
+        None => get("TELOXIDE_PROXY")
+            .map(|url| parse_proxy("TELOXIDE_PROXY", &url))
+            .transpose(),
     }
 }
 
