@@ -13,6 +13,7 @@ use crate::buttons::CallbackData;
 use crate::chat::commands::{self, GroupCommand, Parsed, PrivateCommand};
 use crate::chat::{send, Door, Incoming, Person, Press};
 use crate::error::AppResult;
+use crate::service::terms::TermStart;
 use crate::service::AppState;
 use crate::storage::branches;
 use crate::storage::outbox::{self, NewMessage};
@@ -182,8 +183,12 @@ async fn group_command(
         C::Unbind => branch::unbind(door, msg, user, state).await,
         C::Status => branch::status(door, msg, state).await,
         C::Invite => branch::invite(door, msg, user, state).await,
-        C::Term(args) => reminders::term(door, msg, user, args.trim(), state).await,
-        C::Elected(args) => reminders::elected(door, msg, user, args.trim(), state).await,
+        C::Term(args) => {
+            reminders::term(door, msg, user, args.trim(), TermStart::Current, state).await
+        }
+        C::Elected(args) => {
+            reminders::term(door, msg, user, args.trim(), TermStart::Election, state).await
+        }
         C::Delay(args) => reminders::delay(door, msg, user, args.trim(), state).await,
         C::Meetings => reminders::meetings(door, msg, state).await,
         C::Plan(args) => reminders::plan(door, msg, user, args.trim(), state).await,
