@@ -15,19 +15,21 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::service::AppState;
 use crate::storage::{self, branches};
+use crate::telegram::network::ReachError;
 use crate::telegram::{self, delivery::TelegramOutlet, menus, Api};
+use crate::texts::setup as t;
 
-/// Why the bot could not start, for the one-line message `main` prints.
+/// Why the bot could not start, for the one-line (Chinese) message `main` prints.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("cannot open the database {url}: {source}")]
+    #[error("{}", t::database_open_failed(url, &source.to_string()))]
     Database { url: String, source: AppError },
-    #[error("the question bank in {dir} has errors:\n{report}")]
+    #[error("{}", t::bank_errors(dir, report))]
     Bank { dir: String, report: String },
-    #[error("TELOXIDE_TOKEN was rejected by Telegram ({0}); check the token with @BotFather")]
-    Token(String),
-    #[error("cannot reach the Telegram Bot API: {0}")]
-    Network(String),
+    #[error("{0}")]
+    Telegram(#[from] ReachError),
+    #[error("{0}")]
+    Lock(String),
     #[error("{0}")]
     Runtime(#[from] AppError),
 }
@@ -61,30 +63,23 @@ pub async fn build_state(
     }))
 }
 
-pub fn make_bot(config: &Config) -> Bot {
-    let bot = Bot::new(&config.token);
-    match &config.api_url {
-        Some(url) => bot.set_api_url(url.clone()),
-        None => bot,
-    }
+/// The bot on the configured HTTP client (proxy) and API URL.
+pub fn make_bot(config: &Config) -> Result<Bot, ReachError> {
+    crate::telegram::network::make_bot(config)
 }
 
 /// Runs the bot until a shutdown signal; in-flight updates finish before it returns.
 pub async fn run(config: Config) -> Result<(), StartError> {
-    let bot = make_bot(&config);
-    let me = bot.get_me().await.map_err(|err| match err {
-        teloxide::RequestError::Api(api) => StartError::Token(api.to_string()),
-        other => StartError::Network(other.to_string()),
-    })?;
+    // Held until the process ends: `branchbot restore` refuses while it is taken.
+    let _instance = crate::backup::lock_instance(&config.database_url).map_err(StartError::Lock)?;
+    crate::reports::chart::use_system_fonts(config.system_fonts);
+    let bot = make_bot(&config)?;
+    let me = crate::telegram::network::get_me_with_retry(&bot, &config).await?;
     let state = build_state(config, me.username().to_owned()).await?;
     crate::startup::prepare(&state).await?;
+    crate::service::first_run::offer_claim(&state).await?;
 
-    let mut admin_ids: Vec<i64> = state
-        .config
-        .super_admins
-        .iter()
-        .filter_map(|&id| i64::try_from(id).ok())
-        .collect();
+    let mut admin_ids = crate::service::first_run::super_admin_ids(&state).await?;
     admin_ids.extend(branches::admins(&state.db).await?.iter().map(|u| u.id));
     admin_ids.sort_unstable();
     admin_ids.dedup();
@@ -95,6 +90,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     // One rate limiter for replies and deliveries, so a broadcast does not make replies earn 429s.
     let api = Api::new(bot.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
+    let backups = tokio::spawn(crate::backup::run_daily(state.clone(), stop_rx.clone()));
     let scheduler = tokio::spawn(crate::scheduler::run(
         state.clone(),
         Arc::new(TelegramOutlet::new(api.clone())),
@@ -125,6 +121,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     dispatcher.dispatch().await;
     if let Err(err) = scheduler.await {
         tracing::error!(error = %err, "scheduler task failed");
+    }
+    if let Err(err) = backups.await {
+        tracing::error!(error = %err, "backup task failed");
     }
     state.db.close().await;
     tracing::info!("stopped");

@@ -2,21 +2,38 @@
 //!
 //! # Layout
 //!
-//! - [`app`] starts and stops everything; [`startup`] prepares the database and question bank;
-//!   [`config`] reads the settings; [`clock`] says what time it is (tests pass their own).
-//! - [`telegram`] is the edge: the handler tree, commands, button data, role checks, sending.
-//! - [`domain`] holds the rules, free of I/O: dates, terms and the election ladder, meeting
-//!   schedules, drawing and scoring a test, the statistics of question analysis.
-//! - [`questions`] loads and validates the question bank (TOML files or an Excel sheet).
+//! One core, two doors. Dependencies point down this list, never up:
+//!
+//! - [`telegram`] and [`console`] are the doors. `telegram` turns Telegram updates into the
+//!   conversation's messages and presses and implements [`chat::Door`] and the outbox's
+//!   [`scheduler::delivery::Outlet`] with Bot API calls; `console` does the same for a terminal
+//!   (`branchbot console --demo`). [`app`] starts and stops the Telegram door.
+//! - [`chat`] is the conversation both doors share: commands, role checks, and one handler per
+//!   area that parses, makes one [`service`] call, renders the outcome with [`texts`] and sends.
+//! - [`scheduler`] is the background loop: it asks [`service`] to plan what fell due and hands
+//!   the outbox to the door's outlet.
+//! - [`service`] owns the use cases (the test, terms and meetings, reminders and the round
+//!   calendar, rounds by hand, bank uploads, report requests) and [`service::AppState`]; no
+//!   Telegram type crosses into it.
+//! - [`reports`] renders report data as text, Excel, CSV and a chart; [`texts`] holds every
+//!   sentence a user reads, including the words of domain values; [`buttons`] is the keyboard
+//!   and button-data vocabulary.
 //! - [`storage`] is SQLite: one module of compile-time checked queries per area.
-//! - [`scheduler`] turns schedules into reminders and delivers them at least once: a message is
-//!   sent twice only if the bot dies between Telegram accepting it and the outbox recording it
-//!   (a one-request window; see `scheduler::delivery`).
-//! - [`reports`] renders report data as text, Excel, CSV and a chart.
-//! - [`texts`] holds every sentence a user reads.
-//! - [`cli`] is the administrators' command line (check a bank, write a report).
+//! - [`domain`] holds the rules, free of I/O, wording and Telegram: dates and numbers, terms and
+//!   the election ladder, meeting schedules, drawing and scoring a test, the statistics.
+//! - [`questions`] loads and validates the question bank (TOML files, an Excel sheet, or the
+//!   bank built into the binary).
+//! - [`startup`] prepares the database and bank; [`config`] reads the settings; [`clock`] says
+//!   what time it is (tests and the console pass their own); [`cli`] is the command line
+//!   (check a bank, write a report, back up and restore the database, the console);
+//!   [`backup`] makes and restores copies of the database.
+//!
+//! Messages caused by a change are written to the outbox in the change's transaction and sent
+//! afterwards: delivery is at least once, with a window of one request (a crash after Telegram
+//! accepted a message and before it was marked sent sends it again after the restart).
 
 pub mod app;
+pub mod backup;
 pub mod buttons;
 pub mod chat;
 pub mod cli;

@@ -1,14 +1,21 @@
-//! The branchbot binary: parse the command line, read the configuration, run.
+//! The branchbot binary: parse the command line, read the configuration, run. Every error it
+//! prints is one Chinese line (see `texts::setup`).
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
-use branchbot::cli::{Cli, Command, QuestionsAction};
+use branchbot::cli::{Command, QuestionsAction};
 use branchbot::config::Config;
+use branchbot::error::AppError;
+use branchbot::texts::setup as t;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match branchbot::cli::parse() {
+        Ok(cli) => cli,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -18,26 +25,20 @@ fn main() -> ExitCode {
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
-        Err(err) => {
-            eprintln!("error: cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
-        }
+        Err(err) => return fail(&t::runtime_failed(&err.to_string())),
     };
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => {
             let config = match Config::from_env() {
                 Ok(config) => config,
                 Err(err) => {
-                    eprintln!("error: {err}");
+                    eprintln!("{}", t::cli_error(&err.to_string()));
                     return ExitCode::from(2);
                 }
             };
             match runtime.block_on(branchbot::app::run(config)) {
                 Ok(()) => ExitCode::SUCCESS,
-                Err(err) => {
-                    eprintln!("error: {err}");
-                    ExitCode::FAILURE
-                }
+                Err(err) => fail(&err.to_string()),
             }
         }
         Command::Questions {
@@ -81,11 +82,41 @@ fn main() -> ExitCode {
         Command::Report { round, format, out } => {
             match runtime.block_on(branchbot::reports::cli_report(round, format, out)) {
                 Ok(()) => ExitCode::SUCCESS,
-                Err(err) => {
-                    eprintln!("error: {err}");
-                    ExitCode::FAILURE
-                }
+                // A report's own errors are already a Chinese sentence; others are internal.
+                Err(AppError::Report(message)) => fail(&message),
+                Err(err) => fail(&err.to_string()),
             }
         }
+        Command::Backup { file } => database_tool(&runtime, |config| async move {
+            branchbot::backup::backup_command(&config, &file).await
+        }),
+        Command::Restore { file } => database_tool(&runtime, |config| async move {
+            branchbot::backup::restore_command(&config, &file).await
+        }),
     }
+}
+
+/// Runs a backup or restore with the bot's settings (no token needed); prints its outcome.
+fn database_tool<F, Fut>(runtime: &tokio::runtime::Runtime, tool: F) -> ExitCode
+where
+    F: FnOnce(Config) -> Fut,
+    Fut: std::future::Future<Output = Result<String, String>>,
+{
+    let config = match branchbot::reports::cli::report_config(|key| std::env::var(key).ok()) {
+        Ok(config) => config,
+        Err(AppError::Report(message)) => return fail(&message),
+        Err(err) => return fail(&err.to_string()),
+    };
+    match runtime.block_on(tool(config)) {
+        Ok(done) => {
+            eprintln!("{done}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => fail(&err),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("{}", t::cli_error(message));
+    ExitCode::FAILURE
 }

@@ -120,21 +120,8 @@ pub fn fingerprint(bank: &[Question]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::questions::model::QuestionKind;
+    use crate::questions::model::fixtures::statement as q;
     use crate::storage::{connect_memory, questions::active};
-
-    fn q(id: &str, text: &str) -> Question {
-        Question {
-            id: id.into(),
-            kind: QuestionKind::TrueFalse,
-            category: "党费".into(),
-            text: text.into(),
-            options: vec!["对".into(), "错".into()],
-            answer: vec![0],
-            explanation: "因为".into(),
-            source: "党章".into(),
-        }
-    }
 
     async fn active_ids(db: &Db) -> Vec<String> {
         active(db)

@@ -33,6 +33,10 @@ pub enum PrivateCommand {
     Grant(String),
     #[command(description = "撤销管理员（超级管理员）")]
     Revoke(String),
+    #[command(description = "查看我的用户 ID")]
+    Whoami,
+    #[command(description = "用认领码成为第一位超级管理员")]
+    Claim(String),
 }
 
 /// Commands in a branch's group chat.
@@ -67,6 +71,10 @@ pub enum GroupCommand {
     Unplan(String),
     #[command(description = "记录会议已召开")]
     Held(String),
+    #[command(description = "查看我的用户 ID 和本群 chat id")]
+    Whoami,
+    #[command(description = "设本群为上级管理员群（超级管理员）")]
+    Adminchat,
 }
 
 /// How a slash-text in a chat relates to this bot.

@@ -29,7 +29,7 @@ pub struct Caller {
 
 impl Caller {
     pub async fn load(state: &AppState, user_id: i64) -> AppResult<Caller> {
-        let is_super = u64::try_from(user_id).is_ok_and(|id| state.config.is_super_admin(id));
+        let is_super = crate::service::first_run::is_super_admin(state, user_id).await?;
         let is_admin = is_super || branches::is_admin(&state.db, user_id).await?;
         Ok(Caller {
             user_id,

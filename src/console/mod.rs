@@ -381,6 +381,21 @@ impl Console {
                 return Ok(());
             }
         };
+        // As in Telegram, a person presses buttons in the chat they are in.
+        if shown.chat_id != self.chat {
+            let chat = self.door.screen().chat_label(shown.chat_id);
+            let person = self
+                .person(self.speaker)
+                .map(|p| p.name.clone())
+                .unwrap_or_default();
+            // A private chat's buttons are for its owner alone.
+            let how = match self.person(shown.chat_id) {
+                Some(owner) => t::private_chat_switch(&owner.name),
+                None => format!("/as {person} {chat}"),
+            };
+            self.door.print(&t::button_elsewhere(&chat, &how));
+            return Ok(());
+        }
         self.door.print(&t::pressed(&shown.button.text));
         if let Some(url) = &shown.button.url {
             let Some(payload) = deep_link_payload(url) else {

@@ -343,27 +343,10 @@ impl TestResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::questions::model::fixtures::sample as question;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
     use std::collections::HashMap;
-
-    fn question(id: &str, kind: QuestionKind, category: &str) -> Question {
-        let (options, answer) = match kind {
-            QuestionKind::Single => (vec!["甲", "乙", "丙", "丁"], vec![1]),
-            QuestionKind::Multiple => (vec!["甲", "乙", "丙", "丁"], vec![0, 2]),
-            QuestionKind::TrueFalse => (vec!["对", "错"], vec![1]),
-        };
-        Question {
-            id: id.to_owned(),
-            kind,
-            category: category.to_owned(),
-            text: format!("题目 {id}"),
-            options: options.into_iter().map(str::to_owned).collect(),
-            answer,
-            explanation: "因为条例这样规定。".to_owned(),
-            source: "支部条例 第十一条".to_owned(),
-        }
-    }
 
     fn bank(per_category: &[(&str, usize)]) -> Vec<Question> {
         let kinds = [

@@ -63,3 +63,43 @@ pub struct Question {
 pub fn option_letter(index: u8) -> char {
     (b'A' + index) as char
 }
+
+/// Questions for unit tests across the crate.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::{Question, QuestionKind};
+
+    /// A well-formed question of `kind`: four options (B right; A and C for 多选), or 对/错
+    /// with 错 right.
+    pub(crate) fn sample(id: &str, kind: QuestionKind, category: &str) -> Question {
+        let (options, answer) = match kind {
+            QuestionKind::Single => (vec!["甲", "乙", "丙", "丁"], vec![1]),
+            QuestionKind::Multiple => (vec!["甲", "乙", "丙", "丁"], vec![0, 2]),
+            QuestionKind::TrueFalse => (vec!["对", "错"], vec![1]),
+        };
+        Question {
+            id: id.to_owned(),
+            kind,
+            category: category.to_owned(),
+            text: format!("题目 {id}"),
+            options: options.into_iter().map(str::to_owned).collect(),
+            answer,
+            explanation: "因为条例这样规定。".to_owned(),
+            source: "支部条例 第十一条".to_owned(),
+        }
+    }
+
+    /// A 判断 question with the given statement, 对 right.
+    pub(crate) fn statement(id: &str, text: &str) -> Question {
+        Question {
+            id: id.into(),
+            kind: QuestionKind::TrueFalse,
+            category: "党费".into(),
+            text: text.into(),
+            options: vec!["对".into(), "错".into()],
+            answer: vec![0],
+            explanation: "因为".into(),
+            source: "党章".into(),
+        }
+    }
+}

@@ -1,15 +1,20 @@
 //! The report as a picture: average score by branch for the round (bars) above the trend of the
 //! recent rounds (line), with Chinese labels.
 //!
-//! plotters draws text with ab_glyph from a font registered in memory, so no system font
-//! library is needed, but a font with Chinese glyphs must be found on disk at run time
-//! ([`find_cjk_font`], or a path from configuration). Each font file is read and leaked once
-//! per process: plotters keeps registered fonts for the life of the program anyway.
+//! plotters draws text with ab_glyph from fonts registered in memory, so no system font library
+//! is needed. The binary carries its own font ([`EMBEDDED_FONT`], Noto Sans CJK SC cut down to
+//! GB 2312 and ASCII), so a server with no Chinese font still draws a readable chart. A name with
+//! a character outside GB 2312 (a rare given name such as 堃) is the one case the embedded font
+//! cannot draw: then a system font that has every character is used for that chart instead
+//! ([`ChartFonts`]). Each font is read and leaked once per process: plotters keeps registered
+//! fonts for the life of the program anyway.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
+use ab_glyph::{Font, FontRef};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -20,6 +25,11 @@ use crate::reports::model::{BranchRow, RoundReport};
 use crate::reports::text::points;
 use crate::texts::reports as t;
 
+/// Noto Sans CJK SC Regular, subset to GB 2312 and ASCII (SIL Open Font License 1.1; the
+/// licence is `assets/fonts/OFL.txt`).
+pub static EMBEDDED_FONT: &[u8] =
+    include_bytes!("../../assets/fonts/NotoSansCJKsc-Regular-GB2312.otf");
+
 #[derive(Debug, Error)]
 pub enum ChartError {
     #[error("cannot read font file {path}: {source}")]
@@ -29,10 +39,64 @@ pub enum ChartError {
     },
     #[error("{0} is not a font file plotters can use")]
     InvalidFont(PathBuf),
+    #[error("no font to draw with")]
+    NoFont,
     #[error("drawing the chart failed: {0}")]
     Drawing(String),
     #[error("writing or reading the chart image failed: {0}")]
     Io(#[from] std::io::Error),
+}
+
+/// Whether charts may fall back to fonts installed on the server (`BRANCHBOT_SYSTEM_FONTS`).
+static SYSTEM_FONTS: AtomicBool = AtomicBool::new(true);
+
+/// Turns the system-font fallback on or off for the whole process (set once at start-up).
+pub fn use_system_fonts(on: bool) {
+    SYSTEM_FONTS.store(on, Ordering::Relaxed);
+}
+
+/// One place a font can come from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FontSource {
+    /// [`EMBEDDED_FONT`].
+    Embedded,
+    /// Whatever [`find_cjk_font`] finds on this machine, looked up only when needed.
+    System,
+    /// A font file.
+    File(PathBuf),
+}
+
+/// The fonts a chart may use, best first: the first that has every character of the chart's
+/// text draws it; if none has them all, the one missing the fewest does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartFonts {
+    pub sources: Vec<FontSource>,
+}
+
+impl ChartFonts {
+    /// The embedded font, then (unless turned off with [`use_system_fonts`]) a system font.
+    pub fn configured() -> Self {
+        if SYSTEM_FONTS.load(Ordering::Relaxed) {
+            ChartFonts {
+                sources: vec![FontSource::Embedded, FontSource::System],
+            }
+        } else {
+            Self::embedded_only()
+        }
+    }
+
+    pub fn embedded_only() -> Self {
+        ChartFonts {
+            sources: vec![FontSource::Embedded],
+        }
+    }
+
+    /// Only the font file at `path`.
+    pub fn file(path: impl Into<PathBuf>) -> Self {
+        ChartFonts {
+            sources: vec![FontSource::File(path.into())],
+        }
+    }
 }
 
 /// Where distributions put fonts with Chinese glyphs, best first.
@@ -108,35 +172,114 @@ fn search_dir(dir: &Path, depth: u32) -> Option<PathBuf> {
         .find_map(|p| search_dir(p, depth - 1))
 }
 
-/// Family names under which each font file was registered with plotters.
-fn registry() -> &'static Mutex<HashMap<PathBuf, &'static str>> {
-    static REGISTRY: OnceLock<Mutex<HashMap<PathBuf, &'static str>>> = OnceLock::new();
+/// A font registered with plotters: its family name and ab_glyph's view of it, to ask which
+/// characters it has.
+#[derive(Clone)]
+struct Loaded {
+    family: &'static str,
+    font: FontRef<'static>,
+}
+
+/// Fonts registered so far, by source.
+fn registry() -> &'static Mutex<HashMap<FontSource, Loaded>> {
+    static REGISTRY: OnceLock<Mutex<HashMap<FontSource, Loaded>>> = OnceLock::new();
     REGISTRY.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-/// Registers the font at `path` with plotters (once per path) and returns its family name.
-fn load_font(path: &Path) -> Result<&'static str, ChartError> {
+/// Registers the font from `source` with plotters (once per source).
+fn load_font(source: &FontSource) -> Result<Loaded, ChartError> {
     let mut fonts = registry()
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(family) = fonts.get(path) {
-        return Ok(family);
+    if let Some(loaded) = fonts.get(source) {
+        return Ok(loaded.clone());
     }
+    let (bytes, name): (&'static [u8], PathBuf) = match source {
+        FontSource::Embedded => (EMBEDDED_FONT, PathBuf::from("<embedded font>")),
+        FontSource::System => {
+            let path = find_cjk_font().ok_or(ChartError::NoFont)?;
+            (read_font(&path)?, path)
+        }
+        FontSource::File(path) => (read_font(path)?, path.clone()),
+    };
+    let font = FontRef::try_from_slice(bytes).map_err(|_| ChartError::InvalidFont(name.clone()))?;
+    let family: &'static str = Box::leak(format!("branchbot-cjk-{}", fonts.len()).into_boxed_str());
+    register_font(family, FontStyle::Normal, bytes)
+        .map_err(|_| ChartError::InvalidFont(name.clone()))?;
+    // Anything plotters draws without an explicit family (e.g. a default label style) must
+    // still find Chinese glyphs: the embedded font serves as sans-serif.
+    if fonts.is_empty() {
+        register_font("sans-serif", FontStyle::Normal, EMBEDDED_FONT)
+            .map_err(|_| ChartError::InvalidFont(name))?;
+    }
+    let loaded = Loaded { family, font };
+    fonts.insert(source.clone(), loaded.clone());
+    Ok(loaded)
+}
+
+/// A font file's bytes, the wanted face of a collection first, kept for the process.
+fn read_font(path: &Path) -> Result<&'static [u8], ChartError> {
     let bytes = std::fs::read(path).map_err(|source| ChartError::FontUnreadable {
         path: path.to_owned(),
         source,
     })?;
     let bytes = select_face(bytes, face_index(path));
-    let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-    let family: &'static str = Box::leak(format!("branchbot-cjk-{}", fonts.len()).into_boxed_str());
-    register_font(family, FontStyle::Normal, bytes)
-        .map_err(|_| ChartError::InvalidFont(path.to_owned()))?;
-    // Anything plotters draws without an explicit family (e.g. a default label style) must
-    // still find Chinese glyphs.
-    register_font("sans-serif", FontStyle::Normal, bytes)
-        .map_err(|_| ChartError::InvalidFont(path.to_owned()))?;
-    fonts.insert(path.to_owned(), family);
-    Ok(family)
+    Ok(Box::leak(bytes.into_boxed_slice()))
+}
+
+/// How many characters of `text` the font has no glyph for (spaces and controls need none).
+fn missing_glyphs(font: &FontRef<'_>, text: &str) -> usize {
+    text.chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .filter(|&c| font.glyph_id(c).0 == 0)
+        .count()
+}
+
+/// The family (and its source) to draw `text` with: the first source that has every character, else the one
+/// missing the fewest. A source that cannot be loaded is skipped (and logged) unless it is the
+/// only one.
+fn pick_font<'a>(
+    fonts: &'a ChartFonts,
+    text: &str,
+) -> Result<(&'static str, &'a FontSource), ChartError> {
+    let mut best: Option<(&'static str, &'a FontSource, usize)> = None;
+    let mut first_error = None;
+    for source in &fonts.sources {
+        let loaded = match load_font(source) {
+            Ok(loaded) => loaded,
+            Err(err) => {
+                if !matches!(err, ChartError::NoFont) {
+                    tracing::warn!(error = %err, "a chart font could not be loaded");
+                }
+                first_error.get_or_insert(err);
+                continue;
+            }
+        };
+        let missing = missing_glyphs(&loaded.font, text);
+        if missing == 0 {
+            return Ok((loaded.family, source));
+        }
+        if best.is_none_or(|(_, _, fewest)| missing < fewest) {
+            best = Some((loaded.family, source, missing));
+        }
+    }
+    match best {
+        Some((family, source, missing)) => {
+            tracing::warn!(
+                missing,
+                "no chart font has every character; some are drawn as boxes"
+            );
+            Ok((family, source))
+        }
+        None => Err(first_error.unwrap_or(ChartError::NoFont)),
+    }
+}
+
+/// Every text a chart of `report` shows that is not a fixed label (those are all GB 2312).
+fn chart_text(report: &RoundReport) -> String {
+    let mut text: String = report.branches.iter().map(|b| b.name.as_str()).collect();
+    text.extend(report.trend.iter().map(|p| p.label.as_str()));
+    text
 }
 
 /// Which face of a font collection to use. Noto/Source Han CJK collections hold the Japanese,
@@ -190,9 +333,9 @@ const PASS_LINE: RGBColor = RGBColor(0xE6, 0x7E, 0x22);
 const MUTED: RGBColor = RGBColor(0x80, 0x80, 0x80);
 const TREND_LINE: RGBColor = RGBColor(0xB0, 0x1E, 0x23);
 
-/// The chart as PNG bytes, drawn with the font at `font` (see [`find_cjk_font`]).
-pub fn render_chart(report: &RoundReport, font: &Path) -> Result<Vec<u8>, ChartError> {
-    let (pixels, width, height) = render_rgb(report, font)?;
+/// The chart as PNG bytes, drawn with the best of `fonts` for its text.
+pub fn render_chart(report: &RoundReport, fonts: &ChartFonts) -> Result<Vec<u8>, ChartError> {
+    let (pixels, width, height) = render_rgb(report, fonts)?;
     let encode_error = |e: png::EncodingError| ChartError::Drawing(e.to_string());
     let mut bytes = Vec::new();
     let mut encoder = png::Encoder::new(&mut bytes, width, height);
@@ -205,8 +348,12 @@ pub fn render_chart(report: &RoundReport, font: &Path) -> Result<Vec<u8>, ChartE
 }
 
 /// The chart as raw RGB pixels with its width and height, for checks without a PNG decoder.
-pub fn render_rgb(report: &RoundReport, font: &Path) -> Result<(Vec<u8>, u32, u32), ChartError> {
-    let family = load_font(font)?;
+pub fn render_rgb(
+    report: &RoundReport,
+    fonts: &ChartFonts,
+) -> Result<(Vec<u8>, u32, u32), ChartError> {
+    let (family, source) = pick_font(fonts, &chart_text(report))?;
+    tracing::info!(font = ?source, round = report.round_id, "drawing the report chart");
     let (width, height) = chart_size(report);
     let mut buffer = vec![0u8; width as usize * height as usize * 3];
     {
@@ -501,14 +648,83 @@ mod tests {
     use crate::reports::model::tests::sample_report;
     use crate::reports::model::TrendPoint;
 
-    fn font() -> PathBuf {
-        find_cjk_font().expect("a CJK font is installed (apt-get install fonts-wqy-microhei)")
+    /// The embedded font alone: every test here passes on a machine with no font installed.
+    fn font() -> ChartFonts {
+        ChartFonts::embedded_only()
+    }
+
+    /// A tiny subset of Noto Sans CJK SC holding only 堃 and 喆, which GB 2312 lacks: a stand-in
+    /// for a system font, so the fallback is tested the same way on every machine.
+    fn rare_font() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fonts/rare-chars-subset.otf")
+    }
+
+    fn one_branch(name: &str) -> RoundReport {
+        let mut report = sample_report();
+        report.round_id = 1;
+        report.trend.clear();
+        report.branches.truncate(1);
+        report.branches[0].name = name.to_owned();
+        report
     }
 
     #[test]
-    fn finds_a_cjk_font() {
-        let path = font();
-        assert!(path.is_file());
+    fn the_embedded_font_covers_gb2312_text_and_ascii() {
+        let font = FontRef::try_from_slice(EMBEDDED_FONT).expect("the embedded font parses");
+        let ascii: String = (0x21u8..0x7f).map(char::from).collect();
+        let fixed = [
+            t::CHART_AXIS_AVERAGE,
+            t::CHART_NO_DATA,
+            t::CHART_NOBODY,
+            t::CHART_TREND_TITLE,
+        ];
+        for text in fixed
+            .iter()
+            .copied()
+            .chain([ascii.as_str(), "城东社区第一党支部机关党委换届测试平均分…"])
+        {
+            assert_eq!(missing_glyphs(&font, text), 0, "{text}");
+        }
+        // 堃 is outside GB 2312, so the embedded font has no glyph for it.
+        assert_eq!(missing_glyphs(&font, "王堃"), 1);
+        assert!(
+            EMBEDDED_FONT.len() < 3 * 1024 * 1024,
+            "keep the binary small"
+        );
+    }
+
+    /// A rare character the embedded font lacks is drawn with a fallback font that has it; with
+    /// no fallback the chart is still drawn (the character as a box), never an error.
+    #[test]
+    fn a_rare_character_falls_back_to_another_font() {
+        let with_fallback = ChartFonts {
+            sources: vec![FontSource::Embedded, FontSource::File(rare_font())],
+        };
+        let embedded = pick_font(&ChartFonts::embedded_only(), "城东").unwrap().0;
+        assert_eq!(pick_font(&with_fallback, "城东").unwrap().0, embedded);
+        let fallback = pick_font(&with_fallback, "堃").unwrap().0;
+        assert_ne!(fallback, embedded);
+
+        let report = one_branch("堃");
+        let (boxed, _, _) = render_rgb(&report, &font()).expect("chart without the glyph");
+        let (drawn, _, _) = render_rgb(&report, &with_fallback).expect("chart with the glyph");
+        assert_ne!(boxed, drawn, "the fallback font drew the rare character");
+        // The fallback lacks everything but its two characters: common names stay embedded.
+        let (common, _, _) = render_rgb(&one_branch("城东"), &with_fallback).expect("chart");
+        let (common_embedded, _, _) = render_rgb(&one_branch("城东"), &font()).expect("chart");
+        assert_eq!(common, common_embedded);
+    }
+
+    /// With the system-font lookup switched off, only the embedded font is used.
+    #[test]
+    fn system_fonts_can_be_switched_off() {
+        use_system_fonts(false);
+        assert_eq!(ChartFonts::configured(), ChartFonts::embedded_only());
+        use_system_fonts(true);
+        assert_eq!(
+            ChartFonts::configured().sources,
+            vec![FontSource::Embedded, FontSource::System]
+        );
     }
 
     #[test]
@@ -542,13 +758,8 @@ mod tests {
     /// two different Chinese captions would render identically.
     #[test]
     fn chinese_glyphs_are_real() {
-        let mut first = sample_report();
-        first.round_id = 1;
-        first.trend.clear();
-        first.branches.truncate(1);
-        let mut second = first.clone();
-        first.branches[0].name = "城东社区".to_owned();
-        second.branches[0].name = "党支部书".to_owned();
+        let first = one_branch("城东社区");
+        let second = one_branch("党支部书");
         let (a, _, _) = render_rgb(&first, &font()).expect("chart");
         let (b, _, _) = render_rgb(&second, &font()).expect("chart");
         assert_ne!(a, b);
@@ -584,11 +795,11 @@ mod tests {
 
     #[test]
     fn a_missing_font_is_an_error_not_a_panic() {
-        let result = render_chart(&sample_report(), Path::new("/nonexistent/font.ttf"));
+        let result = render_chart(&sample_report(), &ChartFonts::file("/nonexistent/font.ttf"));
         assert!(matches!(result, Err(ChartError::FontUnreadable { .. })));
         let not_a_font = std::env::temp_dir().join("branchbot-not-a-font.ttf");
         std::fs::write(&not_a_font, b"hello").expect("write");
-        let result = render_chart(&sample_report(), &not_a_font);
+        let result = render_chart(&sample_report(), &ChartFonts::file(&not_a_font));
         assert!(matches!(result, Err(ChartError::InvalidFont(_))));
     }
 

@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::reports::{csv, text, xlsx};
 use crate::service::reports::report_options;
 use crate::storage::{self, reports as store};
+use crate::texts::setup as t;
 
 /// Writes round `round`'s report (default: the latest closed round, or the open one) as text
 /// (to `out` or standard output), an Excel workbook (`out`, default `round-N.xlsx`) or CSV files
@@ -30,18 +31,15 @@ pub async fn cli_report(
     let Some(picked) = picked else {
         db.close().await;
         return Err(AppError::Report(match round {
-            Some(n) => format!("there is no round {n}"),
-            None => "there are no rounds yet".to_owned(),
+            Some(n) => t::report_no_round(n),
+            None => t::REPORT_NO_ROUNDS.to_owned(),
         }));
     };
     let report = store::round_report(&db, &picked, &report_options(&config)).await;
     db.close().await;
     let report = report?;
     if report.is_empty() {
-        eprintln!(
-            "note: nobody has submitted an attempt in round {} yet",
-            report.round_id
-        );
+        eprintln!("{}", t::report_nobody(report.round_id));
     }
     match format {
         ReportFormat::Text => {
@@ -49,7 +47,7 @@ pub async fn cli_report(
             match out {
                 Some(path) => {
                     write_file(&path, plain.as_bytes())?;
-                    eprintln!("wrote {}", path.display());
+                    eprintln!("{}", t::wrote(&path.display().to_string()));
                 }
                 None => println!("{plain}"),
             }
@@ -60,7 +58,7 @@ pub async fn cli_report(
             let path =
                 out.unwrap_or_else(|| PathBuf::from(format!("round-{}.xlsx", report.round_id)));
             write_file(&path, &bytes)?;
-            eprintln!("wrote {}", path.display());
+            eprintln!("{}", t::wrote(&path.display().to_string()));
         }
         ReportFormat::Csv => {
             let files =
@@ -68,18 +66,20 @@ pub async fn cli_report(
             let dir =
                 out.unwrap_or_else(|| PathBuf::from(format!("round-{}-csv", report.round_id)));
             if dir.is_file() {
-                return Err(AppError::Report(format!(
-                    "{} is a file; for csv, --out names a directory (one file per table)",
-                    dir.display()
+                return Err(AppError::Report(t::csv_out_is_file(
+                    &dir.display().to_string(),
                 )));
             }
             std::fs::create_dir_all(&dir).map_err(|e| {
-                AppError::Report(format!("cannot create directory {}: {e}", dir.display()))
+                AppError::Report(t::cannot_create_dir(
+                    &dir.display().to_string(),
+                    &e.to_string(),
+                ))
             })?;
             for (name, bytes) in files {
                 write_file(&dir.join(name), &bytes)?;
             }
-            eprintln!("wrote {}", dir.display());
+            eprintln!("{}", t::wrote(&dir.display().to_string()));
         }
     }
     Ok(())
@@ -98,20 +98,19 @@ pub fn report_config(env: impl Fn(&str) -> Option<String>) -> AppResult<Config> 
 /// refuse instead of creating an empty file.
 fn ensure_database_exists(url: &str) -> AppResult<()> {
     let options = SqliteConnectOptions::from_str(url)
-        .map_err(|e| AppError::Report(format!("DATABASE_URL: {e}")))?;
+        .map_err(|e| AppError::Report(t::config_error("DATABASE_URL", &e.to_string())))?;
     let file = options.get_filename();
     if url.contains(":memory:") || file.as_os_str().is_empty() || file.exists() {
         return Ok(());
     }
-    Err(AppError::Report(format!(
-        "database {} does not exist; set DATABASE_URL to the bot's database (default sqlite://branchbot.db)",
-        file.display()
+    Err(AppError::Report(t::database_missing(
+        &file.display().to_string(),
     )))
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> AppResult<()> {
     std::fs::write(path, bytes)
-        .map_err(|e| AppError::Report(format!("cannot write {}: {e}", path.display())))
+        .map_err(|e| AppError::Report(t::cannot_write(&path.display().to_string(), &e.to_string())))
 }
 
 /// Telegram HTML as plain text for a terminal: tags dropped, entities decoded. The summaries

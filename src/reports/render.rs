@@ -22,8 +22,6 @@ pub struct RenderedRound {
 #[derive(Debug)]
 pub enum ChartOutcome {
     Png(Vec<u8>),
-    /// No font with Chinese glyphs on the server: labels would be boxes.
-    NoFont,
     /// Drawing failed; the rest of the report still goes out.
     Failed,
 }
@@ -33,15 +31,12 @@ pub fn render_round(report: &RoundReport) -> AppResult<RenderedRound> {
     let workbook =
         xlsx::round_workbook(report).map_err(|e| AppError::Report(format!("workbook: {e}")))?;
     let csv_files = csv::round_csv(report).map_err(|e| AppError::Report(format!("csv: {e}")))?;
-    let chart = match chart::find_cjk_font() {
-        None => ChartOutcome::NoFont,
-        Some(font) => match chart::render_chart(report, &font) {
-            Ok(png) => ChartOutcome::Png(png),
-            Err(err) => {
-                tracing::error!(error = %err, round = report.round_id, "chart rendering failed");
-                ChartOutcome::Failed
-            }
-        },
+    let chart = match chart::render_chart(report, &chart::ChartFonts::configured()) {
+        Ok(png) => ChartOutcome::Png(png),
+        Err(err) => {
+            tracing::error!(error = %err, round = report.round_id, "chart rendering failed");
+            ChartOutcome::Failed
+        }
     };
     Ok(RenderedRound {
         summary: text::round_summary(report),

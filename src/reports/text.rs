@@ -55,23 +55,44 @@ pub fn round_summary(report: &RoundReport) -> Vec<String> {
         }
         return split_message(&lines.join("\n"), TELEGRAM_TEXT_LIMIT);
     }
+    lines.extend(overall_lines(report));
+    lines.extend(branch_lines(report));
+    lines.extend(weakest_lines(report));
+    lines.extend(lowest_score_lines(report));
+    lines.push(String::new());
+    if !report.non_participants.is_empty() {
+        lines.push(escape(&t::non_participants_line(
+            report.non_participants.len(),
+        )));
+    }
+    lines.push(escape(t::FILES_HINT));
+    split_message(&lines.join("\n"), TELEGRAM_TEXT_LIMIT)
+}
 
+/// Participation, average, pass rate and (when computable) reliability of the whole round.
+fn overall_lines(report: &RoundReport) -> Vec<String> {
     let overall = report.overall();
-    lines.push(escape(&t::participation_line(
-        overall.participants,
-        overall.members,
-        overall.participation().map(percent).as_deref(),
-    )));
-    lines.push(escape(&t::average_line(&or_dash(overall.average, points))));
-    lines.push(escape(&t::pass_rate_line(
-        &or_dash(overall.pass_rate, percent),
-        report.pass_mark,
-    )));
+    let mut lines = vec![
+        escape(&t::participation_line(
+            overall.participants,
+            overall.members,
+            overall.participation().map(percent).as_deref(),
+        )),
+        escape(&t::average_line(&or_dash(overall.average, points))),
+        escape(&t::pass_rate_line(
+            &or_dash(overall.pass_rate, percent),
+            report.pass_mark,
+        )),
+    ];
     if let Some(reliability) = report.reliability {
         lines.push(escape(&t::reliability_line(&coefficient(reliability))));
     }
+    lines
+}
 
-    lines.push(heading(t::BY_BRANCH));
+/// Every branch's participation and average, then the lowest branches.
+fn branch_lines(report: &RoundReport) -> Vec<String> {
+    let mut lines = vec![heading(t::BY_BRANCH)];
     for branch in &report.branches {
         let line = match branch.average {
             Some(average) => t::branch_line(
@@ -86,7 +107,6 @@ pub fn round_summary(report: &RoundReport) -> Vec<String> {
         };
         lines.push(format!("• {}", escape(&line)));
     }
-
     let lowest = report.lowest_branches(TOP_N);
     if lowest.len() > 1 {
         lines.push(heading(t::LOWEST_BRANCHES));
@@ -98,7 +118,12 @@ pub fn round_summary(report: &RoundReport) -> Vec<String> {
             )));
         }
     }
+    lines
+}
 
+/// The weakest categories and questions, and the questions the analysis flags.
+fn weakest_lines(report: &RoundReport) -> Vec<String> {
+    let mut lines = Vec::new();
     let categories = report.weakest_categories(TOP_N);
     if !categories.is_empty() {
         lines.push(heading(t::WEAKEST_CATEGORIES));
@@ -111,7 +136,6 @@ pub fn round_summary(report: &RoundReport) -> Vec<String> {
             )));
         }
     }
-
     let questions = report.weakest_questions(TOP_N);
     if !questions.is_empty() {
         lines.push(heading(t::WEAKEST_QUESTIONS));
@@ -124,23 +148,20 @@ pub fn round_summary(report: &RoundReport) -> Vec<String> {
             )));
         }
     }
-
     let flagged = report.flagged_questions();
     if !flagged.is_empty() {
         lines.push(heading(t::FLAGGED_QUESTIONS));
         for question in flagged {
-            lines.push(format!(
-                "• {}",
-                escape(&t::flagged_question(
-                    &question.id,
-                    &question.category,
-                    &t::flags(&question.flags),
-                ))
-            ));
+            let flags = t::flags(&question.flags);
+            let line = t::flagged_question(&question.id, &question.category, &flags);
+            lines.push(format!("• {}", escape(&line)));
         }
     }
+    lines
+}
 
-    lines.push(heading(t::LOWEST_SCORES));
+fn lowest_score_lines(report: &RoundReport) -> Vec<String> {
+    let mut lines = vec![heading(t::LOWEST_SCORES)];
     for (rank, trainee) in report.lowest_scores(TOP_N).iter().enumerate() {
         lines.push(escape(&t::ranked_trainee(
             rank + 1,
@@ -149,15 +170,7 @@ pub fn round_summary(report: &RoundReport) -> Vec<String> {
             trainee.score,
         )));
     }
-
-    lines.push(String::new());
-    if !report.non_participants.is_empty() {
-        lines.push(escape(&t::non_participants_line(
-            report.non_participants.len(),
-        )));
-    }
-    lines.push(escape(t::FILES_HINT));
-    split_message(&lines.join("\n"), TELEGRAM_TEXT_LIMIT)
+    lines
 }
 
 fn header_lines(report: &RoundReport) -> Vec<String> {

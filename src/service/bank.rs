@@ -179,20 +179,7 @@ pub async fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::questions::model::QuestionKind;
-
-    fn q(id: &str, text: &str) -> Question {
-        Question {
-            id: id.into(),
-            kind: QuestionKind::TrueFalse,
-            category: "党费".into(),
-            text: text.into(),
-            options: vec!["对".into(), "错".into()],
-            answer: vec![0],
-            explanation: "因为".into(),
-            source: "党章".into(),
-        }
-    }
+    use crate::questions::model::fixtures::statement as q;
 
     #[test]
     fn an_upload_is_compared_by_id_and_content() {

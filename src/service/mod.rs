@@ -10,6 +10,7 @@ use tokio::sync::Notify;
 
 pub mod bank;
 pub mod calendar;
+pub mod first_run;
 pub mod meetings;
 pub mod quiz;
 pub mod reminders;

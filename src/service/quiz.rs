@@ -324,17 +324,7 @@ pub async fn press(
         pressed_message,
         now.timestamp(),
     ) {
-        match refusal {
-            Refusal::TimeUp => {
-                end_early(state, attempt.id, Ending::TimeLimit, now).await?;
-            }
-            Refusal::RoundClosed
-                if attempt.status == AttemptStatus::InProgress && attempt.user_id == presser =>
-            {
-                end_early(state, attempt.id, Ending::RoundClosed, now).await?;
-            }
-            _ => {}
-        }
+        end_if_over(state, &attempt, presser, refusal, now).await?;
         return Ok(PressOutcome::Refused(refusal));
     }
     let Some(row) = row else {
@@ -346,6 +336,42 @@ pub async fn press(
         Ok(action) => action,
         Err(refusal) => return Ok(PressOutcome::Refused(refusal)),
     };
+    apply(state, &attempt, row, shown, action, now).await
+}
+
+/// A refusal that shows the attempt is over ends it now, so the trainee gets the result at
+/// once instead of at the scheduler's next pass.
+async fn end_if_over(
+    state: &AppState,
+    attempt: &Attempt,
+    presser: i64,
+    refusal: Refusal,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    match refusal {
+        Refusal::TimeUp => {
+            end_early(state, attempt.id, Ending::TimeLimit, now).await?;
+        }
+        Refusal::RoundClosed
+            if attempt.status == AttemptStatus::InProgress && attempt.user_id == presser =>
+        {
+            end_early(state, attempt.id, Ending::RoundClosed, now).await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Stores what an accepted press does; the store is guarded again against a race.
+async fn apply(
+    state: &AppState,
+    attempt: &Attempt,
+    row: AttemptQuestion,
+    shown: Shown,
+    action: Action,
+    now: DateTime<Utc>,
+) -> AppResult<PressOutcome> {
+    let position = row.position;
     let total = usize::try_from(attempt.question_count).unwrap_or(0);
     match action {
         Action::Select(selection) => {
@@ -359,7 +385,7 @@ pub async fn press(
             )
             .await?;
             if !stored {
-                return refused_after_race(state, &attempt, now).await;
+                return refused_after_race(state, attempt, now).await;
             }
             Ok(PressOutcome::Selected(TestQuestion {
                 attempt_id: attempt.id,
@@ -381,7 +407,7 @@ pub async fn press(
             )
             .await?;
             if !stored {
-                return refused_after_race(state, &attempt, now).await;
+                return refused_after_race(state, attempt, now).await;
             }
             Ok(PressOutcome::Answered {
                 shown,
@@ -389,7 +415,7 @@ pub async fn press(
                 total,
                 chosen,
                 message: row.message_id,
-                next: next_step(state, &attempt, now).await?,
+                next: next_step(state, attempt, now).await?,
             })
         }
     }

@@ -62,6 +62,7 @@ pub fn first_term_check(state: &AppState, end: NaiveDate, today: NaiveDate) -> i
 
 async fn plan_terms(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
     let tz = state.config.timezone;
+    let admin_chat = crate::service::first_run::admin_chat(state).await?;
     loop {
         let due = store::due_terms(&state.db, now.timestamp(), BATCH).await?;
         if due.is_empty() {
@@ -99,7 +100,7 @@ async fn plan_terms(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
                         };
                         outbox::enqueue(&mut *tx, &message, now.timestamp()).await?;
                         if let (TermReminder::Overdue { .. }, Some(admin_chat)) =
-                            (reminder, state.config.admin_chat)
+                            (reminder, admin_chat)
                         {
                             let days_overdue = (day - end).num_days();
                             let text = format!(

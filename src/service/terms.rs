@@ -24,51 +24,48 @@ pub fn branch_kind(branch: &Branch) -> BranchKind {
     BranchKind::parse(&branch.kind).unwrap_or(BranchKind::Other)
 }
 
-/// `/term`: the current term starts with the election on `elected_on`; its length defaults
-/// by branch kind.
-pub async fn set_term(
-    state: &AppState,
-    branch: &Branch,
-    elected_on: NaiveDate,
-    years: Option<u32>,
-) -> AppResult<Result<Term, TermError>> {
-    let today = today(state);
-    let term = match validate_term(elected_on, years, branch_kind(branch), today) {
-        Ok(term) => term,
-        Err(err) => return Ok(Err(err)),
-    };
-    let next_check = first_term_check(state, term.end(), today);
-    store::set_term(
-        &state.db,
-        branch.id,
-        &term,
-        Some(next_check),
-        state.now().timestamp(),
-    )
-    .await?;
-    state.wake.notify_one();
-    Ok(Ok(term))
+/// Which term a date starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TermStart {
+    /// `/term`: the current term, from the election already held on that date.
+    Current,
+    /// `/elected`: an election was just held; the next term starts on that date.
+    Election,
 }
 
-/// `/elected`: an election was held; the next term starts on `date`.
-pub async fn record_election(
+/// Stores the term that starts on `date`; its length defaults by branch kind.
+pub async fn start_term(
     state: &AppState,
     branch: &Branch,
+    start: TermStart,
     date: NaiveDate,
     years: Option<u32>,
 ) -> AppResult<Result<Term, TermError>> {
-    let years = years.unwrap_or_else(|| branch_kind(branch).default_term_years());
-    let current = store::open_term(&state.db, branch.id).await?;
     let today = today(state);
-    let next = match validate_elected(date, current.as_ref().map(|row| &row.term), years, today) {
+    let now = state.now().timestamp();
+    let term = match start {
+        TermStart::Current => validate_term(date, years, branch_kind(branch), today),
+        TermStart::Election => {
+            let years = years.unwrap_or_else(|| branch_kind(branch).default_term_years());
+            let current = store::open_term(&state.db, branch.id).await?;
+            validate_elected(date, current.as_ref().map(|row| &row.term), years, today)
+        }
+    };
+    let term = match term {
         Ok(term) => term,
         Err(err) => return Ok(Err(err)),
     };
-    let next_check = first_term_check(state, next.end(), today);
-    let now = state.now().timestamp();
-    store::record_election(&state.db, branch.id, &next, Some(next_check), now).await?;
+    let next_check = Some(first_term_check(state, term.end(), today));
+    match start {
+        TermStart::Current => {
+            store::set_term(&state.db, branch.id, &term, next_check, now).await?;
+        }
+        TermStart::Election => {
+            store::record_election(&state.db, branch.id, &term, next_check, now).await?;
+        }
+    }
     state.wake.notify_one();
-    Ok(Ok(next))
+    Ok(Ok(term))
 }
 
 /// What an approved delay led to.

@@ -8,6 +8,7 @@ pub mod quiz;
 pub mod reminders;
 pub mod reports;
 pub mod rounds;
+pub mod setup;
 
 use std::str::FromStr;
 use std::time::Duration;

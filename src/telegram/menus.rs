@@ -7,8 +7,12 @@ use teloxide::utils::command::BotCommands;
 
 use crate::chat::commands::{GroupCommand, PrivateCommand};
 
-const TRAINEE_COMMANDS: &[&str] = &["start", "help", "join", "test", "practice", "myscores"];
-const MEMBER_GROUP_COMMANDS: &[&str] = &["help", "status", "meetings", "report"];
+const TRAINEE_COMMANDS: &[&str] = &[
+    "start", "help", "join", "test", "practice", "myscores", "whoami",
+];
+const MEMBER_GROUP_COMMANDS: &[&str] = &["help", "status", "meetings", "report", "whoami"];
+/// Commands no menu shows: /claim is used once, by whoever reads the code in the server's log.
+const UNLISTED: &[&str] = &["claim"];
 
 /// teloxide's generated list spells commands with their slash; Telegram wants bare names.
 fn bare(all: Vec<BotCommand>) -> Vec<BotCommand> {
@@ -42,9 +46,17 @@ pub async fn register(bot: &Bot, admin_ids: &[i64]) -> Result<(), teloxide::Requ
     Ok(())
 }
 
+/// The full private menu of administrators.
+fn admin_menu() -> Vec<BotCommand> {
+    bare(PrivateCommand::bot_commands())
+        .into_iter()
+        .filter(|c| !UNLISTED.contains(&c.command.as_str()))
+        .collect()
+}
+
 /// Gives one administrator the full private menu (after /grant, or at start-up).
 pub async fn register_admin(bot: &Bot, user_id: i64) -> Result<(), teloxide::RequestError> {
-    bot.set_my_commands(bare(PrivateCommand::bot_commands()))
+    bot.set_my_commands(admin_menu())
         .scope(BotCommandScope::Chat {
             chat_id: Recipient::Id(ChatId(user_id)),
         })
@@ -78,6 +90,14 @@ mod tests {
                 command.command
             );
         }
+    }
+
+    #[test]
+    fn the_admin_menu_has_whoami_but_not_claim() {
+        let names: Vec<String> = admin_menu().into_iter().map(|c| c.command).collect();
+        assert!(names.contains(&"whoami".to_owned()), "{names:?}");
+        assert!(!names.contains(&"claim".to_owned()), "{names:?}");
+        assert_eq!(names.len(), PrivateCommand::bot_commands().len() - 1);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod delivery;
 pub mod menus;
+pub mod network;
 
 pub use api::{Api, Kind};
 

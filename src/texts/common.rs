@@ -19,6 +19,7 @@ pub const HELP_PRIVATE_TRAINEE: &str = "<b>支部工作助手</b>\n\
 /test — 参加本期测试（每期一次，限时作答）\n\
 /practice — 随时练习，优先复习答错过的题\n\
 /myscores — 查看自己的历次成绩\n\
+/whoami — 查看自己的 Telegram 用户 ID\n\
 /help — 查看本说明";
 
 pub const HELP_PRIVATE_ADMIN: &str = "\n\n<b>管理员命令</b>\n\
@@ -30,13 +31,15 @@ pub const HELP_PRIVATE_ADMIN: &str = "\n\n<b>管理员命令</b>\n\
 
 pub const HELP_PRIVATE_SUPER: &str = "\n\n<b>超级管理员命令</b>\n\
 /grant 用户ID或@用户名 — 授予管理员权限\n\
-/revoke 用户ID或@用户名 — 撤销管理员权限";
+/revoke 用户ID或@用户名 — 撤销管理员权限\n\
+在上级管理员群里发送 /adminchat — 把该群设为接收逾期提醒的管理员群";
 
 pub const HELP_GROUP: &str = "<b>支部工作助手</b>\n\
 我帮助支部按时换届、按时召开“三会一课”等会议，并每半月组织党务业务测试。\n\n\
 /status — 支部情况：任期届满、下一步换届工作、是否逾期\n\
 /meetings — 会议计划及下次日期\n\
 /report — 本支部测试参与率和平均分\n\
+/whoami — 查看自己的用户 ID 和本群 chat id\n\
 /help — 查看本说明";
 
 pub const HELP_GROUP_ADMIN: &str = "\n\n<b>群管理员命令</b>\n\

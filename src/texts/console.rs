@@ -41,6 +41,14 @@ pub fn typed(person: &str, chat: &str, line: &str) -> String {
 pub const NO_SUCH_BUTTON: &str = "没有这个编号的按钮。按钮编号显示在消息下方，例如 [3]。";
 pub const BUTTON_GONE: &str = "这个按钮已经不在消息上了（消息已被修改或按钮已移除）。";
 
+pub fn button_elsewhere(chat: &str, how: &str) -> String {
+    format!("这个按钮在“{chat}”里。先发送 {how} 切换过去再按。")
+}
+
+pub fn private_chat_switch(person: &str) -> String {
+    format!("/as {person} 私聊")
+}
+
 pub fn pressed(button: &str) -> String {
     format!("（按下按钮“{button}”）")
 }

@@ -12,6 +12,8 @@ pub mod reminders;
 pub mod report_replies;
 pub mod reports;
 pub mod rounds;
+pub mod setup;
+pub mod setup_replies;
 pub mod split;
 
 /// Escapes text for Telegram's HTML parse mode: the three characters it treats as markup.

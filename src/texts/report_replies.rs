@@ -47,9 +47,6 @@ pub fn summary_file_name(round_id: i64) -> String {
 
 pub const SUMMARY_CUT: &str = "内容较长，以上只是开头部分，完整内容见随后的文件。";
 
-pub const NO_CJK_FONT: &str =
-    "服务器上没有找到中文字体，本次未生成图表。请服务器管理员安装中文字体（如 fonts-wqy-microhei）。";
-
 pub const CHART_FAILED: &str = "图表生成失败，其余报告不受影响。";
 
 pub fn overdue_usage(max_days: u32, default_days: u32) -> String {

@@ -144,6 +144,10 @@ fn console_commands_refuse_what_they_cannot_do_and_change_nothing() {
 /as 王书记
 /file no-such-file.toml
 /clock
+/as 张学员 私聊
+/test
+/as 王书记 第一党支部群
+1
 ";
     let (transcript, _, _) = console(script);
     assert!(after(&transcript, "/press 99").contains("没有这个编号的按钮"));
@@ -155,4 +159,10 @@ fn console_commands_refuse_what_they_cannot_do_and_change_nothing() {
     // The clock did not move.
     let now = until_next_prompt(after(&transcript, "/clock"));
     assert!(now.contains("现在是 2026年12月1日 09:30"), "{now}");
+    // Only the trainee can press the buttons in the trainee's private chat.
+    let elsewhere = until_next_prompt(after(&transcript, "1"));
+    assert!(
+        elsewhere.contains("先发送 /as 张学员 私聊") && !elsewhere.contains("已记录"),
+        "{elsewhere}"
+    );
 }

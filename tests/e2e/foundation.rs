@@ -302,3 +302,32 @@ async fn the_admin_chat_hears_when_the_bot_is_removed_from_a_branch_group() {
     );
     assert!(bot.stop().await.success());
 }
+
+#[tokio::test]
+async fn the_bot_starts_from_a_directory_without_a_question_bank() {
+    let api = FakeApi::start().await;
+    let mut env = TestEnv::new();
+    env.unset_var("BRANCHBOT_QUESTIONS_DIR");
+    assert!(!env.dir().join("questions").exists());
+    let mut bot = launch(&api, &env).await;
+    let shipped = branchbot::questions::embedded::load().expect("the shipped bank");
+    let active = env
+        .query_i64("SELECT COUNT(*) FROM questions WHERE retired = 0")
+        .await;
+    assert_eq!(active, shipped.len() as i64);
+    assert!(
+        bot.output().contains("built into the binary"),
+        "{}",
+        bot.output()
+    );
+    // A configured directory that does not exist is an error, not a silent fallback.
+    bot.stop().await;
+    env.set_var(
+        "BRANCHBOT_QUESTIONS_DIR",
+        env.dir().join("no-such-dir").display(),
+    );
+    let mut again = BotProcess::spawn(&api, &env);
+    let status = again.wait_for_exit(WAIT).await.expect("start-up stops");
+    assert!(!status.success());
+    assert!(again.output().contains("no-such-dir"), "{}", again.output());
+}

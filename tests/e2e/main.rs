@@ -8,6 +8,8 @@
 //!   `rounds`;
 //! - `chaos`: the compiled bot under random faults, 429s and an outage, and killed while it
 //!   delivers: everything arrives once, every answer is stored once;
+//! - `first_hour`: start-up through proxies, a wrong token, an outage, the claim code, backups
+//!   and restore;
 //! - `console`: a scripted `branchbot console` session, transcript checked;
 //! - `quiet`: the positive "nothing else was sent" checks must fail when something was sent.
 
@@ -17,6 +19,7 @@ mod support;
 mod chaos;
 mod console;
 mod fake_api;
+mod first_hour;
 mod foundation;
 mod handlers;
 mod quiet;

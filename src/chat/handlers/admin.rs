@@ -220,21 +220,8 @@ pub async fn on_document(
     {
         return Ok(());
     }
-    if name.is_empty() {
-        return send::html(door, msg.chat.id, texts::UPLOAD_NO_NAME)
-            .await
-            .map(drop);
-    }
-    if !accepted_name(&name) {
-        return send::html(door, msg.chat.id, &texts::upload_wrong_type(&esc(&name)))
-            .await
-            .map(drop);
-    }
-    // Telegram fills in the size; a missing one reads as u32::MAX and is checked after download.
-    if doc.size != u32::MAX && doc.size > MAX_UPLOAD_BYTES {
-        return send::html(door, msg.chat.id, &too_big(doc.size as usize))
-            .await
-            .map(drop);
+    if let Some(refusal) = refuse_before_download(&name, doc.size) {
+        return send::html(door, msg.chat.id, &refusal).await.map(drop);
     }
     let bytes = match door.download(doc).await {
         Ok(bytes) => bytes,
@@ -257,10 +244,29 @@ pub async fn on_document(
             return send::html(door, msg.chat.id, &reply).await.map(drop);
         }
     };
+    let text = upload_summary(state, &name, &checked);
+    let id = checked.upload_id;
+    let buttons = Keyboard::new([[
+        Button::callback(
+            texts::BUTTON_CONFIRM,
+            CallbackData::ConfirmUpload { upload: id }.encode(),
+        ),
+        Button::callback(
+            texts::BUTTON_CANCEL,
+            CallbackData::CancelUpload { upload: id }.encode(),
+        ),
+    ]]);
+    send::html_with_buttons(door, msg.chat.id, &text, &buttons)
+        .await
+        .map(drop)
+}
+
+/// What a checked upload contains, how it differs from the active bank, and what to watch.
+fn upload_summary(state: &AppState, name: &str, checked: &bank::Checked) -> String {
     let diff = checked.diff;
     let mut text = format!(
         "{}\n{}\n{}\n\n{}",
-        texts::upload_checked(&esc(&name)),
+        texts::upload_checked(&esc(name)),
         esc(&render_summary(&summarize(&checked.questions))),
         texts::upload_diff(diff.added, diff.changed, diff.unchanged, diff.retired),
         texts::UPLOAD_CONFIRM_NOTE
@@ -277,20 +283,19 @@ pub async fn on_document(
         text.push_str("\n\n");
         text.push_str(&in_use_warning(state, &checked.reshaped_in_use));
     }
-    let id = checked.upload_id;
-    let buttons = Keyboard::new([[
-        Button::callback(
-            texts::BUTTON_CONFIRM,
-            CallbackData::ConfirmUpload { upload: id }.encode(),
-        ),
-        Button::callback(
-            texts::BUTTON_CANCEL,
-            CallbackData::CancelUpload { upload: id }.encode(),
-        ),
-    ]]);
-    send::html_with_buttons(door, msg.chat.id, &text, &buttons)
-        .await
-        .map(drop)
+    text
+}
+
+/// What is wrong with a file before it is even downloaded: no name, not a bank format, too big.
+/// Telegram fills in the size; a missing one reads as u32::MAX and is checked after download.
+fn refuse_before_download(name: &str, size: u32) -> Option<String> {
+    if name.is_empty() {
+        return Some(texts::UPLOAD_NO_NAME.to_owned());
+    }
+    if !accepted_name(name) {
+        return Some(texts::upload_wrong_type(&esc(name)));
+    }
+    (size != u32::MAX && size > MAX_UPLOAD_BYTES).then(|| too_big(size as usize))
 }
 
 /// Ids named in the warning about questions a running test uses; the rest are counted.

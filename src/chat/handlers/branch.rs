@@ -323,7 +323,7 @@ pub async fn grant(
         branches::set_admin(&state.db, target.id, true).await?;
         door.role_changed(target.id, true).await;
         t::granted(&name)
-    } else if u64::try_from(target.id).is_ok_and(|id| state.config.is_super_admin(id)) {
+    } else if crate::service::first_run::is_super_admin(state, target.id).await? {
         t::CANNOT_REVOKE_SUPER.to_owned()
     } else if !target.is_admin {
         t::not_admin(&name)

@@ -7,11 +7,13 @@ pub mod branch;
 pub mod quiz;
 pub mod reminders;
 pub mod reports;
+pub mod setup;
 
 use crate::buttons::CallbackData;
 use crate::chat::commands::{self, GroupCommand, Parsed, PrivateCommand};
 use crate::chat::{send, Door, Incoming, Person, Press};
 use crate::error::AppResult;
+use crate::service::terms::TermStart;
 use crate::service::AppState;
 use crate::storage::branches;
 use crate::storage::outbox::{self, NewMessage};
@@ -45,7 +47,7 @@ pub async fn on_removed_from_group(state: &AppState, chat_id: i64, event_at: i64
         chat = branch.chat_id,
         "the bot was removed from a branch group"
     );
-    let Some(admin_chat) = state.config.admin_chat else {
+    let Some(admin_chat) = crate::service::first_run::admin_chat(state).await? else {
         return Ok(());
     };
     let now = state.now();
@@ -128,6 +130,7 @@ async fn route_message(door: &dyn Door, msg: &Incoming, state: &AppState) -> App
 /// (and its queued messages) moves to the supergroup, so the branch keeps its history and join
 /// code and reminders reach the chat people now use.
 pub async fn follow_migration(state: &AppState, from: i64, to: i64) -> AppResult<()> {
+    crate::storage::setup::migrate_admin_chat(&state.db, from, to).await?;
     if branches::migrate_chat(&state.db, from, to).await? {
         tracing::info!(
             from,
@@ -161,6 +164,8 @@ async fn private_command(
         C::Overdue(args) => reports::overdue(door, msg, user, args.trim(), state).await,
         C::Rounds(args) => admin::rounds(door, msg, user, args.trim(), state).await,
         C::Bank => admin::bank(door, msg, user, state).await,
+        C::Whoami => setup::whoami(door, msg, user).await,
+        C::Claim(code) => setup::claim(door, msg, user, &code, state).await,
     }
 }
 
@@ -178,14 +183,20 @@ async fn group_command(
         C::Unbind => branch::unbind(door, msg, user, state).await,
         C::Status => branch::status(door, msg, state).await,
         C::Invite => branch::invite(door, msg, user, state).await,
-        C::Term(args) => reminders::term(door, msg, user, args.trim(), state).await,
-        C::Elected(args) => reminders::elected(door, msg, user, args.trim(), state).await,
+        C::Term(args) => {
+            reminders::term(door, msg, user, args.trim(), TermStart::Current, state).await
+        }
+        C::Elected(args) => {
+            reminders::term(door, msg, user, args.trim(), TermStart::Election, state).await
+        }
         C::Delay(args) => reminders::delay(door, msg, user, args.trim(), state).await,
         C::Meetings => reminders::meetings(door, msg, state).await,
         C::Plan(args) => reminders::plan(door, msg, user, args.trim(), state).await,
         C::Unplan(args) => reminders::unplan(door, msg, user, args.trim(), state).await,
         C::Held(args) => reminders::held(door, msg, user, args.trim(), state).await,
         C::Report(args) => reports::report_group(door, msg, user, args.trim(), state).await,
+        C::Whoami => setup::whoami(door, msg, user).await,
+        C::Adminchat => setup::adminchat(door, msg, user, state).await,
     }
 }
 

@@ -12,7 +12,7 @@ use crate::domain::term::parse_years;
 use crate::error::AppResult;
 use crate::service::meetings::{self, ButtonRefusal, HeldOutcome, PlanOutcome};
 use crate::service::reminders::format_when;
-use crate::service::terms::{self, DelayOutcome};
+use crate::service::terms::{self, DelayOutcome, TermStart};
 use crate::service::AppState;
 use crate::storage::branches::{self, Branch};
 use crate::texts::calendar as rt;
@@ -86,51 +86,28 @@ async fn reply(door: &dyn Door, msg: &Incoming, text: &str) -> AppResult<()> {
     send::html(door, msg.chat.id, text).await.map(drop)
 }
 
+/// `/term <日期> [年数]` and `/elected <日期> [年数]`: the term that starts on that date.
 pub async fn term(
     door: &dyn Door,
     msg: &Incoming,
     user: &Person,
     args: &str,
+    start: TermStart,
     state: &AppState,
 ) -> AppResult<()> {
     let Some(branch) = managed_branch(door, msg, user, state).await? else {
         return Ok(());
     };
-    let (elected_on, years) = match parse_date_and_years(args, rt::TERM_USAGE) {
+    let (usage, saved) = match start {
+        TermStart::Current => (rt::TERM_USAGE, rt::TERM_SAVED),
+        TermStart::Election => (rt::ELECTED_USAGE, rt::ELECTED_SAVED),
+    };
+    let (date, years) = match parse_date_and_years(args, usage) {
         Ok(parsed) => parsed,
         Err(text) => return reply(door, msg, &text).await,
     };
-    let text = match terms::set_term(state, &branch, elected_on, years).await? {
-        Ok(term) => format!(
-            "{}\n\n{}",
-            rt::TERM_SAVED,
-            status_text(&term, terms::today(state))
-        ),
-        Err(err) => err.to_string(),
-    };
-    reply(door, msg, &text).await
-}
-
-pub async fn elected(
-    door: &dyn Door,
-    msg: &Incoming,
-    user: &Person,
-    args: &str,
-    state: &AppState,
-) -> AppResult<()> {
-    let Some(branch) = managed_branch(door, msg, user, state).await? else {
-        return Ok(());
-    };
-    let (date, years) = match parse_date_and_years(args, rt::ELECTED_USAGE) {
-        Ok(parsed) => parsed,
-        Err(text) => return reply(door, msg, &text).await,
-    };
-    let text = match terms::record_election(state, &branch, date, years).await? {
-        Ok(term) => format!(
-            "{}\n\n{}",
-            rt::ELECTED_SAVED,
-            status_text(&term, terms::today(state))
-        ),
+    let text = match terms::start_term(state, &branch, start, date, years).await? {
+        Ok(term) => format!("{saved}\n\n{}", status_text(&term, terms::today(state))),
         Err(err) => err.to_string(),
     };
     reply(door, msg, &text).await

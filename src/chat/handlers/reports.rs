@@ -220,9 +220,6 @@ async fn send_round(
             };
             door.send_picture(chat, chart).await?;
         }
-        ChartOutcome::NoFont => {
-            send::html(door, chat, texts::NO_CJK_FONT).await?;
-        }
         ChartOutcome::Failed => {
             send::html(door, chat, texts::CHART_FAILED).await?;
         }
