@@ -159,33 +159,31 @@ fn went_wrong(row: &Due, error: &str, now: i64) {
     let mut since = FAILING_SINCE.lock().unwrap_or_else(|e| e.into_inner());
     if since.is_none() {
         *since = Some(now);
-        tracing::warn!(key = %row.key, error = %error, "sending failed; holding messages in the outbox and retrying (further failures are logged at debug level until a send goes through)");
+        tracing::warn!(key = %row.key, error = %error, "sending failed; holding messages in the outbox and retrying (further failures are logged at debug level until a retry goes through)");
     } else {
         tracing::debug!(key = %row.key, attempt = row.attempts + 1, error = %error, "send failed; will retry");
     }
 }
 
-/// A send went through. If it was a retry (or failures were seen), every retry still held back
-/// goes out now instead of at the end of its back-off.
+/// A send went through. If it was a retry, the Bot API answers again after failing: every
+/// retry still held back goes out now instead of at the end of its back-off, and the end of the
+/// failures is logged. A first try going through proves less (one message may fail while
+/// others pass), so it releases nothing.
 async fn came_back(state: &AppState, row: &Due, now: i64) -> AppResult<()> {
+    if row.attempts == 0 {
+        return Ok(());
+    }
     let since = FAILING_SINCE
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .take();
-    if since.is_none() && row.attempts == 0 {
-        return Ok(());
-    }
     let released = outbox::retry_held_now(&state.db, now).await?;
-    match since {
-        Some(since) => tracing::info!(
-            after_secs = now - since,
+    if since.is_some() || released > 0 {
+        tracing::info!(
+            failing_for_secs = since.map(|since| now - since),
             released,
             "sending works again; held messages go out now"
-        ),
-        None if released > 0 => {
-            tracing::info!(released, "a retry went through; held messages go out now")
-        }
-        None => {}
+        );
     }
     if released > 0 {
         state.wake.notify_one();

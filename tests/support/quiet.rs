@@ -82,7 +82,8 @@ pub async fn scheduler_fence(api: &FakeApi, env: &TestEnv) {
     }
     env.eventually_i64(
         &format!(
-            "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending') AND due_at <= {now}"
+            "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')
+             AND COALESCE(next_attempt_at, due_at) <= {now}"
         ),
         0,
     )

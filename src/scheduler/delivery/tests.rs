@@ -167,7 +167,7 @@ async fn lateness_is_judged_from_the_due_time_not_from_the_last_retry() {
 }
 
 /// Issue 15, defect 14: after an outage the rows wait at most `MAX_BACKOFF_SECS` between tries,
-/// and the first send that goes through releases every held retry at once.
+/// and the first retry that goes through releases every held retry at once.
 #[tokio::test]
 async fn the_first_send_after_an_outage_releases_every_held_retry() {
     assert!((0..=MAX_ATTEMPTS).all(|n| (1..=MAX_BACKOFF_SECS).contains(&backoff(n))));
