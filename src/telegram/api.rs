@@ -55,6 +55,10 @@ pub enum Kind {
     Send { chat: i64 },
     /// An upload: its size decides how long it takes, so only a generous bound applies.
     Upload,
+    /// An outbox delivery: the outbox keeps the row and retries failures on its own schedule,
+    /// so only 429s are waited out here (as the throttle used to do inside the request); no time
+    /// budget, no quick retries.
+    Delivery,
 }
 
 impl Api {
@@ -97,7 +101,11 @@ impl Api {
                     self.freeze(after);
                     tokio::time::sleep(after).await;
                 }
-                error if is_transient(&error) && failures + 1 < MAX_TRIES => {
+                error
+                    if kind != Kind::Delivery
+                        && is_transient(&error)
+                        && failures + 1 < MAX_TRIES =>
+                {
                     tracing::warn!(request = what, try_no = failures + 1, error = %error, "request failed; trying again");
                     tokio::time::sleep(PAUSES[failures as usize]).await;
                     failures += 1;
@@ -113,15 +121,18 @@ impl Api {
         R: IntoFuture<Output = Result<T, RequestError>>,
     {
         let request = request.into_future();
+        let Some(budget) = budget(kind) else {
+            return request.await;
+        };
         tokio::pin!(request);
-        let mut deadline = Instant::now() + budget(kind);
+        let mut deadline = Instant::now() + budget;
         loop {
             tokio::select! {
                 result = &mut request => return result,
                 _ = tokio::time::sleep_until(deadline) => {
                     // Waiting in a queue Telegram froze is not a fault: give the try the time.
                     match self.frozen() {
-                        Some(until) if until + budget(kind) > deadline => deadline = until + budget(kind),
+                        Some(until) if until + budget > deadline => deadline = until + budget,
                         _ => return Err(RequestError::Io(Arc::new(std::io::Error::new(
                             std::io::ErrorKind::TimedOut,
                             "no answer from the Bot API in time",
@@ -148,14 +159,16 @@ impl Api {
 /// Time one try may take. Direct requests and sends into a private chat (one message a second,
 /// the trainee's own) answer at once when Telegram is healthy; a group's turn may be several
 /// seconds away (20 messages a minute, fewer in a supergroup), so a group send gets longer than
-/// teloxide's 10 s pause, and an upload longer still.
-pub fn budget(kind: Kind) -> Duration {
-    match kind {
-        Kind::Direct => Duration::from_secs(3),
-        Kind::Send { chat } if chat > 0 => Duration::from_secs(4),
-        Kind::Send { .. } => Duration::from_secs(20),
-        Kind::Upload => Duration::from_secs(60),
-    }
+/// teloxide's 10 s pause, and an upload longer still. A delivery has none: the outbox decides.
+pub fn budget(kind: Kind) -> Option<Duration> {
+    let secs = match kind {
+        Kind::Direct => 3,
+        Kind::Send { chat } if chat > 0 => 4,
+        Kind::Send { .. } => 20,
+        Kind::Upload => 60,
+        Kind::Delivery => return None,
+    };
+    Some(Duration::from_secs(secs))
 }
 
 /// A failure that says nothing about the request itself: the server or the network, not a
@@ -208,9 +221,10 @@ mod tests {
 
     #[test]
     fn a_private_reply_gets_less_time_than_teloxides_server_error_pause() {
-        let pause = Duration::from_secs(10);
+        let pause = Some(Duration::from_secs(10));
         assert!(budget(Kind::Direct) < pause);
         assert!(budget(Kind::Send { chat: 42 }) < pause);
         assert!(budget(Kind::Send { chat: -100 }) > pause);
+        assert_eq!(budget(Kind::Delivery), None);
     }
 }

@@ -1,6 +1,7 @@
 //! The outbox's Telegram outlet: sends through the process's one rate limiter ([`Api`], shared
-//! with the replies), and sorts failures into retry-later and give-up. It does not retry within
-//! a send: the outbox retries, and keeps the row meanwhile.
+//! with the replies), and sorts failures into retry-later and give-up. Within a send it only
+//! waits out a 429's `retry_after` (bounded, as replies do); every other failure goes back to the
+//! outbox, which keeps the row and retries it on its own schedule.
 
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use teloxide::prelude::*;
 use teloxide::types::{LinkPreviewOptions, ParseMode};
 use teloxide::{ApiError, RequestError};
 
-use super::api::Api;
+use super::api::{Api, Kind};
 use crate::scheduler::delivery::{backoff, Outcome, Outgoing, Outlet, MAX_ATTEMPTS};
 
 /// The Bot API behind the shared rate limiter.
@@ -31,21 +32,23 @@ impl Outlet for TelegramOutlet {
             Some(Err(err)) => return Outcome::Failed(err.to_string()),
             None => None,
         };
-        let mut request = self
-            .api
-            .bot()
-            .send_message(ChatId(message.chat_id), message.html)
-            .parse_mode(ParseMode::Html)
-            .link_preview_options(LinkPreviewOptions {
-                is_disabled: true,
-                url: None,
-                prefer_small_media: false,
-                prefer_large_media: false,
-                show_above_text: false,
-            });
-        if let Some(markup) = markup {
-            request = request.reply_markup(markup);
-        }
+        let chat = ChatId(message.chat_id);
+        let request = self.api.call("sendMessage", Kind::Delivery, |bot| {
+            let request = bot
+                .send_message(chat, message.html)
+                .parse_mode(ParseMode::Html)
+                .link_preview_options(LinkPreviewOptions {
+                    is_disabled: true,
+                    url: None,
+                    prefer_small_media: false,
+                    prefer_large_media: false,
+                    show_above_text: false,
+                });
+            match &markup {
+                Some(markup) => request.reply_markup(markup.clone()),
+                None => request,
+            }
+        });
         match request.await {
             Ok(sent) => Outcome::Sent {
                 message_id: i64::from(sent.id.0),
