@@ -309,11 +309,16 @@ async fn under_faults_429s_and_an_outage_everything_arrives_once_and_every_answe
     ticking.await.unwrap();
     scheduler_fence(&api, &env).await;
 
-    // The faults really happened.
-    assert!(stats.failures() >= 10, "{stats:?}");
-    assert!(stats.retry_afters >= 2, "{stats:?}");
-    assert!(stats.outage_refusals >= 1, "{stats:?}");
-
+    // A failed reply is tried again, not turned into the apology that nothing was changed
+    // (each press here did change something).
+    let apologies: usize = (1..=GROUPS)
+        .map(|i| count_containing(&api, trainee(i), INTERNAL_ERROR))
+        .sum();
+    eprintln!(
+        "chaos run: {stats:?}, outage {OUTAGE:?}, {apologies} apologies, {:?} in all",
+        started.elapsed()
+    );
+    assert_eq!(apologies, 0, "replies that failed were not retried");
     for i in 1..=GROUPS {
         for what in [ANNOUNCEMENT, TERM_REMINDER, SUMMARY] {
             assert_eq!(
@@ -349,16 +354,10 @@ async fn under_faults_429s_and_an_outage_everything_arrives_once_and_every_answe
             .await;
         assert_eq!(as_pressed, QUESTIONS, "trainee {user}");
     }
-    // A failed reply is tried again, not turned into the apology that nothing was changed
-    // (each press here did change something).
-    let apologies: usize = (1..=GROUPS)
-        .map(|i| count_containing(&api, trainee(i), INTERNAL_ERROR))
-        .sum();
-    eprintln!(
-        "chaos run: {stats:?}, outage {OUTAGE:?}, {apologies} apologies, {:?} in all",
-        started.elapsed()
-    );
-    assert_eq!(apologies, 0, "replies that failed were not retried");
+    // The faults really happened.
+    assert!(stats.failures() >= 10, "{stats:?}");
+    assert!(stats.retry_afters >= 2, "{stats:?}");
+    assert!(stats.outage_refusals >= 1, "{stats:?}");
     assert!(bot.stop().await.success());
 }
 
