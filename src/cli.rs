@@ -40,8 +40,16 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum QuestionsAction {
     /// Validate every question file in DIR (default: questions), or one .toml or .xlsx file,
-    /// and exit non-zero on any error.
-    Check { dir: Option<PathBuf> },
+    /// and exit non-zero on any error. Item-writing warnings (cues) are printed too.
+    Check {
+        dir: Option<PathBuf>,
+        /// Also exit non-zero when there are item-writing warnings (for CI).
+        #[arg(long)]
+        strict: bool,
+        /// Print the cue statistics (longest-is-answer, absolute words, 多选 patterns).
+        #[arg(long)]
+        stats: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -2,6 +2,7 @@
 
 pub mod calendar;
 pub mod common;
+pub mod lint;
 pub mod meetings;
 pub mod questions;
 pub mod quiz;
