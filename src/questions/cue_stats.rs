@@ -89,7 +89,10 @@ fn word_stats(questions: &[Question], stats: &mut CueStats) {
     }
     for group in WORD_GROUPS {
         let mut options = Share::default();
-        for question in questions.iter().filter(|q| q.kind != QuestionKind::TrueFalse) {
+        for question in questions
+            .iter()
+            .filter(|q| q.kind != QuestionKind::TrueFalse)
+        {
             for (index, option) in question.options.iter().enumerate() {
                 if group.words.iter().any(|w| option.contains(w)) {
                     let correct = question.answer.contains(&(index as u8));
@@ -100,7 +103,11 @@ fn word_stats(questions: &[Question], stats: &mut CueStats) {
         }
         let (right, wrong) = true_false_split(questions, group.words);
         let statements = Share {
-            count: if group.looks_right { right.len() } else { wrong.len() },
+            count: if group.looks_right {
+                right.len()
+            } else {
+                wrong.len()
+            },
             total: right.len() + wrong.len(),
         };
         stats.words.push(WordStats {
@@ -114,7 +121,10 @@ fn word_stats(questions: &[Question], stats: &mut CueStats) {
 
 fn multiple(questions: &[Question], stats: &mut CueStats) {
     let mut patterns: BTreeMap<String, usize> = BTreeMap::new();
-    for question in questions.iter().filter(|q| q.kind == QuestionKind::Multiple) {
+    for question in questions
+        .iter()
+        .filter(|q| q.kind == QuestionKind::Multiple)
+    {
         let wrong = question.options.len() - question.answer.len();
         let last = wrong_options_last(question);
         for (share, hit) in [
@@ -153,7 +163,10 @@ pub fn render_stats(stats: &CueStats) -> String {
             words.statements,
         ));
     }
-    lines.push(texts::stats_base(stats.options_wrong, stats.true_false_true));
+    lines.push(texts::stats_base(
+        stats.options_wrong,
+        stats.true_false_true,
+    ));
     lines.push(texts::stats_multiple(
         stats.multiple_all_correct,
         stats.multiple_one_wrong,

@@ -37,7 +37,16 @@ pub struct WordGroup {
 pub const LAX_WORDS: WordGroup = WordGroup {
     name: texts::LAX_GROUP,
     words: &[
-        "即可", "无需", "无须", "不必", "不需要", "随意", "自行", "任意", "直接", "只需",
+        "即可",
+        "无需",
+        "无须",
+        "不必",
+        "不需要",
+        "随意",
+        "自行",
+        "任意",
+        "直接",
+        "只需",
     ],
     looks_right: false,
 };
@@ -70,12 +79,30 @@ pub const MULTIPLE_MAX_WRONG_LAST_RATE: f64 = 0.35;
 pub const MULTIPLE_MAX_ONE_WRONG_RATE: f64 = 0.5;
 /// Phrases in a stem that only make sense after another question.
 pub const STEM_REFERENCES: &[&str] = &[
-    "还包括", "还有哪些", "上题", "上一题", "前题", "前一题", "同上", "接上题", "以上各题", "上述各题",
+    "还包括",
+    "还有哪些",
+    "上题",
+    "上一题",
+    "前题",
+    "前一题",
+    "同上",
+    "接上题",
+    "以上各题",
+    "上述各题",
 ];
 /// Phrases in an option that refer to the other options ("以上都对").
 pub const OPTION_REFERENCES: &[&str] = &[
-    "以上都", "以上均", "以上全", "以上各项", "以上选项", "以上说法", "以上皆", "都不对", "都正确",
-    "皆是", "皆非",
+    "以上都",
+    "以上均",
+    "以上全",
+    "以上各项",
+    "以上选项",
+    "以上说法",
+    "以上皆",
+    "都不对",
+    "都正确",
+    "皆是",
+    "皆非",
 ];
 
 /// What a warning is about, for tests and for counting.
@@ -104,7 +131,12 @@ pub struct LintWarning {
 
 impl fmt::Display for LintWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}：{}", self.ids.join(texts::ID_SEPARATOR), self.message)
+        write!(
+            f,
+            "{}：{}",
+            self.ids.join(texts::ID_SEPARATOR),
+            self.message
+        )
     }
 }
 
@@ -155,8 +187,7 @@ fn question_warnings(question: &Question, warnings: &mut Vec<LintWarning>) {
             warn(warnings, WarningKind::WordCue, id(), message);
         }
     }
-    if question.kind == QuestionKind::Multiple && question.answer.len() == question.options.len()
-    {
+    if question.kind == QuestionKind::Multiple && question.answer.len() == question.options.len() {
         warn(
             warnings,
             WarningKind::MultipleAllCorrect,
@@ -272,7 +303,10 @@ pub(crate) fn true_false_split<'a>(
 ) -> (Vec<&'a str>, Vec<&'a str>) {
     let mut right = Vec::new();
     let mut wrong = Vec::new();
-    for question in questions.iter().filter(|q| q.kind == QuestionKind::TrueFalse) {
+    for question in questions
+        .iter()
+        .filter(|q| q.kind == QuestionKind::TrueFalse)
+    {
         if find_word(&question.text, words).is_some() {
             if question.answer == [0] {
                 right.push(question.id.as_str());
@@ -329,8 +363,7 @@ fn multiple_patterns(questions: &[Question], warnings: &mut Vec<LintWarning>) {
     };
     let last = ids_where(&wrong_options_last);
     if last.len() as f64 > MULTIPLE_MAX_WRONG_LAST_RATE * total as f64 {
-        let message =
-            texts::multiple_wrong_last(last.len(), total, MULTIPLE_MAX_WRONG_LAST_RATE);
+        let message = texts::multiple_wrong_last(last.len(), total, MULTIPLE_MAX_WRONG_LAST_RATE);
         warn(warnings, WarningKind::MultipleWrongLast, last, message);
     }
     let one_wrong = ids_where(&|q| q.options.len() == q.answer.len() + 1);

@@ -26,14 +26,16 @@ mod summary;
 mod validate;
 
 #[cfg(test)]
+mod lint_tests;
+#[cfg(test)]
 mod tests;
 
-pub use error::{BankError, BankFormat, ErrorKind};
 pub use cue_stats::{cue_stats, render_stats, CueStats, Share, WordStats};
+pub use error::{BankError, BankFormat, ErrorKind};
 pub use lint::{lint, LintWarning, WarningKind};
 pub use summary::{
-    check_bank, check_dir_report, render_warnings, CheckOptions, render_errors, render_summary, render_upload_result, summarize, BankSummary,
-    MAX_ERRORS_SHOWN,
+    check_bank, check_dir_report, render_errors, render_summary, render_upload_result,
+    render_warnings, summarize, upload_warnings, BankSummary, CheckOptions, MAX_ERRORS_SHOWN,
 };
 pub use toml_file::{load_dir, parse_toml, to_toml};
 pub use validate::{

@@ -180,8 +180,10 @@ mod tests {
             single("e", "党费由谁收缴？", &["党小组", "财务科"], 0),
         ];
         let pairs = similar_pairs(&bank);
-        let found: Vec<(usize, usize, Likeness)> =
-            pairs.iter().map(|p| (p.first, p.second, p.likeness)).collect();
+        let found: Vec<(usize, usize, Likeness)> = pairs
+            .iter()
+            .map(|p| (p.first, p.second, p.likeness))
+            .collect();
         assert!(found.contains(&(0, 1, Likeness::Stem)), "{found:?}");
         assert!(found.contains(&(2, 3, Likeness::Fact)), "{found:?}");
         assert!(!found.iter().any(|(a, b, _)| *a == 4 || *b == 4));

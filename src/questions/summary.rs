@@ -177,6 +177,14 @@ pub fn check_bank(dir: &Path, options: CheckOptions) -> (bool, String) {
     (!failed, out.join("\n"))
 }
 
+/// The item-writing warnings of an uploaded bank, to append to a reply that already holds
+/// `reply_so_far`; cut to fit the rest of the message. None when the bank has no cue.
+pub fn upload_warnings(questions: &[Question], reply_so_far: &str) -> Option<String> {
+    let warnings = lint(questions);
+    let budget = TELEGRAM_MESSAGE_LIMIT.saturating_sub(utf16_len(reply_so_far) + REPLY_RESERVE);
+    (!warnings.is_empty()).then(|| render_warnings(&warnings, budget))
+}
+
 /// The item-writing warnings for a chat reply, cut like [`render_errors`] to fit one
 /// message with room left for the rest of the reply; empty when there are none.
 pub fn render_warnings(warnings: &[LintWarning], budget: usize) -> String {

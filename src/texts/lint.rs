@@ -81,9 +81,7 @@ pub fn similar_stems(percent: u32) -> String {
 }
 
 pub fn similar_facts(percent: u32) -> String {
-    format!(
-        "两题的题干加正确选项考的是同一事实（相似度 {percent}%）；请合并或改考不同的事实"
-    )
+    format!("两题的题干加正确选项考的是同一事实（相似度 {percent}%）；请合并或改考不同的事实")
 }
 
 pub fn warnings_title(count: usize) -> String {

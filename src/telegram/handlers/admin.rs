@@ -345,6 +345,11 @@ pub async fn on_document(bot: &Bot, msg: &Message, user: &User, state: &AppState
         text.push_str("\n\n");
         text.push_str(&in_use_warning(state, &reshaped));
     }
+    // Cues do not block the upload, but the editor sees which questions to rewrite.
+    if let Some(warnings) = crate::questions::upload_warnings(&questions, &text) {
+        text.push_str("\n\n");
+        text.push_str(&esc(&warnings));
+    }
     let buttons = InlineKeyboardMarkup::new([[
         InlineKeyboardButton::callback(
             texts::BUTTON_CONFIRM,
