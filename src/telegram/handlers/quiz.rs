@@ -62,7 +62,15 @@ pub async fn entry(bot: &Bot, chat_id: ChatId, user: &User, state: &AppState) ->
         None => return send::html(bot, chat_id, t::JOIN_FIRST).await.map(drop),
     };
     let bank = usable_bank(state).await?;
-    let drawn = state.with_rng(|rng| domain::draw(&bank, state.config.questions_per_test, rng));
+    let groups = crate::questions::similarity::fact_groups_cached(&bank);
+    let seen = crate::storage::draw_history::rounds_ago(&state.db, user_id, round.id).await?;
+    let rounds_ago: Vec<Option<u32>> = bank.iter().map(|q| seen.get(&q.id).copied()).collect();
+    let limits = domain::DrawLimits {
+        groups: &groups,
+        rounds_ago: &rounds_ago,
+    };
+    let per_test = state.config.questions_per_test;
+    let drawn = state.with_rng(|rng| domain::draw(&bank, per_test, &limits, rng));
     let mut drawn_rows = Vec::with_capacity(drawn.len());
     for d in &drawn {
         let Some(question) = bank.get(d.question_index) else {
