@@ -137,7 +137,7 @@ fn an_answer_much_longer_than_every_wrong_option_warns() {
         &[0, 3],
     );
     assert_eq!(
-        of_kind(&[mixed.clone()], WarningKind::LongAnswer),
+        of_kind(std::slice::from_ref(&mixed), WarningKind::LongAnswer),
         vec![ids(&["mixed"])]
     );
     let mut fair = mixed;
@@ -158,10 +158,10 @@ fn absolute_words_only_in_wrong_options_warn_but_not_when_the_answer_has_them_to
         ],
         0,
     );
-    let found = of_kind(&[cue.clone()], WarningKind::WordCue);
+    let found = of_kind(std::slice::from_ref(&cue), WarningKind::WordCue);
     // One warning for the lax word (自行), one for the absolute word (一律).
     assert_eq!(found, vec![ids(&["cue"]), ids(&["cue"])]);
-    let message = lint(&[cue.clone()])
+    let message = lint(std::slice::from_ref(&cue))
         .into_iter()
         .find(|w| w.kind == WarningKind::WordCue)
         .map(|w| w.to_string())
@@ -194,7 +194,7 @@ fn words_of_obligation_only_in_the_answer_warn() {
         1,
     );
     assert_eq!(
-        of_kind(&[cue.clone()], WarningKind::WordCue),
+        of_kind(std::slice::from_ref(&cue), WarningKind::WordCue),
         vec![ids(&["must"])]
     );
     let mut fair = cue;

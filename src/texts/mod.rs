@@ -1,5 +1,6 @@
 //! Every sentence a user reads, in one place so it can be reviewed and translated.
 
+pub mod bank_review;
 pub mod calendar;
 pub mod common;
 pub mod lint;

@@ -207,11 +207,32 @@ pub async fn bank_overview(state: &AppState) -> AppResult<String> {
         },
         None => texts::SOURCE_FILES.to_owned(),
     };
+    let review = flagged_section(state, &active).await?;
     Ok(format!(
-        "{}\n{counts}\n{source}\n\n{}",
+        "{}\n{counts}\n{source}{review}\n\n{}",
         texts::BANK_TITLE,
         texts::BANK_HOW_TO_UPLOAD
     ))
+}
+
+/// The active questions the latest closed round's analysis flags, with their figures, so the
+/// bank's owner sees which to rewrite; empty before any round has closed.
+async fn flagged_section(state: &AppState, active: &[Question]) -> AppResult<String> {
+    let Some(round) = crate::storage::reports::pick_round(&state.db, None).await? else {
+        return Ok(String::new());
+    };
+    if !round.closed {
+        return Ok(String::new());
+    }
+    let thresholds = crate::domain::stats::Thresholds::default();
+    let rows = crate::storage::reports::question_analysis(&state.db, round.id, &thresholds).await?;
+    if rows.is_empty() {
+        return Ok(String::new());
+    }
+    let ids: std::collections::HashSet<&str> = active.iter().map(|q| q.id.as_str()).collect();
+    let flagged = crate::reports::bank_review::flagged_active(&rows, &ids);
+    let section = crate::reports::bank_review::render(round.id, &flagged, thresholds.min_answers);
+    Ok(format!("\n\n{}", esc(&section)))
 }
 
 // ---- uploads --------------------------------------------------------------------------------
