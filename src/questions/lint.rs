@@ -18,6 +18,10 @@ pub const LONGEST_MIN_SAMPLE: usize = 6;
 /// Above this share of "the single longest option is the answer" a category warns; chance
 /// is 25% with four options.
 pub const LONGEST_MAX_RATE: f64 = 0.35;
+/// Below this share the opposite cue appears ("never pick the longest"), judged once a
+/// category has `LONGEST_MIN_SAMPLE_LOW` such questions.
+pub const LONGEST_MIN_RATE: f64 = 0.1;
+pub const LONGEST_MIN_SAMPLE_LOW: usize = 10;
 /// The answer is "much longer" when it has at least this many times the characters of the
 /// longest other option…
 pub const LENGTH_RATIO: f64 = 1.5;
@@ -109,6 +113,7 @@ pub const OPTION_REFERENCES: &[&str] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WarningKind {
     LongestIsAnswer,
+    LongestNeverAnswer,
     LongAnswer,
     WordCue,
     TrueFalseWordCue,
@@ -272,11 +277,17 @@ pub(crate) fn by_category(questions: &[Question]) -> Vec<(&str, Vec<&Question>)>
 
 /// Of the 单选 with one longest option: how many, and the ids where it is the answer.
 pub(crate) fn longest_hits<'a>(questions: &[&'a Question]) -> (usize, Vec<&'a str>) {
-    let mut judged = 0;
+    let (judged, hits) = longest_split(questions);
+    (judged.len(), hits)
+}
+
+/// The 单选 with one longest option, and those of them where it is the answer.
+fn longest_split<'a>(questions: &[&'a Question]) -> (Vec<&'a str>, Vec<&'a str>) {
+    let mut judged = Vec::new();
     let mut hits = Vec::new();
     for question in questions.iter().filter(|q| q.kind == QuestionKind::Single) {
         if let Some(longest) = unique_longest(question) {
-            judged += 1;
+            judged.push(question.id.as_str());
             if is_correct(question, longest) {
                 hits.push(question.id.as_str());
             }
@@ -287,11 +298,22 @@ pub(crate) fn longest_hits<'a>(questions: &[&'a Question]) -> (usize, Vec<&'a st
 
 fn longest_by_category(questions: &[Question], warnings: &mut Vec<LintWarning>) {
     for (category, list) in by_category(questions) {
-        let (judged, hits) = longest_hits(&list);
-        if judged >= LONGEST_MIN_SAMPLE && hits.len() as f64 > LONGEST_MAX_RATE * judged as f64 {
-            let message = texts::longest_is_answer(category, hits.len(), judged, LONGEST_MAX_RATE);
+        let (judged, hits) = longest_split(&list);
+        let total = judged.len();
+        let rate = hits.len() as f64 / total.max(1) as f64;
+        if total >= LONGEST_MIN_SAMPLE && rate > LONGEST_MAX_RATE {
+            let message = texts::longest_is_answer(category, hits.len(), total, LONGEST_MAX_RATE);
             let ids = hits.into_iter().map(str::to_owned).collect();
             warn(warnings, WarningKind::LongestIsAnswer, ids, message);
+        } else if total >= LONGEST_MIN_SAMPLE_LOW && rate < LONGEST_MIN_RATE {
+            let message =
+                texts::longest_never_answer(category, hits.len(), total, LONGEST_MIN_RATE);
+            let ids = judged
+                .into_iter()
+                .filter(|id| !hits.contains(id))
+                .map(str::to_owned)
+                .collect();
+            warn(warnings, WarningKind::LongestNeverAnswer, ids, message);
         }
     }
 }

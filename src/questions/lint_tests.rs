@@ -83,6 +83,31 @@ fn longest_option_is_answer_warns_above_the_rate_with_enough_questions() {
 }
 
 #[test]
+fn a_longest_option_that_is_never_the_answer_warns_too() {
+    let bank = |hits: usize| -> Vec<Question> {
+        (0..10)
+            .map(|i| {
+                let answer = if i < hits { 3 } else { 0 };
+                let text = format!("第{i}题");
+                single(
+                    &format!("q{i}"),
+                    &text,
+                    &["一甲", "二乙", "三丙", "四丁戊"],
+                    answer,
+                )
+            })
+            .collect()
+    };
+    // 0 of 10: every id with a longest option is listed.
+    let found = of_kind(&bank(0), WarningKind::LongestNeverAnswer);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].len(), 10);
+    // 1 of 10 is 10%, not below: no warning; nine questions are too few to judge.
+    assert!(of_kind(&bank(1), WarningKind::LongestNeverAnswer).is_empty());
+    assert!(of_kind(&bank(0)[..9], WarningKind::LongestNeverAnswer).is_empty());
+}
+
+#[test]
 fn longest_rate_is_judged_per_category() {
     let mut bank: Vec<Question> = (0..6)
         .map(|i| {

@@ -53,6 +53,14 @@ pub fn longest_is_answer(category: &str, hits: usize, judged: usize, max_rate: f
     )
 }
 
+pub fn longest_never_answer(category: &str, hits: usize, judged: usize, min_rate: f64) -> String {
+    format!(
+        "分类“{category}”中有唯一最长选项的单选题 {judged} 道，最长的是答案的只有 {hits} 道\
+         （不到 {}%），“不选最长的”也成了线索；请在所列题目中挑几道，让正确选项成为最长的",
+        percent(min_rate)
+    )
+}
+
 pub fn true_false_word_cue(group: &str, following: usize, total: usize, verdict: &str) -> String {
     format!(
         "含{group}的判断题共 {total} 道，其中 {following} 道答案为“{verdict}”，凭措辞就能猜对\
