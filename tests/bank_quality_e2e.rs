@@ -250,3 +250,54 @@ async fn a_draw_skips_the_previous_round_and_asks_one_fact_once() {
     assert_eq!(seen, 1, "{drawn:?}");
     assert!(bot.stop().await.success());
 }
+
+#[test]
+fn questions_check_prints_warnings_fails_on_them_with_strict_and_prints_stats() {
+    let env = TestEnv::new();
+    let mut dependent = question("d-1", "党费", "党员交纳党费的标准还包括哪一项");
+    dependent.push_str(&question(
+        "d-2",
+        "换届选举",
+        "支部委员会任期届满前多久提出换届申请",
+    ));
+    let dir = bank_dir(&env, &[dependent]);
+    let dir = dir.to_str().unwrap();
+
+    let plain = run_cli(&["questions", "check", dir], &env);
+    let stdout = String::from_utf8_lossy(&plain.stdout);
+    assert!(plain.status.success(), "{stdout}");
+    assert!(stdout.contains("d-1：题干含“还包括”"), "{stdout}");
+
+    let strict = run_cli(&["questions", "check", "--strict", dir], &env);
+    let stderr = String::from_utf8_lossy(&strict.stderr);
+    assert!(!strict.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("d-1：题干含“还包括”") && stderr.contains("--strict"),
+        "{stderr}"
+    );
+
+    let stats = run_cli(&["questions", "check", "--stats", dir], &env);
+    let stdout = String::from_utf8_lossy(&stats.stdout);
+    assert!(stats.status.success(), "{stdout}");
+    // The options are of equal length, so no question is judged for "longest".
+    assert!(
+        stdout.contains("最长选项即答案（单选，全部）：0/0"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("多选题：全部选项正确 0/0"), "{stdout}");
+
+    // Without warnings --strict passes.
+    let clean = bank_dir(
+        &env,
+        &[question("c-1", "党费", "党员每月交纳党费的计算基数是什么")],
+    );
+    let clean = run_cli(
+        &["questions", "check", "--strict", clean.to_str().unwrap()],
+        &env,
+    );
+    assert!(
+        clean.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clean.stderr)
+    );
+}

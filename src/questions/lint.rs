@@ -348,8 +348,8 @@ fn true_false_cues(questions: &[Question], warnings: &mut Vec<LintWarning>) {
         if total >= TRUE_FALSE_MIN_SAMPLE
             && following.len() as f64 > TRUE_FALSE_MAX_CUE_RATE * total as f64
         {
-            let verdict = if group.looks_right { "对" } else { "错" };
-            let message = texts::true_false_word_cue(group.name, following.len(), total, verdict);
+            let message =
+                texts::true_false_word_cue(group.name, following.len(), total, group.looks_right);
             let ids = following.into_iter().map(str::to_owned).collect();
             warn(warnings, WarningKind::TrueFalseWordCue, ids, message);
         }

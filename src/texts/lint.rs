@@ -61,7 +61,13 @@ pub fn longest_never_answer(category: &str, hits: usize, judged: usize, min_rate
     )
 }
 
-pub fn true_false_word_cue(group: &str, following: usize, total: usize, verdict: &str) -> String {
+pub fn true_false_word_cue(
+    group: &str,
+    following: usize,
+    total: usize,
+    looks_right: bool,
+) -> String {
+    let verdict = if looks_right { "对" } else { "错" };
     format!(
         "含{group}的判断题共 {total} 道，其中 {following} 道答案为“{verdict}”，凭措辞就能猜对\
          （所列为答案与措辞暗示一致的题）；请改写部分题目的措辞，或补充答案相反的同类题"
