@@ -7,7 +7,8 @@
 //! - [`telegram`] is the edge: the handler tree, commands, button data, role checks, sending.
 //! - [`domain`] holds the rules, free of I/O: dates, terms and the election ladder, meeting
 //!   schedules, drawing and scoring a test, the statistics of question analysis.
-//! - [`questions`] loads and validates the question bank (TOML files or an Excel sheet).
+//! - [`questions`] loads and validates the question bank (TOML files or an Excel sheet), and
+//!   checks how it is written (cues, near-duplicates; the groups the draw keeps apart).
 //! - [`storage`] is SQLite: one module of compile-time checked queries per area.
 //! - [`scheduler`] turns schedules into reminders and delivers them exactly once.
 //! - [`reports`] renders report data as text, Excel, CSV and a chart.
