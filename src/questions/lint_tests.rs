@@ -445,3 +445,24 @@ fn stats_count_the_cues_as_the_checks_define_them() {
     let text = render_stats(&stats);
     assert!(text.contains("3/4（75%）"), "{text}");
 }
+
+#[test]
+fn upload_warnings_fit_the_rest_of_one_message() {
+    // Sixty questions that each lean on another: more warnings than one message holds.
+    let bank: Vec<Question> = (0..60)
+        .map(|i| {
+            single(
+                &format!("dep-{i:03}"),
+                &format!("第{i}题还包括哪一项"),
+                &["甲", "乙"],
+                0,
+            )
+        })
+        .collect();
+    let reply_so_far = "题".repeat(1500);
+    let text = super::upload_warnings(&bank, &reply_so_far).unwrap_or_default();
+    let total = reply_so_far.encode_utf16().count() + 2 + text.encode_utf16().count();
+    assert!(total <= super::TELEGRAM_MESSAGE_LIMIT, "{total}");
+    assert!(text.contains("dep-000") && text.contains("还有"), "{text}");
+    assert_eq!(super::upload_warnings(&bank[..0], &reply_so_far), None);
+}
