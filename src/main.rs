@@ -42,13 +42,16 @@ fn main() -> ExitCode {
             }
         }
         Command::Questions {
-            action: QuestionsAction::Check { dir },
+            action: QuestionsAction::Check { dir, strict, stats },
         } => {
             // The same bank the bot would load: the argument, else the configured directory.
             let dir = dir
                 .or_else(|| std::env::var_os("BRANCHBOT_QUESTIONS_DIR").map(Into::into))
                 .unwrap_or_else(|| "questions".into());
-            let (ok, report) = branchbot::questions::check_dir_report(&dir);
+            let (ok, report) = branchbot::questions::check_bank(
+                &dir,
+                branchbot::questions::CheckOptions { strict, stats },
+            );
             if ok {
                 println!("{report}");
                 ExitCode::SUCCESS

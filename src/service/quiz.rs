@@ -143,7 +143,16 @@ pub async fn enter(state: &AppState, user_id: i64) -> AppResult<Entry> {
         None => return Ok(Entry::JoinFirst),
     };
     let bank = usable_bank(state).await?;
-    let drawn = state.with_rng(|rng| domain::draw(&bank, state.config.questions_per_test, rng));
+    // One question per same-fact group, and what the trainee saw in recent rounds last.
+    let groups = crate::questions::similarity::fact_groups_cached(&bank);
+    let seen = crate::storage::draw_history::rounds_ago(&state.db, user_id, round.id).await?;
+    let rounds_ago: Vec<Option<u32>> = bank.iter().map(|q| seen.get(&q.id).copied()).collect();
+    let limits = domain::DrawLimits {
+        groups: &groups,
+        rounds_ago: &rounds_ago,
+    };
+    let per_test = state.config.questions_per_test;
+    let drawn = state.with_rng(|rng| domain::draw(&bank, per_test, &limits, rng));
     let drawn_rows: Vec<(String, String)> = drawn
         .iter()
         .filter_map(|d| {

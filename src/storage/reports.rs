@@ -260,6 +260,18 @@ async fn non_participant_rows(
     Ok(rows)
 }
 
+/// The question analysis of one round, as the report shows it; for `/bank`'s list of
+/// questions to rewrite.
+pub async fn question_analysis(
+    db: &Db,
+    round_id: i64,
+    thresholds: &Thresholds,
+) -> AppResult<Vec<QuestionRow>> {
+    let mut conn = db.acquire().await?;
+    let (rows, _) = question_rows(&mut conn, round_id, thresholds).await?;
+    Ok(rows)
+}
+
 /// Per question: counts, facility, discrimination and flags; and the round's KR-20.
 ///
 /// All of it comes from one ordered scan of the round's answers, folded into the per-trainee

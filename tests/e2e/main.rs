@@ -8,12 +8,14 @@
 //!   `rounds`;
 //! - `first_hour`: start-up through proxies, a wrong token, an outage, the claim code, backups
 //!   and restore;
+//! - `bank_quality`: `questions check --strict/--stats`, upload warnings, /bank's flagged questions;
 //! - `console`: a scripted `branchbot console` session, transcript checked;
 //! - `quiet`: the positive "nothing else was sent" checks must fail when something was sent.
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod bank_quality;
 mod console;
 mod fake_api;
 mod first_hour;

@@ -174,8 +174,17 @@ pub async fn bank_overview(state: &AppState) -> AppResult<String> {
         ),
         None => texts::SOURCE_FILES.to_owned(),
     };
+    let review = match bank::flagged(state, &active.questions).await? {
+        Some(flagged) => {
+            let rows: Vec<_> = flagged.rows.iter().collect();
+            let section =
+                crate::reports::bank_review::render(flagged.round_id, &rows, flagged.min_answers);
+            format!("\n\n{}", esc(&section))
+        }
+        None => String::new(),
+    };
     Ok(format!(
-        "{}\n{counts}\n{source}\n\n{}",
+        "{}\n{counts}\n{source}{review}\n\n{}",
         texts::BANK_TITLE,
         texts::BANK_HOW_TO_UPLOAD
     ))
@@ -282,6 +291,11 @@ fn upload_summary(state: &AppState, name: &str, checked: &bank::Checked) -> Stri
     if !checked.reshaped_in_use.is_empty() {
         text.push_str("\n\n");
         text.push_str(&in_use_warning(state, &checked.reshaped_in_use));
+    }
+    // Cues do not block the upload, but the editor sees which questions to rewrite.
+    if let Some(warnings) = crate::questions::upload_warnings(&checked.questions, &text) {
+        text.push_str("\n\n");
+        text.push_str(&esc(&warnings));
     }
     text
 }
