@@ -74,8 +74,9 @@ impl Finished {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Next {
     Question(TestQuestion),
-    /// Every question is answered: the attempt is scored and closed.
-    Finished(Finished),
+    /// Every question is answered: the attempt is scored and closed, and the result is queued
+    /// for the trainee in the same transaction, so a crash before it is sent cannot lose it.
+    ResultQueued,
     /// The attempt was ended meanwhile by the time limit or the round closing; that path has
     /// queued the result for the trainee.
     EndedElsewhere,
@@ -219,7 +220,7 @@ async fn continue_attempt(
 /// The round open at `now`; one whose closing time passed counts as closed even before the
 /// scheduler has recorded it.
 async fn open_round(state: &AppState, now: DateTime<Utc>) -> AppResult<Option<Round>> {
-    let round = rounds::open_round(&state.db, now.timestamp()).await?;
+    let round = rounds::open_round(&state.db).await?;
     Ok(round.filter(|r| r.closes_at > now.timestamp()))
 }
 
@@ -241,7 +242,7 @@ async fn next_step(state: &AppState, attempt: &Attempt, now: DateTime<Utc>) -> A
             shown: load_shown(state, &row.question_id, &row.option_order, &row.selection).await?,
             earlier_message: row.message_id,
         })),
-        None => finish(state, attempt.id, now).await,
+        None => finish(state, attempt, now).await,
     }
 }
 
@@ -455,8 +456,9 @@ fn encode(indices: &[u8]) -> AppResult<String> {
     domain::encode_indices(indices).map_err(|e| AppError::Bank(format!("option index: {e}")))
 }
 
-/// Ends the attempt after its last answer and returns the result to show at once.
-async fn finish(state: &AppState, attempt_id: i64, now: DateTime<Utc>) -> AppResult<Next> {
+/// Ends the attempt after its last answer and queues its result for the trainee.
+async fn finish(state: &AppState, attempt: &Attempt, now: DateTime<Utc>) -> AppResult<Next> {
+    let (attempt_id, user_id) = (attempt.id, attempt.user_id);
     let bank = attempt_questions_bank(state, attempt_id).await?;
     let mut tx = crate::storage::write(&state.db).await?;
     let Some(finished) = store::finish(
@@ -471,14 +473,49 @@ async fn finish(state: &AppState, attempt_id: i64, now: DateTime<Utc>) -> AppRes
         return Ok(Next::EndedElsewhere);
     };
     let rows = store::questions_of(&mut *tx, attempt_id).await?;
+    let parts = finished_of(&bank, &rows, finished, state.config.pass_mark, false).render();
+    queue_result(
+        &mut tx,
+        attempt_id,
+        user_id,
+        "result",
+        parts,
+        now.timestamp(),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(Next::Finished(finished_of(
-        &bank,
-        &rows,
-        finished,
-        state.config.pass_mark,
-        false,
-    )))
+    state.wake.notify_one();
+    Ok(Next::ResultQueued)
+}
+
+/// Queues the result messages of an attempt for its trainee, keyed by the attempt and how it
+/// ended, so queuing them again (a retried transaction) inserts nothing.
+async fn queue_result(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    attempt_id: i64,
+    user_id: i64,
+    suffix: &str,
+    parts: Vec<String>,
+    ts: i64,
+) -> AppResult<()> {
+    for (index, text) in parts.into_iter().enumerate() {
+        let key = if index == 0 {
+            format!("attempt:{attempt_id}:{suffix}")
+        } else {
+            format!("attempt:{attempt_id}:{suffix}:{}", index + 1)
+        };
+        let message = NewMessage {
+            key,
+            topic: Some(format!("attempt:{attempt_id}")),
+            chat_id: user_id,
+            text,
+            markup: None,
+            due_at: ts,
+            expires_at: None,
+        };
+        outbox::enqueue(&mut **tx, &message, ts).await?;
+    }
+    Ok(())
 }
 
 /// The questions of an attempt by id, loaded before a transaction that needs them (a
@@ -572,23 +609,7 @@ async fn end_early(
             "closed"
         }
     };
-    for (index, text) in parts.into_iter().enumerate() {
-        let key = if index == 0 {
-            format!("attempt:{attempt_id}:{suffix}")
-        } else {
-            format!("attempt:{attempt_id}:{suffix}:{}", index + 1)
-        };
-        let message = NewMessage {
-            key,
-            topic: Some(format!("attempt:{attempt_id}")),
-            chat_id: attempt.user_id,
-            text,
-            markup: None,
-            due_at: ts,
-            expires_at: None,
-        };
-        outbox::enqueue(&mut *tx, &message, ts).await?;
-    }
+    queue_result(&mut tx, attempt_id, attempt.user_id, suffix, parts, ts).await?;
     tx.commit().await?;
     state.wake.notify_one();
     Ok(true)
