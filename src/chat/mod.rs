@@ -8,6 +8,7 @@
 //! because it is the same code.
 
 pub mod commands;
+pub mod guard;
 pub mod handlers;
 pub mod roles;
 pub mod send;
