@@ -18,6 +18,7 @@ mod foundation;
 mod handlers;
 mod quiet;
 mod quiz;
+mod reliability;
 mod reminders;
 mod reports;
 mod review_admin;

@@ -1,0 +1,251 @@
+//! End-to-end: issue 15's defects on the test-taking and command paths, each shown through the
+//! compiled bot and the fake Bot API — a round reopened within a second, a bank file dropped
+//! into a group, a redelivered 多选 press, a press whose next question could not be sent, a
+//! result that must survive a failed send.
+
+use branchbot::texts::common as ct;
+use branchbot::texts::quiz as qt;
+use branchbot::texts::rounds as rt;
+
+use crate::quiz::{drawn, question_message, world, GROUP, SECRETARY, TRAINEE};
+use crate::support::*;
+
+const ADMIN: i64 = 1001;
+const MEMBER: i64 = 1002;
+const GROUP_1: i64 = -2001;
+
+/// Joins the trainee and starts the test; returns the attempt id.
+async fn start_test(api: &FakeApi, env: &TestEnv, code: &str) -> i64 {
+    api.push_text(TRAINEE, TRAINEE, &format!("/join {code}"));
+    api.wait_for_text(TRAINEE, "第一党支部", WAIT).await;
+    api.push_text(TRAINEE, TRAINEE, "/test");
+    api.wait_for_text(TRAINEE, "业务测试开始", WAIT).await;
+    env.query_one("SELECT id FROM attempts").await
+}
+
+/// The callback data of the button whose data starts with `prefix`.
+fn button_data(msg: &SentMessage, prefix: &str) -> String {
+    msg.buttons()
+        .into_iter()
+        .filter_map(|b| b.callback_data)
+        .find(|d| d.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no button {prefix}… in {:?}", msg.buttons()))
+}
+
+/// Answers question `position` right through its buttons (the data the bot put on them).
+async fn answer_right(api: &FakeApi, env: &TestEnv, attempt: i64, position: i64) {
+    let question = drawn(env, attempt, position).await;
+    let msg = question_message(api, attempt, position).await;
+    if question.kind == "多选" {
+        for &shown in &question.correct {
+            let now = message(api, TRAINEE, msg.message_id);
+            let data = button_data(&now, &format!("t:{attempt}:{position}:{shown}:"));
+            let answer = press(api, TRAINEE, &now, &data).await;
+            assert!(!answer.show_alert, "{answer:?}");
+        }
+        let answer = press(api, TRAINEE, &msg, &format!("s:{attempt}:{position}")).await;
+        assert!(!answer.show_alert, "{answer:?}");
+    } else {
+        let data = format!("a:{attempt}:{position}:{}", question.correct[0]);
+        let answer = press(api, TRAINEE, &msg, &data).await;
+        assert!(!answer.show_alert, "{answer:?}");
+    }
+}
+
+/// No call the bot made was refused, and no apology claimed that nothing was stored.
+fn assert_no_refusal_and_no_false_apology(api: &FakeApi) {
+    for call in api.calls_to("answerCallbackQuery") {
+        assert!(
+            call.ok(),
+            "a press answered twice: {:?}",
+            call.error_description()
+        );
+        let text = call.params["text"].as_str().unwrap_or_default();
+        assert!(!text.contains("数据未作改动"), "{text}");
+    }
+    for m in api.messages_in(TRAINEE) {
+        assert!(!m.text.contains("数据未作改动"), "{}", m.text);
+    }
+}
+
+/// Defect 12: open, close and open again within one second (the clock stands still here)
+/// opens a second round instead of failing on the opening time.
+#[tokio::test]
+async fn a_round_reopened_within_the_same_second_opens() {
+    let api = FakeApi::start().await;
+    api.add_user(ADMIN, "组织部张", "zhang");
+    api.add_group(GROUP_1, "一支部群", &[ADMIN], &[]);
+    let env = TestEnv::new().super_admins(&[ADMIN]);
+    env.set_now(at("2026-03-10T02:00:00Z"));
+    let mut bot = launch(&api, &env).await;
+    bind(&api, ADMIN, GROUP_1, "第一党支部 机关").await;
+
+    let mark = api.mark();
+    api.push_text(ADMIN, ADMIN, "/rounds open");
+    api.wait_for_text_since(mark, ADMIN, "已开启第1期测试", WAIT)
+        .await;
+    api.push_text(ADMIN, ADMIN, "/rounds close");
+    api.wait_for_text_since(mark, ADMIN, "已结束第1期测试", WAIT)
+        .await;
+    api.push_text(ADMIN, ADMIN, "/rounds open");
+    api.wait_for_text_since(mark, ADMIN, "已开启第2期测试", WAIT)
+        .await;
+    assert_eq!(count_containing(&api, ADMIN, "内部错误"), 0);
+    assert_eq!(
+        env.query_i64("SELECT COUNT(*) FROM rounds WHERE status = 'open'")
+            .await,
+        1
+    );
+    // The database survives a restart with the rebuilt table (the migration ran once).
+    assert!(bot.restart().await.success(), "{}", bot.output());
+    bot.wait_until_polling().await;
+    let mark = api.mark();
+    api.push_text(ADMIN, ADMIN, "/rounds open");
+    api.wait_for_text_since(mark, ADMIN, "不能同时开启两期", WAIT)
+        .await;
+    assert!(bot.stop().await.success());
+}
+
+/// Defect 7: an administrator's bank file in a group is answered with where uploads go; a
+/// member's file in the group stays group chatter, and nothing is stored either way.
+#[tokio::test]
+async fn a_bank_file_sent_into_a_group_is_answered_with_where_uploads_go() {
+    let api = FakeApi::start().await;
+    api.add_user(ADMIN, "组织部张", "zhang");
+    api.add_user(MEMBER, "王党员", None);
+    api.add_group(GROUP_1, "一支部群", &[ADMIN], &[MEMBER]);
+    let env = TestEnv::new().super_admins(&[ADMIN]);
+    let mut bot = launch(&api, &env).await;
+    bind(&api, ADMIN, GROUP_1, "第一党支部 机关").await;
+
+    let mark = api.mark();
+    api.push_document(ADMIN, GROUP_1, "题库.toml", b"[[question]]\n", None);
+    api.wait_for_text_since(mark, GROUP_1, rt::NOT_PRIVATE_DOCUMENT, WAIT)
+        .await;
+    assert_eq!(
+        env.query_i64("SELECT COUNT(*) FROM pending_uploads").await,
+        0
+    );
+
+    // A member's file (a photo of the minutes, a bank) gets no reply from the bot.
+    let quiet_from = api.mark();
+    api.push_document(MEMBER, GROUP_1, "会议记录.xlsx", b"PK", None);
+    api.push_document(MEMBER, GROUP_1, "题库.toml", b"[[question]]\n", None);
+    assert_quiet_until_reply(
+        &api,
+        &env,
+        quiet_from,
+        FollowUp::help(ADMIN, GROUP_1),
+        GROUP_1,
+        |_| true,
+    )
+    .await;
+    assert!(bot.stop().await.success());
+}
+
+/// Defect 11: Telegram redelivers a press whose update was not confirmed before a crash. The
+/// 多选 button says which state it sets, so the same press applied twice leaves the option
+/// ticked instead of toggling it back off.
+#[tokio::test]
+async fn a_redelivered_multiple_choice_press_is_applied_once() {
+    let (api, env, mut bot, code) = world().await;
+    let attempt = start_test(&api, &env, &code).await;
+    let mut position = 0;
+    while drawn(&env, attempt, position).await.kind != "多选" {
+        answer_right(&api, &env, attempt, position).await;
+        position += 1;
+    }
+    let msg = question_message(&api, attempt, position).await;
+    let data = button_data(&msg, &format!("t:{attempt}:{position}:0:"));
+    let first = press(&api, TRAINEE, &msg, &data).await;
+    assert!(!first.show_alert, "{first:?}");
+    // The same update again, as after a crash before getUpdates confirmed it.
+    let again = press(&api, TRAINEE, &msg, &data).await;
+    assert!(!again.show_alert, "{again:?}");
+    let (order, selection): (String, String) = {
+        let pool = env.db().await;
+        let row = sqlx::query_as(
+            "SELECT option_order, selection FROM attempt_questions WHERE attempt_id = ? AND position = ?",
+        )
+        .bind(attempt)
+        .bind(position)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        row
+    };
+    let ticked = order.chars().next().unwrap().to_string();
+    assert_eq!(selection, ticked, "shown option 0 stays ticked");
+    api.wait_until("the button to show the tick", WAIT, |api| {
+        let now = message(api, TRAINEE, msg.message_id);
+        let first_button = now.buttons().into_iter().next()?;
+        first_button.text.contains(qt::SELECTED_MARK).then_some(())
+    })
+    .await;
+    // A button of the old encoding (option without the state) is refused cleanly.
+    let old = press(&api, TRAINEE, &msg, &format!("t:{attempt}:{position}:0")).await;
+    assert_eq!(old.text.as_deref(), Some(ct::STALE_BUTTON));
+    assert_eq!(
+        env.query_one::<String>(&format!(
+            "SELECT selection FROM attempt_questions WHERE attempt_id = {attempt} AND position = {position}"
+        ))
+        .await,
+        ticked
+    );
+    assert!(bot.stop().await.success());
+}
+
+/// Defects 9 and 10: the answer is stored and the press answered ('已记录'); then sending the
+/// next question fails once. The press is not answered again (Telegram would refuse it), no
+/// apology says nothing was stored, and the next question still arrives.
+#[tokio::test]
+async fn a_failed_next_question_is_retried_without_a_second_answer_or_a_false_apology() {
+    let (api, env, mut bot, code) = world().await;
+    let attempt = start_test(&api, &env, &code).await;
+    question_message(&api, attempt, 0).await;
+    api.fail_next("sendMessage", 1, Fault::ServerErrorInstant);
+    answer_right(&api, &env, attempt, 0).await;
+    question_message(&api, attempt, 1).await;
+    assert_eq!(
+        env.query_i64(&format!(
+            "SELECT COUNT(*) FROM attempt_questions WHERE attempt_id = {attempt} AND chosen IS NOT NULL"
+        ))
+        .await,
+        1
+    );
+    // The rest of the test goes on normally.
+    for position in 1..4 {
+        answer_right(&api, &env, attempt, position).await;
+    }
+    api.wait_for_text(TRAINEE, &qt::score_line(100), WAIT).await;
+    assert_no_refusal_and_no_false_apology(&api);
+    assert!(bot.stop().await.success());
+}
+
+/// Defect 8: the last answer completes and scores the attempt; sending the result fails. The
+/// result with the score still reaches the trainee, once.
+#[tokio::test]
+async fn a_finished_tests_result_survives_a_failed_send() {
+    let (api, env, mut bot, code) = world().await;
+    let attempt = start_test(&api, &env, &code).await;
+    for position in 0..3 {
+        answer_right(&api, &env, attempt, position).await;
+    }
+    question_message(&api, attempt, 3).await;
+    // The result's send fails: Telegram had a moment of trouble.
+    api.fail_next("sendMessage", 1, Fault::Network);
+    answer_right(&api, &env, attempt, 3).await;
+    env.eventually_i64(
+        &format!("SELECT COUNT(*) FROM attempts WHERE id = {attempt} AND status = 'finished'"),
+        1,
+    )
+    .await;
+    // Time passes (a retry is due within minutes), and the trainee has the result.
+    env.advance(chrono::Duration::minutes(10));
+    api.wait_for_text(TRAINEE, &qt::score_line(100), WAIT).await;
+    scheduler_fence(&api, &env).await;
+    assert_eq!(count_containing(&api, TRAINEE, &qt::score_line(100)), 1);
+    assert!(bot.stop().await.success());
+    let _ = (GROUP, SECRETARY);
+}
