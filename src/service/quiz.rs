@@ -239,7 +239,7 @@ async fn next_step(state: &AppState, attempt: &Attempt, now: DateTime<Utc>) -> A
             attempt_id: attempt.id,
             position: row.position,
             total: usize::try_from(attempt.question_count).unwrap_or(0),
-            shown: load_shown(state, &row.question_id, &row.option_order, &row.selection).await?,
+            shown: load_shown(state, &row).await?,
             earlier_message: row.message_id,
         })),
         None => finish(state, attempt, now).await,
@@ -256,17 +256,51 @@ pub async fn question_sent(
     store::set_message_id(&state.db, attempt_id, position, message_id).await
 }
 
-async fn load_shown(
+/// A test question as the trainee sees it, from the attempt's copy of the question.
+async fn load_shown(state: &AppState, row: &AttemptQuestion) -> AppResult<Shown> {
+    let question = attempt_question(state, &row.question_id, row.question_copy.as_deref()).await?;
+    shown_of(
+        question,
+        &row.question_id,
+        &row.option_order,
+        &row.selection,
+    )
+}
+
+/// The question an attempt drew: its copy taken when the attempt started, so a bank changed
+/// since (an upload, a restart with changed files) changes nothing in a running or finished
+/// test. Attempts from before copies were kept read the bank.
+async fn attempt_question(
+    state: &AppState,
+    question_id: &str,
+    copy: Option<&str>,
+) -> AppResult<Question> {
+    if let Some(copy) = copy {
+        return serde_json::from_str(copy)
+            .map_err(|e| AppError::Bank(format!("stored copy of question {question_id}: {e}")));
+    }
+    questions::by_id(&state.db, question_id)
+        .await?
+        .ok_or_else(|| AppError::Bank(format!("question {question_id} of an attempt is missing")))
+}
+
+/// A practice question as the trainee sees it: from the bank.
+async fn load_practice_shown(
     state: &AppState,
     question_id: &str,
     order: &str,
     selection: &str,
 ) -> AppResult<Shown> {
-    let question = questions::by_id(&state.db, question_id)
-        .await?
-        .ok_or_else(|| {
-            AppError::Bank(format!("question {question_id} of an attempt is missing"))
-        })?;
+    let question = attempt_question(state, question_id, None).await?;
+    shown_of(question, question_id, order, selection)
+}
+
+fn shown_of(
+    question: Question,
+    question_id: &str,
+    order: &str,
+    selection: &str,
+) -> AppResult<Shown> {
     let count = question.options.len();
     let order = domain::decode_option_order(order, count)
         .map_err(|e| AppError::Bank(format!("stored option order of {question_id}: {e}")))?;
@@ -341,7 +375,7 @@ pub async fn press(
     let Some(row) = row else {
         return Ok(PressOutcome::Refused(Refusal::Forged));
     };
-    let shown = load_shown(state, &row.question_id, &row.option_order, &row.selection).await?;
+    let shown = load_shown(state, &row).await?;
     let action = match domain::resolve_press(&shown.question, &shown.order, &shown.selection, press)
     {
         Ok(action) => action,
@@ -518,16 +552,21 @@ async fn queue_result(
     Ok(())
 }
 
-/// The questions of an attempt by id, loaded before a transaction that needs them (a
-/// transaction holds its connection, and the question bank is read through the pool).
+/// The questions of an attempt by id, from its copies, loaded before a transaction that needs
+/// them (a transaction holds its connection, and the pool is read here).
 async fn attempt_questions_bank(
     state: &AppState,
     attempt_id: i64,
 ) -> AppResult<HashMap<String, Question>> {
     let mut bank = HashMap::new();
     for row in store::questions_of(&state.db, attempt_id).await? {
-        if let Some(question) = questions::by_id(&state.db, &row.question_id).await? {
-            bank.insert(row.question_id, question);
+        let copy = row.question_copy.as_deref();
+        match attempt_question(state, &row.question_id, copy).await {
+            Ok(question) => {
+                bank.insert(row.question_id, question);
+            }
+            Err(AppError::Bank(err)) => tracing::warn!(attempt_id, %err, "question left out"),
+            Err(err) => return Err(err),
         }
     }
     Ok(bank)
@@ -730,7 +769,7 @@ pub async fn practice_press(
     let Some(current) = current.filter(|c| c.nonce == nonce) else {
         return Ok(PracticeOutcome::Stale);
     };
-    let Ok(shown) = load_shown(
+    let Ok(shown) = load_practice_shown(
         state,
         &current.question_id,
         &current.option_order,
@@ -850,6 +889,7 @@ mod tests {
             is_correct: None,
             answered_at: None,
             message_id: None,
+            question_copy: None,
         }
     }
 

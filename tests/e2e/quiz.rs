@@ -15,7 +15,7 @@ pub(crate) const GROUP: i64 = -2001;
 
 /// Four questions from the real bank, one 多选 and one 判断 among them; with four questions
 /// per test every trainee gets all four, in their own order.
-const BANK: &str = r#"
+pub(crate) const BANK: &str = r#"
 [[question]]
 id = "zz-001"
 kind = "单选"

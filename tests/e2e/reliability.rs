@@ -7,7 +7,9 @@ use branchbot::texts::common as ct;
 use branchbot::texts::quiz as qt;
 use branchbot::texts::rounds as rt;
 
-use crate::quiz::{drawn, question_message, world, GROUP, SECRETARY, TRAINEE};
+use crate::quiz::{
+    drawn, question_message, question_message_after, world, Drawn, BANK, GROUP, SECRETARY, TRAINEE,
+};
 use crate::support::*;
 
 const ADMIN: i64 = 1001;
@@ -35,6 +37,11 @@ fn button_data(msg: &SentMessage, prefix: &str) -> String {
 /// Answers question `position` right through its buttons (the data the bot put on them).
 async fn answer_right(api: &FakeApi, env: &TestEnv, attempt: i64, position: i64) {
     let question = drawn(env, attempt, position).await;
+    answer_with(api, attempt, position, &question).await;
+}
+
+/// Presses the shown options `question.correct` of question `position`.
+async fn answer_with(api: &FakeApi, attempt: i64, position: i64, question: &Drawn) {
     let msg = question_message(api, attempt, position).await;
     if question.kind == "多选" {
         for &shown in &question.correct {
@@ -248,4 +255,70 @@ async fn a_finished_tests_result_survives_a_failed_send() {
     assert_eq!(count_containing(&api, TRAINEE, &qt::score_line(100)), 1);
     assert!(bot.stop().await.success());
     let _ = (GROUP, SECRETARY);
+}
+
+/// Defect 4: the bank files change while a test runs and the bot restarts. The attempt keeps
+/// the questions, options and answers it was drawn with: the resumed question shows the old
+/// wording, and the presses that were right when it was drawn score full marks.
+#[tokio::test]
+async fn a_running_test_keeps_its_questions_when_the_bank_files_change() {
+    let (api, env, mut bot, code) = world().await;
+    let attempt = start_test(&api, &env, &code).await;
+    let mut as_drawn = Vec::new();
+    for position in 0..4 {
+        as_drawn.push(drawn(&env, attempt, position).await);
+    }
+    answer_with(&api, attempt, 0, &as_drawn[0]).await;
+    let before_restart = question_message(&api, attempt, 1).await;
+
+    // Every question reworded and its answer moved; kinds and option counts stay.
+    let changed = BANK
+        .replace("text = \"", "text = \"（新版）")
+        .replace("answer = \"ABC\"", "answer = \"ABD\"")
+        .replace("answer = \"A\"", "answer = \"C\"")
+        .replace("answer = \"B\"", "answer = \"D\"")
+        .replace("answer = \"错\"", "answer = \"对\"");
+    std::fs::write(env.dir().join("bank").join("bank.toml"), changed).unwrap();
+    assert!(bot.restart().await.success(), "{}", bot.output());
+    bot.wait_until_polling().await;
+    assert_eq!(
+        env.query_i64("SELECT COUNT(*) FROM questions WHERE text LIKE '（新版）%'")
+            .await,
+        4,
+        "the bank was reloaded from the changed files"
+    );
+
+    let mark = api.mark();
+    api.push_text(TRAINEE, TRAINEE, "/test");
+    api.wait_for_text_since(mark, TRAINEE, "继续第", WAIT).await;
+    let resent = question_message_after(&api, attempt, 1, before_restart.message_id).await;
+    assert!(!resent.plain_text.contains("新版"), "{}", resent.plain_text);
+    // The old copy's buttons go before presses continue on the new one.
+    api.wait_until("the old copy to lose its buttons", WAIT, |api| {
+        message(api, TRAINEE, before_restart.message_id)
+            .buttons()
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+    for (position, question) in as_drawn.iter().enumerate().skip(1) {
+        let position = position as i64;
+        let shown = question_message(&api, attempt, position).await;
+        assert!(!shown.plain_text.contains("新版"), "{}", shown.plain_text);
+        answer_with(&api, attempt, position, question).await;
+    }
+    api.wait_for_text(TRAINEE, &qt::score_line(100), WAIT).await;
+    assert_eq!(
+        env.query_i64(&format!(
+            "SELECT score FROM attempts WHERE id = {attempt} AND status = 'finished'"
+        ))
+        .await,
+        100
+    );
+    // /myscores (read from the attempt) agrees.
+    let mark = api.mark();
+    api.push_text(TRAINEE, TRAINEE, "/myscores");
+    let scores = api.wait_for_text_since(mark, TRAINEE, "100", WAIT).await;
+    assert!(scores.plain_text.contains("100"), "{}", scores.plain_text);
+    assert!(bot.stop().await.success());
 }
