@@ -93,6 +93,13 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
+    // Buttons of questions that are over go (see `chat::sweep`).
+    let sweeper = tokio::spawn(crate::chat::sweep::run(
+        telegram::TelegramDoor::new(bot.clone()),
+        state.clone(),
+        stop_rx.clone(),
+    ));
+
     let scheduler = tokio::spawn(crate::scheduler::run(
         state.clone(),
         Arc::new(TelegramOutlet::new(bot.clone())),
@@ -123,6 +130,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     dispatcher.dispatch().await;
     if let Err(err) = scheduler.await {
         tracing::error!(error = %err, "scheduler task failed");
+    }
+    if let Err(err) = sweeper.await {
+        tracing::error!(error = %err, "stale-button sweeper failed");
     }
     state.db.close().await;
     tracing::info!("stopped");

@@ -12,6 +12,7 @@ pub mod guard;
 pub mod handlers;
 pub mod roles;
 pub mod send;
+pub mod sweep;
 
 use async_trait::async_trait;
 

@@ -246,6 +246,18 @@ async fn next_step(state: &AppState, attempt: &Attempt, now: DateTime<Utc>) -> A
     }
 }
 
+/// The buttons of an earlier copy of a question were taken off (a resume): forget that copy,
+/// so a crash before the new copy's id is stored does not make the next resume strip it
+/// again, and the new copy answers meanwhile.
+pub async fn earlier_copy_stripped(
+    state: &AppState,
+    attempt_id: i64,
+    position: i64,
+    message_id: i64,
+) -> AppResult<()> {
+    store::forget_message_id(&state.db, attempt_id, position, message_id).await
+}
+
 /// Remembers which message shows a question, so a press on an older copy is refused.
 pub async fn question_sent(
     state: &AppState,
@@ -649,6 +661,9 @@ async fn end_early(
         }
     };
     queue_result(&mut tx, attempt_id, attempt.user_id, suffix, parts, ts).await?;
+    // The question still showing loses its buttons (the scheduler that ends most attempts
+    // has no door: `chat::sweep` does it).
+    crate::storage::keyboards::queue_attempt(&mut *tx, attempt_id, attempt.user_id, ts).await?;
     tx.commit().await?;
     state.wake.notify_one();
     Ok(true)

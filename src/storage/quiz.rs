@@ -322,6 +322,25 @@ pub async fn current_question(db: &Db, attempt_id: i64) -> AppResult<Option<Atte
     .await?)
 }
 
+/// Forgets message `message_id` as the one showing a question (its buttons were taken off).
+pub async fn forget_message_id(
+    db: &Db,
+    attempt_id: i64,
+    position: i64,
+    message_id: i64,
+) -> AppResult<()> {
+    sqlx::query!(
+        "UPDATE attempt_questions SET message_id = NULL
+         WHERE attempt_id = ? AND position = ? AND message_id = ?",
+        attempt_id,
+        position,
+        message_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 pub async fn set_message_id(
     db: &Db,
     attempt_id: i64,

@@ -322,3 +322,65 @@ async fn a_running_test_keeps_its_questions_when_the_bank_files_change() {
     assert!(scores.plain_text.contains("100"), "{}", scores.plain_text);
     assert!(bot.stop().await.success());
 }
+
+/// Defect 5: the time limit ends the attempt while its question waits with buttons. The
+/// buttons go without anyone pressing them, and the result arrives once.
+#[tokio::test]
+async fn the_time_limit_takes_the_buttons_off_the_last_question() {
+    let (api, env, mut bot, code) = world().await;
+    let attempt = start_test(&api, &env, &code).await;
+    answer_right(&api, &env, attempt, 0).await;
+    let current = question_message(&api, attempt, 1).await;
+    env.advance(chrono::Duration::minutes(31));
+    api.wait_for_text(TRAINEE, qt::TIMED_OUT, WAIT).await;
+    api.wait_until("the open question to lose its buttons", WAIT, |api| {
+        message(api, TRAINEE, current.message_id)
+            .buttons()
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+    scheduler_fence(&api, &env).await;
+    assert_eq!(count_containing(&api, TRAINEE, qt::TIMED_OUT), 1);
+    assert_every_call_accepted(&api);
+    assert!(bot.stop().await.success());
+}
+
+/// Defect 5, after a resume: the old copy is stripped once. When the bot cannot store the new
+/// copy's id (as when it dies right after sending it; here a trigger makes the store fail), the
+/// next `/test` does not strip the old copy again — Telegram would refuse that with "message
+/// is not modified" — and every call the bot made was accepted.
+#[tokio::test]
+async fn a_resumed_question_strips_the_old_copy_once() {
+    let (api, env, mut bot, code) = world().await;
+    let attempt = start_test(&api, &env, &code).await;
+    let first = question_message(&api, attempt, 0).await;
+    assert!(bot.restart().await.success(), "{}", bot.output());
+    bot.wait_until_polling().await;
+    env.execute(&format!(
+        "CREATE TRIGGER lose_new_ids BEFORE UPDATE OF message_id ON attempt_questions
+         WHEN NEW.message_id > {} BEGIN SELECT RAISE(ABORT, 'the bot died'); END",
+        first.message_id
+    ))
+    .await;
+    let mark = api.mark();
+    api.push_text(TRAINEE, TRAINEE, "/test");
+    api.wait_for_text_since(mark, TRAINEE, "继续第", WAIT).await;
+    let second = question_message_after(&api, attempt, 0, first.message_id).await;
+    api.wait_for_text_since(mark, TRAINEE, "抱歉", WAIT).await;
+    env.execute("DROP TRIGGER lose_new_ids").await;
+
+    let mark = api.mark();
+    api.push_text(TRAINEE, TRAINEE, "/test");
+    api.wait_for_text_since(mark, TRAINEE, "继续第", WAIT).await;
+    let third = question_message_after(&api, attempt, 0, second.message_id).await;
+    let question = drawn(&env, attempt, 0).await;
+    answer_with(&api, attempt, 0, &question).await;
+    question_message(&api, attempt, 1).await;
+    assert!(third.message_id > second.message_id);
+    assert!(message(&api, TRAINEE, first.message_id)
+        .buttons()
+        .is_empty());
+    assert_every_call_accepted(&api);
+    assert!(bot.stop().await.success());
+}

@@ -97,6 +97,7 @@ async fn send_question(
         if let Err(err) = door.clear_buttons(chat_id, old).await {
             tracing::debug!(error = %err, "could not remove the buttons of a resent question");
         }
+        service::earlier_copy_stripped(state, question.attempt_id, question.position, old).await?;
     }
     let sent = crate::chat::guard::send_with_retry(door, chat_id, &text, &keyboard).await?;
     service::question_sent(state, question.attempt_id, question.position, sent).await
