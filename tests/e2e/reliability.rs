@@ -384,3 +384,57 @@ async fn a_resumed_question_strips_the_old_copy_once() {
     assert_every_call_accepted(&api);
     assert!(bot.stop().await.success());
 }
+
+/// Defect 6: `/held` for a meeting whose planned occurrence is still days ahead (not yet
+/// materialised). Held in the same month, it fulfils that occurrence: the reply says which
+/// one, no reminder for it comes, and it is not counted missed later.
+#[tokio::test]
+async fn a_meeting_held_before_its_planned_day_fulfils_the_occurrence_of_its_month() {
+    use branchbot::texts::meetings as mt;
+    use branchbot::texts::reminders::date as format_date;
+    let api = FakeApi::start().await;
+    api.add_user(ADMIN, "李书记", "lishuji");
+    api.add_group(GROUP_1, "一支部群", &[ADMIN], &[]);
+    let env = TestEnv::new();
+    // Monday 2 March 2026, 10:00 in Shanghai; the 支委会 is planned for the 5th at 15:00.
+    let mut bot = launch(&api, &env).await;
+    bind(&api, ADMIN, GROUP_1, "第一党支部 机关").await;
+
+    let mark = api.mark();
+    api.push_text(ADMIN, GROUP_1, "/held 支委会");
+    let day = |d: u32| format_date(chrono::NaiveDate::from_ymd_opt(2026, 3, d).unwrap());
+    let expected = mt::held_for_planned("支部委员会会议", &day(2), &day(5))
+        .replace("<b>", "")
+        .replace("</b>", "");
+    api.wait_for_text_since(mark, GROUP_1, &expected, WAIT)
+        .await;
+
+    // The 5th, 15:30: no reminder of the 支委会 came, the day before or on the day.
+    let quiet_from = api.mark();
+    env.set_now(at("2026-03-04T02:00:00Z"));
+    scheduler_fence(&api, &env).await;
+    env.set_now(at("2026-03-05T07:30:00Z"));
+    assert_scheduler_quiet(&api, &env, quiet_from, GROUP_1, |m| {
+        m.plain_text.contains("支部委员会会议")
+    })
+    .await;
+
+    // Past the March period: the 支委会 was held once and never missed.
+    env.set_now(at("2026-04-10T08:00:00Z"));
+    let of_title = |status: &str| {
+        format!(
+            "SELECT COUNT(*) FROM meeting_occurrences o JOIN meeting_plans p ON p.id = o.plan_id \
+             WHERE o.status = '{status}' AND p.title = '支部委员会会议' AND o.scheduled_at < {}",
+            at("2026-04-01T00:00:00Z").timestamp()
+        )
+    };
+    env.eventually_i64(
+        "SELECT COUNT(*) FROM meeting_occurrences o JOIN meeting_plans p ON p.id = o.plan_id \
+         WHERE o.status = 'missed' AND p.title = '党小组会'",
+        1,
+    )
+    .await;
+    assert_eq!(env.query_i64(&of_title("missed")).await, 0);
+    assert_eq!(env.query_i64(&of_title("held")).await, 1);
+    assert!(bot.stop().await.success());
+}

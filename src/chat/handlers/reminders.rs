@@ -260,9 +260,16 @@ pub async fn held(
     let text = match meetings::record_held(state, &branch, name, date, user.id).await? {
         HeldOutcome::Future(date) => mt::held_future(&format_date(date)),
         HeldOutcome::NotFound => mt::plan_not_found(&esc(name)),
-        HeldOutcome::Recorded { title, date } => {
-            mt::held_recorded(&esc(&title), &format_date(date))
-        }
+        HeldOutcome::Recorded {
+            title,
+            date,
+            fulfils: None,
+        } => mt::held_recorded(&esc(&title), &format_date(date)),
+        HeldOutcome::Recorded {
+            title,
+            date,
+            fulfils: Some(planned),
+        } => mt::held_for_planned(&esc(&title), &format_date(date), &format_date(planned)),
     };
     reply(door, msg, &text).await
 }
