@@ -13,6 +13,7 @@
 mod support;
 
 mod console;
+mod crash;
 mod fake_api;
 mod foundation;
 mod handlers;
