@@ -16,6 +16,7 @@ mod console;
 mod crash;
 mod fake_api;
 mod foundation;
+mod fuzz;
 mod handlers;
 mod quiet;
 mod quiz;
