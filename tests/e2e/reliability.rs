@@ -438,3 +438,33 @@ async fn a_meeting_held_before_its_planned_day_fulfils_the_occurrence_of_its_mon
     assert_eq!(env.query_i64(&of_title("held")).await, 1);
     assert!(bot.stop().await.success());
 }
+
+/// Defect 10: the next question cannot be sent at all (every try fails). The press was
+/// answered once ('已记录'), the trainee is told truthfully that the answer is saved and how to
+/// go on, and `/test` brings the next question.
+#[tokio::test]
+async fn a_next_question_that_cannot_be_sent_is_announced_truthfully() {
+    use branchbot::texts::common as ct;
+    let (api, env, mut bot, code) = world().await;
+    let attempt = start_test(&api, &env, &code).await;
+    question_message(&api, attempt, 0).await;
+    api.fail_next("sendMessage", 3, Fault::ServerErrorInstant);
+    let mark = api.mark();
+    answer_right(&api, &env, attempt, 0).await;
+    api.wait_for_text_since(mark, TRAINEE, ct::SAVED_BUT_REPLY_FAILED, WAIT)
+        .await;
+    assert_eq!(
+        env.query_i64(&format!(
+            "SELECT COUNT(*) FROM attempt_questions WHERE attempt_id = {attempt} AND chosen IS NOT NULL"
+        ))
+        .await,
+        1
+    );
+    let mark = api.mark();
+    api.push_text(TRAINEE, TRAINEE, "/test");
+    api.wait_for_text_since(mark, TRAINEE, "已答 1/4 题", WAIT)
+        .await;
+    question_message(&api, attempt, 1).await;
+    assert_no_refusal_and_no_false_apology(&api);
+    assert!(bot.stop().await.success());
+}
