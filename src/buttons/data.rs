@@ -51,10 +51,14 @@ pub enum CallbackData {
     Move {
         occurrence: i64,
     },
-    /// Move a meeting occurrence by `days` days.
+    /// Move a meeting occurrence by `days` days from `from` (Unix seconds), the time it had
+    /// when the choices were shown: a press Telegram redelivers after a crash finds the
+    /// meeting moved already and changes nothing. The older data without `from` no longer
+    /// decodes and is refused as a stale button.
     MoveBy {
         occurrence: i64,
         days: u8,
+        from: i64,
     },
     /// Apply an uploaded question bank.
     ConfirmUpload {
@@ -91,7 +95,11 @@ impl CallbackData {
             StartTest => "st".to_owned(),
             Held { occurrence } => format!("h:{occurrence}"),
             Move { occurrence } => format!("m:{occurrence}"),
-            MoveBy { occurrence, days } => format!("mb:{occurrence}:{days}"),
+            MoveBy {
+                occurrence,
+                days,
+                from,
+            } => format!("mb:{occurrence}:{days}:{from}"),
             ConfirmUpload { upload } => format!("uc:{upload}"),
             CancelUpload { upload } => format!("ux:{upload}"),
         }
@@ -144,13 +152,14 @@ impl CallbackData {
             "st" => arity(0).and(Some(StartTest)),
             "h" => arity(1).and(Some(Held { occurrence: id(0)? })),
             "m" => arity(1).and(Some(Move { occurrence: id(0)? })),
-            "mb" => arity(2).and(Some(MoveBy {
+            "mb" => arity(3).and(Some(MoveBy {
                 occurrence: id(0)?,
                 days: fields
                     .get(1)?
                     .parse()
                     .ok()
                     .filter(|d| (1..=60).contains(d))?,
+                from: id(2)?,
             })),
             "uc" => arity(1).and(Some(ConfirmUpload { upload: id(0)? })),
             "ux" => arity(1).and(Some(CancelUpload { upload: id(0)? })),
@@ -202,6 +211,7 @@ mod tests {
             MoveBy {
                 occurrence: big,
                 days: 60,
+                from: big,
             },
             ConfirmUpload { upload: big },
             CancelUpload { upload: big },
@@ -229,8 +239,10 @@ mod tests {
             "a:01:2:3",
             "zz:1",
             "pn:1",
-            "mb:1:0",
-            "mb:1:400",
+            "mb:1:0:5",
+            "mb:1:400:5",
+            // A move of the older encoding (no time it moves from).
+            "mb:1:1",
             "h:x",
             "h:1 ",
             // Toggles of the older encoding (no state), and states other than 0 and 1.

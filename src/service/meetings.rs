@@ -284,7 +284,13 @@ pub async fn move_by_days(
     state: &AppState,
     occurrence: &Occurrence,
     days: u8,
-) -> AppResult<Option<DateTime<Utc>>> {
+    from: i64,
+) -> AppResult<MoveOutcome> {
+    // Moving is relative: the same press applied twice (redelivered after a crash) would move
+    // the meeting twice. The press names the time it moves from.
+    if occurrence.at() != from {
+        return Ok(MoveOutcome::AlreadyMoved);
+    }
     let now = state.now();
     let new_at = from_ts(occurrence.at()) + Duration::days(i64::from(days));
     let reminders: Vec<_> = meeting_reminders(
@@ -307,8 +313,18 @@ pub async fn move_by_days(
     )
     .await?;
     if !moved {
-        return Ok(None);
+        return Ok(MoveOutcome::AlreadyRecorded);
     }
     state.wake.notify_one();
-    Ok(Some(new_at))
+    Ok(MoveOutcome::Moved(new_at))
+}
+
+/// What a move button led to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoveOutcome {
+    Moved(DateTime<Utc>),
+    /// Moved since the choices were shown (a second press, or the same one redelivered).
+    AlreadyMoved,
+    /// Recorded as held (or missed) meanwhile.
+    AlreadyRecorded,
 }

@@ -468,3 +468,63 @@ async fn a_next_question_that_cannot_be_sent_is_announced_truthfully() {
     assert_no_refusal_and_no_false_apology(&api);
     assert!(bot.stop().await.success());
 }
+
+/// Defect 11, meetings: "move by one day" pressed, then the same press redelivered (as after
+/// a crash before getUpdates confirmed it). The meeting moves by one day, not two: the button
+/// carries the date it moves from, and the second press is told the meeting was moved.
+#[tokio::test]
+async fn a_redelivered_move_press_moves_the_meeting_once() {
+    use branchbot::texts::meetings as mt;
+    let api = FakeApi::start().await;
+    api.add_user(ADMIN, "李书记", "lishuji");
+    api.add_group(GROUP_1, "一支部群", &[ADMIN], &[]);
+    let env = TestEnv::new();
+    let mut bot = launch(&api, &env).await;
+    bind(&api, ADMIN, GROUP_1, "第一党支部 机关").await;
+    // 4 March, 09:00:30: the 支委会 of the 5th is reminded the day before, with its buttons.
+    env.set_now(at("2026-03-04T01:00:30Z"));
+    let reminder = api.wait_for_text(GROUP_1, "会议提醒", WAIT).await;
+    let move_data = reminder.callback_data("改期").unwrap();
+    let occurrence: i64 = move_data.trim_start_matches("m:").parse().unwrap();
+    let answer = press(&api, ADMIN, &reminder, &move_data).await;
+    assert!(!answer.show_alert, "{answer:?}");
+    let choices = api
+        .wait_until("the move choices", WAIT, |api| {
+            let now = message(api, GROUP_1, reminder.message_id);
+            now.buttons()
+                .iter()
+                .any(|b| {
+                    b.callback_data
+                        .as_deref()
+                        .is_some_and(|d| d.starts_with("mb:"))
+                })
+                .then_some(now)
+        })
+        .await;
+    let by_one_day = choices
+        .buttons()
+        .into_iter()
+        .filter_map(|b| b.callback_data)
+        .find(|d| {
+            let one_day = format!("mb:{occurrence}:1");
+            d == &one_day || d.starts_with(&format!("{one_day}:"))
+        })
+        .expect("a one-day choice");
+    let first = press(&api, ADMIN, &choices, &by_one_day).await;
+    assert!(!first.show_alert, "{first:?}");
+    let again = press(&api, ADMIN, &choices, &by_one_day).await;
+    assert_eq!(again.text.as_deref(), Some(mt::ALERT_ALREADY_MOVED));
+    assert_eq!(
+        env.query_i64(&format!(
+            "SELECT moved_to - scheduled_at FROM meeting_occurrences WHERE id = {occurrence}"
+        ))
+        .await,
+        86_400,
+        "moved by one day, once"
+    );
+    // The older button data (no date to move from) is refused cleanly.
+    let old = press(&api, ADMIN, &choices, &format!("mb:{occurrence}:1")).await;
+    assert_eq!(old.text.as_deref(), Some(ct::STALE_BUTTON));
+    assert_every_call_accepted(&api);
+    assert!(bot.stop().await.success());
+}

@@ -10,7 +10,7 @@ use crate::chat::{Button, Door, Incoming, Keyboard, Person, Press};
 use crate::domain::dates::parse_date;
 use crate::domain::term::parse_years;
 use crate::error::AppResult;
-use crate::service::meetings::{self, ButtonRefusal, HeldOutcome, PlanOutcome};
+use crate::service::meetings::{self, ButtonRefusal, HeldOutcome, MoveOutcome, PlanOutcome};
 use crate::service::reminders::format_when;
 use crate::service::terms::{self, DelayOutcome};
 use crate::service::AppState;
@@ -326,6 +326,7 @@ pub async fn on_meeting_button(
                     CallbackData::MoveBy {
                         occurrence: occurrence.id,
                         days,
+                        from: occurrence.at(),
                     }
                     .encode(),
                 )
@@ -336,9 +337,11 @@ pub async fn on_meeting_button(
             door.edit(message.chat_id, message.message_id, &text, Some(&keyboard))
                 .await?;
         }
-        CallbackData::MoveBy { days, .. } => {
-            let Some(new_at) = meetings::move_by_days(state, &occurrence, days).await? else {
-                return alert(mt::ALERT_ALREADY_RECORDED).await;
+        CallbackData::MoveBy { days, from, .. } => {
+            let new_at = match meetings::move_by_days(state, &occurrence, days, from).await? {
+                MoveOutcome::Moved(new_at) => new_at,
+                MoveOutcome::AlreadyMoved => return alert(mt::ALERT_ALREADY_MOVED).await,
+                MoveOutcome::AlreadyRecorded => return alert(mt::ALERT_ALREADY_RECORDED).await,
             };
             door.answer(&query.id, Some(mt::ALERT_MOVED), false).await?;
             let text = mt::moved(&title, &format_when(state, new_at));
