@@ -521,7 +521,8 @@ pub async fn mark_held(
 
 /// Records the plan's occurrence at `scheduled_at` as held, whether or not the planner has
 /// materialised it yet: when it does, the row exists and no reminder is queued. Cancels what
-/// is queued for it. `None` when that occurrence was recorded as held already.
+/// is queued for it. `None` when that occurrence was recorded as held on another day already;
+/// recorded again for the same day (a redelivered `/held`), it stays one record.
 pub async fn hold_planned(
     db: &Db,
     plan_id: i64,
@@ -538,6 +539,7 @@ pub async fn hold_planned(
            ON CONFLICT(plan_id, scheduled_at) DO UPDATE SET status = 'held', held_on = excluded.held_on,
                recorded_by = excluded.recorded_by
            WHERE meeting_occurrences.status != 'held'
+              OR meeting_occurrences.held_on = excluded.held_on
            RETURNING id AS "id!""#,
         plan_id,
         branch_id,

@@ -408,6 +408,11 @@ async fn a_meeting_held_before_its_planned_day_fulfils_the_occurrence_of_its_mon
         .replace("</b>", "");
     api.wait_for_text_since(mark, GROUP_1, &expected, WAIT)
         .await;
+    // The same command again (Telegram redelivers it after a crash): still one record.
+    let mark = api.mark();
+    api.push_text(ADMIN, GROUP_1, "/held 支委会");
+    api.wait_for_text_since(mark, GROUP_1, &expected, WAIT)
+        .await;
 
     // The 5th, 15:30: no reminder of the 支委会 came, the day before or on the day.
     let quiet_from = api.mark();
