@@ -55,7 +55,8 @@ pub async fn run(
         }
         tokio::select! {
             _ = tokio::time::sleep(EVERY) => {}
-            _ = stop.changed() => {}
+            // A dropped sender means nobody can stop us any more: the bot is going down.
+            changed = stop.changed() => if changed.is_err() { return; },
         }
         if *stop.borrow() {
             return;
