@@ -164,11 +164,15 @@ pub fn passed(score: u32, pass_mark: u32) -> bool {
     score >= pass_mark
 }
 
-/// Toggles one option of a 多选 selection, keeping it sorted.
-pub fn toggle(selection: &[u8], index: u8) -> Vec<u8> {
+/// Sets one option of a 多选 selection on or off, keeping it sorted. Setting (rather than
+/// toggling) makes a press idempotent: Telegram redelivers an update whose offset was not
+/// confirmed before a crash, and the same press applied twice must leave the same selection.
+pub fn set_option(selection: &[u8], index: u8, on: bool) -> Vec<u8> {
     let mut set: BTreeSet<u8> = selection.iter().copied().collect();
-    if !set.remove(&index) {
+    if on {
         set.insert(index);
+    } else {
+        set.remove(&index);
     }
     set.into_iter().collect()
 }
@@ -307,8 +311,8 @@ fn practice_weight(candidate: &PracticeCandidate, now: i64) -> u32 {
 pub enum PressKind {
     /// 单选/判断: answer with the option shown at this position.
     Choose(u8),
-    /// 多选: toggle the option shown at this position.
-    Toggle(u8),
+    /// 多选: tick (`on`) or untick the option shown at position `shown`.
+    Set { shown: u8, on: bool },
     /// 多选: submit the selection.
     Submit,
 }
@@ -355,8 +359,8 @@ pub fn resolve_press(
     let multiple = question.kind == QuestionKind::Multiple;
     match press {
         PressKind::Choose(shown) if !multiple => Ok(Action::Answer(vec![original(shown)?])),
-        PressKind::Toggle(shown) if multiple => {
-            Ok(Action::Select(toggle(selection, original(shown)?)))
+        PressKind::Set { shown, on } if multiple => {
+            Ok(Action::Select(set_option(selection, original(shown)?, on)))
         }
         PressKind::Submit if multiple && selection.is_empty() => Err(Refusal::EmptySubmit),
         PressKind::Submit if multiple => {
@@ -567,10 +571,13 @@ mod tests {
     }
 
     #[test]
-    fn toggling_adds_and_removes() {
-        assert_eq!(toggle(&[], 2), vec![2]);
-        assert_eq!(toggle(&[2], 0), vec![0, 2]);
-        assert_eq!(toggle(&[0, 2], 2), vec![0]);
+    fn setting_an_option_adds_and_removes_idempotently() {
+        assert_eq!(set_option(&[], 2, true), vec![2]);
+        assert_eq!(set_option(&[2], 0, true), vec![0, 2]);
+        assert_eq!(set_option(&[0, 2], 2, false), vec![0]);
+        // Applied twice, the same press leaves the same selection.
+        assert_eq!(set_option(&[0, 2], 2, true), vec![0, 2]);
+        assert_eq!(set_option(&[0], 2, false), vec![0]);
     }
 
     #[test]
@@ -650,11 +657,46 @@ mod tests {
             Ok(Action::Answer(vec![1]))
         );
         assert_eq!(
-            resolve_press(&multiple, &order, &[], PressKind::Toggle(0)),
+            resolve_press(
+                &multiple,
+                &order,
+                &[],
+                PressKind::Set { shown: 0, on: true }
+            ),
             Ok(Action::Select(vec![3]))
         );
         assert_eq!(
-            resolve_press(&multiple, &order, &[0, 3], PressKind::Toggle(0)),
+            resolve_press(
+                &multiple,
+                &order,
+                &[0, 3],
+                PressKind::Set {
+                    shown: 0,
+                    on: false
+                }
+            ),
+            Ok(Action::Select(vec![0]))
+        );
+        // The same press applied twice (a redelivered update) sets the same selection.
+        assert_eq!(
+            resolve_press(
+                &multiple,
+                &order,
+                &[3],
+                PressKind::Set { shown: 0, on: true }
+            ),
+            Ok(Action::Select(vec![3]))
+        );
+        assert_eq!(
+            resolve_press(
+                &multiple,
+                &order,
+                &[0],
+                PressKind::Set {
+                    shown: 0,
+                    on: false
+                }
+            ),
             Ok(Action::Select(vec![0]))
         );
         assert_eq!(
@@ -675,7 +717,7 @@ mod tests {
             Err(Refusal::Forged)
         );
         assert_eq!(
-            resolve_press(&single, &order, &[], PressKind::Toggle(0)),
+            resolve_press(&single, &order, &[], PressKind::Set { shown: 0, on: true }),
             Err(Refusal::Forged)
         );
         assert_eq!(
@@ -687,7 +729,15 @@ mod tests {
             Err(Refusal::Forged)
         );
         assert_eq!(
-            resolve_press(&multiple, &order, &[], PressKind::Toggle(15)),
+            resolve_press(
+                &multiple,
+                &order,
+                &[],
+                PressKind::Set {
+                    shown: 15,
+                    on: true
+                }
+            ),
             Err(Refusal::Forged)
         );
     }

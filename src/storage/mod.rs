@@ -3,6 +3,7 @@
 
 pub mod branches;
 pub mod draw_history;
+pub mod keyboards;
 pub mod outbox;
 pub mod questions;
 pub mod quiz;

@@ -17,12 +17,15 @@ mod support;
 
 mod bank_quality;
 mod console;
+mod crash;
 mod fake_api;
 mod first_hour;
 mod foundation;
+mod fuzz;
 mod handlers;
 mod quiet;
 mod quiz;
+mod reliability;
 mod reminders;
 mod reports;
 mod review_admin;

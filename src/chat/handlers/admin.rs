@@ -192,6 +192,29 @@ pub async fn bank_overview(state: &AppState) -> AppResult<String> {
 
 // ---- uploads --------------------------------------------------------------------------------
 
+/// A document sent in a group. Uploads are read in private chat only (a draft bank must not
+/// show in a branch group); an administrator's bank file is told so instead of being ignored.
+/// Any other file is group chatter and gets no reply.
+pub async fn on_group_document(
+    door: &dyn Door,
+    msg: &Incoming,
+    user: &Person,
+    document: &crate::chat::Document,
+    state: &AppState,
+) -> AppResult<()> {
+    let bank_file = document.file_name.as_deref().is_some_and(accepted_name);
+    if !bank_file
+        || !crate::chat::roles::Caller::load(state, user.id)
+            .await?
+            .is_admin
+    {
+        return Ok(());
+    }
+    send::html(door, msg.chat.id, texts::NOT_PRIVATE_DOCUMENT)
+        .await
+        .map(drop)
+}
+
 /// A document sent in private chat: a question bank upload (administrators only).
 pub async fn on_document(
     door: &dyn Door,
