@@ -1,6 +1,7 @@
 //! The branchbot binary: parse the command line, read the configuration, run. Every error it
 //! prints is one Chinese line (see `texts::setup`).
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use branchbot::cli::{Command, QuestionsAction};
@@ -53,7 +54,8 @@ fn main() -> ExitCode {
                 branchbot::questions::CheckOptions { strict, stats },
             );
             if ok {
-                println!("{report}");
+                // A reader that stops early (`| head`) is no error of the check.
+                let _ = writeln!(std::io::stdout(), "{report}");
                 ExitCode::SUCCESS
             } else {
                 eprintln!("{report}");
