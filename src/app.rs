@@ -91,6 +91,13 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let api = Api::new(bot.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
     let backups = tokio::spawn(crate::backup::run_daily(state.clone(), stop_rx.clone()));
+    // Buttons of questions that are over go (see `chat::sweep`).
+    let sweeper = tokio::spawn(crate::chat::sweep::run(
+        telegram::TelegramDoor::new(api.clone()),
+        state.clone(),
+        stop_rx.clone(),
+    ));
+
     let scheduler = tokio::spawn(crate::scheduler::run(
         state.clone(),
         Arc::new(TelegramOutlet::new(api.clone())),
@@ -124,6 +131,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
     if let Err(err) = backups.await {
         tracing::error!(error = %err, "backup task failed");
+    }
+    if let Err(err) = sweeper.await {
+        tracing::error!(error = %err, "stale-button sweeper failed");
     }
     state.db.close().await;
     tracing::info!("stopped");

@@ -141,11 +141,17 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum QuestionsAction {
     /// 检查目录（默认 BRANCHBOT_QUESTIONS_DIR，即 questions）中的全部题库文件，或一个 .toml、.xlsx
-    /// 文件；有任何错误时以非零状态退出
+    /// 文件；有任何错误时以非零状态退出。出题写法上的问题（提示线索、近似重复等）作为警告列出
     #[command(help_template = SUBCOMMAND_TEMPLATE, next_help_heading = "参数和选项")]
     Check {
         #[arg(value_name = "目录或文件")]
         dir: Option<PathBuf>,
+        /// 有警告时也以非零状态退出（供持续集成使用）
+        #[arg(long)]
+        strict: bool,
+        /// 同时列出线索统计（最长选项即答案的比例、绝对化用语、多选答案分布）
+        #[arg(long)]
+        stats: bool,
     },
 }
 

@@ -22,7 +22,8 @@
 //! - [`domain`] holds the rules, free of I/O, wording and Telegram: dates and numbers, terms and
 //!   the election ladder, meeting schedules, drawing and scoring a test, the statistics.
 //! - [`questions`] loads and validates the question bank (TOML files, an Excel sheet, or the
-//!   bank built into the binary).
+//!   bank built into the binary), and checks how it is written (cues, near-duplicates; the
+//!   same-fact groups the draw keeps apart).
 //! - [`startup`] prepares the database and bank; [`config`] reads the settings; [`clock`] says
 //!   what time it is (tests and the console pass their own); [`cli`] is the command line
 //!   (check a bank, write a report, back up and restore the database, the console);

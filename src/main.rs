@@ -1,6 +1,7 @@
 //! The branchbot binary: parse the command line, read the configuration, run. Every error it
 //! prints is one Chinese line (see `texts::setup`).
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use branchbot::cli::{Command, QuestionsAction};
@@ -42,15 +43,19 @@ fn main() -> ExitCode {
             }
         }
         Command::Questions {
-            action: QuestionsAction::Check { dir },
+            action: QuestionsAction::Check { dir, strict, stats },
         } => {
             // The same bank the bot would load: the argument, else the configured directory.
             let dir = dir
                 .or_else(|| std::env::var_os("BRANCHBOT_QUESTIONS_DIR").map(Into::into))
                 .unwrap_or_else(|| "questions".into());
-            let (ok, report) = branchbot::questions::check_dir_report(&dir);
+            let (ok, report) = branchbot::questions::check_bank(
+                &dir,
+                branchbot::questions::CheckOptions { strict, stats },
+            );
             if ok {
-                println!("{report}");
+                // A reader that stops early (`| head`) is no error of the check.
+                let _ = writeln!(std::io::stdout(), "{report}");
                 ExitCode::SUCCESS
             } else {
                 eprintln!("{report}");

@@ -10,11 +10,15 @@ pub enum CallbackData {
         position: u8,
         option: u8,
     },
-    /// 多选 in a test: toggle shown option `option`.
+    /// 多选 in a test: tick (`on`) or untick shown option `option`. The button carries the
+    /// state it sets, so a press Telegram redelivers after a crash is applied once. The data of
+    /// an older version (`t:attempt:position:option`, a toggle) no longer decodes: such a
+    /// press is refused as a stale button and `/test` shows the question with new buttons.
     Toggle {
         attempt: i64,
         position: u8,
         option: u8,
+        on: bool,
     },
     /// 多选 in a test: submit the selection.
     Submit {
@@ -26,9 +30,11 @@ pub enum CallbackData {
         nonce: i64,
         option: u8,
     },
+    /// Practice 多选: tick or untick, like [`CallbackData::Toggle`].
     PracticeToggle {
         nonce: i64,
         option: u8,
+        on: bool,
     },
     PracticeSubmit {
         nonce: i64,
@@ -45,10 +51,14 @@ pub enum CallbackData {
     Move {
         occurrence: i64,
     },
-    /// Move a meeting occurrence by `days` days.
+    /// Move a meeting occurrence by `days` days from `from` (Unix seconds), the time it had
+    /// when the choices were shown: a press Telegram redelivers after a crash finds the
+    /// meeting moved already and changes nothing. The older data without `from` no longer
+    /// decodes and is refused as a stale button.
     MoveBy {
         occurrence: i64,
         days: u8,
+        from: i64,
     },
     /// Apply an uploaded question bank.
     ConfirmUpload {
@@ -73,16 +83,23 @@ impl CallbackData {
                 attempt,
                 position,
                 option,
-            } => format!("t:{attempt}:{position}:{option}"),
+                on,
+            } => format!("t:{attempt}:{position}:{option}:{}", u8::from(on)),
             Submit { attempt, position } => format!("s:{attempt}:{position}"),
             PracticeAnswer { nonce, option } => format!("pa:{nonce}:{option}"),
-            PracticeToggle { nonce, option } => format!("pt:{nonce}:{option}"),
+            PracticeToggle { nonce, option, on } => {
+                format!("pt:{nonce}:{option}:{}", u8::from(on))
+            }
             PracticeSubmit { nonce } => format!("ps:{nonce}"),
             PracticeNext => "pn".to_owned(),
             StartTest => "st".to_owned(),
             Held { occurrence } => format!("h:{occurrence}"),
             Move { occurrence } => format!("m:{occurrence}"),
-            MoveBy { occurrence, days } => format!("mb:{occurrence}:{days}"),
+            MoveBy {
+                occurrence,
+                days,
+                from,
+            } => format!("mb:{occurrence}:{days}:{from}"),
             ConfirmUpload { upload } => format!("uc:{upload}"),
             CancelUpload { upload } => format!("ux:{upload}"),
         }
@@ -98,16 +115,24 @@ impl CallbackData {
         let small =
             |i: usize| -> Option<u8> { fields.get(i)?.parse::<u8>().ok().filter(|v| *v < 16) };
         let arity = |n: usize| (fields.len() == n).then_some(());
+        let flag = |i: usize| -> Option<bool> {
+            match *fields.get(i)? {
+                "0" => Some(false),
+                "1" => Some(true),
+                _ => None,
+            }
+        };
         let decoded = match tag {
             "a" => arity(3).and(Some(Answer {
                 attempt: id(0)?,
                 position: fields.get(1)?.parse().ok()?,
                 option: small(2)?,
             })),
-            "t" => arity(3).and(Some(Toggle {
+            "t" => arity(4).and(Some(Toggle {
                 attempt: id(0)?,
                 position: fields.get(1)?.parse().ok()?,
                 option: small(2)?,
+                on: flag(3)?,
             })),
             "s" => arity(2).and(Some(Submit {
                 attempt: id(0)?,
@@ -117,22 +142,24 @@ impl CallbackData {
                 nonce: id(0)?,
                 option: small(1)?,
             })),
-            "pt" => arity(2).and(Some(PracticeToggle {
+            "pt" => arity(3).and(Some(PracticeToggle {
                 nonce: id(0)?,
                 option: small(1)?,
+                on: flag(2)?,
             })),
             "ps" => arity(1).and(Some(PracticeSubmit { nonce: id(0)? })),
             "pn" => arity(0).and(Some(PracticeNext)),
             "st" => arity(0).and(Some(StartTest)),
             "h" => arity(1).and(Some(Held { occurrence: id(0)? })),
             "m" => arity(1).and(Some(Move { occurrence: id(0)? })),
-            "mb" => arity(2).and(Some(MoveBy {
+            "mb" => arity(3).and(Some(MoveBy {
                 occurrence: id(0)?,
                 days: fields
                     .get(1)?
                     .parse()
                     .ok()
                     .filter(|d| (1..=60).contains(d))?,
+                from: id(2)?,
             })),
             "uc" => arity(1).and(Some(ConfirmUpload { upload: id(0)? })),
             "ux" => arity(1).and(Some(CancelUpload { upload: id(0)? })),
@@ -161,6 +188,7 @@ mod tests {
                 attempt: big,
                 position: 255,
                 option: 15,
+                on: true,
             },
             Submit {
                 attempt: big,
@@ -173,6 +201,7 @@ mod tests {
             PracticeToggle {
                 nonce: big,
                 option: 15,
+                on: false,
             },
             PracticeSubmit { nonce: big },
             PracticeNext,
@@ -182,6 +211,7 @@ mod tests {
             MoveBy {
                 occurrence: big,
                 days: 60,
+                from: big,
             },
             ConfirmUpload { upload: big },
             CancelUpload { upload: big },
@@ -209,10 +239,17 @@ mod tests {
             "a:01:2:3",
             "zz:1",
             "pn:1",
-            "mb:1:0",
-            "mb:1:400",
+            "mb:1:0:5",
+            "mb:1:400:5",
+            // A move of the older encoding (no time it moves from).
+            "mb:1:1",
             "h:x",
             "h:1 ",
+            // Toggles of the older encoding (no state), and states other than 0 and 1.
+            "t:1:2:3",
+            "pt:1:2",
+            "t:1:2:3:2",
+            "pt:1:2:01",
         ] {
             assert_eq!(CallbackData::decode(bad), None, "{bad}");
         }

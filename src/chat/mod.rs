@@ -8,9 +8,11 @@
 //! because it is the same code.
 
 pub mod commands;
+pub mod guard;
 pub mod handlers;
 pub mod roles;
 pub mod send;
+pub mod sweep;
 
 use async_trait::async_trait;
 

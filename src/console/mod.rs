@@ -462,6 +462,7 @@ impl Console {
     async fn run_due(&mut self) -> AppResult<()> {
         let now = self.clock.now();
         crate::scheduler::tick(&self.state, &self.door, now).await?;
+        crate::chat::sweep::sweep(&self.door, &self.state).await?;
         Ok(())
     }
 

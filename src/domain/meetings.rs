@@ -184,6 +184,17 @@ pub fn held_fulfils(planned_on: chrono::NaiveDate, held_on: chrono::NaiveDate) -
     planned_on - chrono::Duration::days(HELD_EARLY_WINDOW_DAYS) <= held_on
 }
 
+/// Whether a meeting held on `held_on` fulfils the occurrence planned on `planned_on` of a
+/// plan with this frequency: both fall in the same calendar period (month, quarter or year),
+/// whichever comes first. The rules ask for a meeting per period, not on a given day.
+pub fn fulfils_in_period(
+    frequency: Frequency,
+    planned_on: chrono::NaiveDate,
+    held_on: chrono::NaiveDate,
+) -> bool {
+    frequency.period(planned_on) == frequency.period(held_on)
+}
+
 /// A moved meeting counts as missed only after the day it was moved to has passed.
 pub fn moved_period_end(new_at: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
     new_at + chrono::Duration::days(1)
@@ -229,6 +240,48 @@ mod tests {
         for s in ["", "会议", "三会一课", "party"] {
             assert_eq!(MeetingKind::parse_alias(s), None, "{s}");
         }
+    }
+
+    #[test]
+    fn a_meeting_held_in_the_period_of_a_planned_one_fulfils_it() {
+        // Monthly: held on 2 March, planned for 5 March (ahead) or 1 March (behind).
+        assert!(fulfils_in_period(
+            Frequency::Monthly,
+            d(2026, 3, 5),
+            d(2026, 3, 2)
+        ));
+        assert!(fulfils_in_period(
+            Frequency::Monthly,
+            d(2026, 3, 1),
+            d(2026, 3, 31)
+        ));
+        assert!(!fulfils_in_period(
+            Frequency::Monthly,
+            d(2026, 4, 5),
+            d(2026, 3, 31)
+        ));
+        // Quarterly: the quarter, not 45 days.
+        assert!(fulfils_in_period(
+            Frequency::Quarterly,
+            d(2026, 6, 30),
+            d(2026, 4, 1)
+        ));
+        assert!(!fulfils_in_period(
+            Frequency::Quarterly,
+            d(2026, 7, 1),
+            d(2026, 6, 30)
+        ));
+        // Yearly: the calendar year.
+        assert!(fulfils_in_period(
+            Frequency::Yearly,
+            d(2026, 12, 20),
+            d(2026, 1, 10)
+        ));
+        assert!(!fulfils_in_period(
+            Frequency::Yearly,
+            d(2027, 1, 5),
+            d(2026, 12, 31)
+        ));
     }
 
     #[test]

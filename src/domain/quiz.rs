@@ -30,12 +30,51 @@ pub struct Drawn {
     pub option_order: Vec<u8>,
 }
 
+/// What a draw avoids besides repeating a question, as slices parallel to the bank.
+#[derive(Debug, Clone, Copy)]
+pub struct DrawLimits<'a> {
+    /// `groups[i]` is the same-fact group of question `i` (see `questions::similarity`): a test
+    /// holds at most one question of a group. Shorter than the bank: the rest are alone.
+    pub groups: &'a [usize],
+    /// `rounds_ago[i]` is how many of the trainee's rounds ago question `i` was last drawn for
+    /// them (1 = their previous round), `None` when not recently. Shorter: the rest unseen.
+    pub rounds_ago: &'a [Option<u32>],
+}
+
+impl DrawLimits<'_> {
+    /// No groups, no history: every question stands alone and is unseen.
+    pub const NONE: DrawLimits<'static> = DrawLimits {
+        groups: &[],
+        rounds_ago: &[],
+    };
+
+    fn group(&self, index: usize) -> Option<usize> {
+        self.groups.get(index).copied()
+    }
+
+    /// Lower is drawn first: unseen questions, then those seen longest ago.
+    fn freshness(&self, index: usize) -> u32 {
+        match self.rounds_ago.get(index).copied().flatten() {
+            None => 0,
+            Some(ago) => u32::MAX - ago.min(u32::MAX - 1),
+        }
+    }
+}
+
 /// Draws `n` distinct questions (fewer if the bank is smaller), spread as evenly as possible over
 /// the categories, in random order, each with its own option order.
 ///
 /// Categories are visited round-robin in a shuffled order, so with 20 questions over 6
 /// categories every category gets 3 or 4 and which ones get the extra question is random.
-pub fn draw(bank: &[Question], n: usize, rng: &mut impl Rng) -> Vec<Drawn> {
+/// No two questions of one same-fact group are drawn, and a question the trainee saw recently
+/// is drawn only once every fresher one has been: the round-robin first runs over the unseen
+/// questions, then over those seen longest ago, and so on (`limits`).
+pub fn draw(
+    bank: &[Question],
+    n: usize,
+    limits: &DrawLimits<'_>,
+    rng: &mut impl Rng,
+) -> Vec<Drawn> {
     let mut by_category: Vec<(&str, Vec<usize>)> = Vec::new();
     for (index, question) in bank.iter().enumerate() {
         match by_category
@@ -50,20 +89,36 @@ pub fn draw(bank: &[Question], n: usize, rng: &mut impl Rng) -> Vec<Drawn> {
         indices.shuffle(rng);
     }
     by_category.shuffle(rng);
+    let mut tiers: Vec<u32> = (0..bank.len()).map(|i| limits.freshness(i)).collect();
+    tiers.sort_unstable();
+    tiers.dedup();
 
     let n = n.min(bank.len());
     let mut picked = Vec::with_capacity(n);
-    let mut round = 0;
-    while picked.len() < n {
-        for (_, indices) in &by_category {
-            if picked.len() == n {
-                break;
-            }
-            if let Some(&index) = indices.get(round) {
-                picked.push(index);
+    let mut groups_taken = BTreeSet::new();
+    for tier in tiers {
+        // Within a tier the shuffled order stands; later tiers wait for this one to run out.
+        let mut queues: Vec<std::collections::VecDeque<usize>> = by_category
+            .iter()
+            .map(|(_, indices)| {
+                let in_tier = indices.iter().filter(|&&i| limits.freshness(i) == tier);
+                in_tier.copied().collect()
+            })
+            .collect();
+        while picked.len() < n && queues.iter().any(|q| !q.is_empty()) {
+            for queue in &mut queues {
+                if picked.len() == n {
+                    break;
+                }
+                while let Some(index) = queue.pop_front() {
+                    let fresh_group = limits.group(index).is_none_or(|g| groups_taken.insert(g));
+                    if fresh_group {
+                        picked.push(index);
+                        break;
+                    }
+                }
             }
         }
-        round += 1;
     }
     picked.shuffle(rng);
     picked
@@ -109,11 +164,15 @@ pub fn passed(score: u32, pass_mark: u32) -> bool {
     score >= pass_mark
 }
 
-/// Toggles one option of a 多选 selection, keeping it sorted.
-pub fn toggle(selection: &[u8], index: u8) -> Vec<u8> {
+/// Sets one option of a 多选 selection on or off, keeping it sorted. Setting (rather than
+/// toggling) makes a press idempotent: Telegram redelivers an update whose offset was not
+/// confirmed before a crash, and the same press applied twice must leave the same selection.
+pub fn set_option(selection: &[u8], index: u8, on: bool) -> Vec<u8> {
     let mut set: BTreeSet<u8> = selection.iter().copied().collect();
-    if !set.remove(&index) {
+    if on {
         set.insert(index);
+    } else {
+        set.remove(&index);
     }
     set.into_iter().collect()
 }
@@ -252,8 +311,8 @@ fn practice_weight(candidate: &PracticeCandidate, now: i64) -> u32 {
 pub enum PressKind {
     /// 单选/判断: answer with the option shown at this position.
     Choose(u8),
-    /// 多选: toggle the option shown at this position.
-    Toggle(u8),
+    /// 多选: tick (`on`) or untick the option shown at position `shown`.
+    Set { shown: u8, on: bool },
     /// 多选: submit the selection.
     Submit,
 }
@@ -300,8 +359,8 @@ pub fn resolve_press(
     let multiple = question.kind == QuestionKind::Multiple;
     match press {
         PressKind::Choose(shown) if !multiple => Ok(Action::Answer(vec![original(shown)?])),
-        PressKind::Toggle(shown) if multiple => {
-            Ok(Action::Select(toggle(selection, original(shown)?)))
+        PressKind::Set { shown, on } if multiple => {
+            Ok(Action::Select(set_option(selection, original(shown)?, on)))
         }
         PressKind::Submit if multiple && selection.is_empty() => Err(Refusal::EmptySubmit),
         PressKind::Submit if multiple => {
@@ -344,6 +403,7 @@ impl TestResult {
 mod tests {
     use super::*;
     use crate::questions::model::fixtures::sample as question;
+    use proptest::prelude::*;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
     use std::collections::HashMap;
@@ -373,7 +433,7 @@ mod tests {
         ]);
         for seed in 0..50 {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            let drawn = draw(&bank, 20, &mut rng);
+            let drawn = draw(&bank, 20, &DrawLimits::NONE, &mut rng);
             assert_eq!(drawn.len(), 20);
             let unique: BTreeSet<usize> = drawn.iter().map(|d| d.question_index).collect();
             assert_eq!(unique.len(), 20);
@@ -395,7 +455,7 @@ mod tests {
     fn draw_uneven_split_differs_by_at_most_one() {
         let bank = bank(&[("a", 10), ("b", 10), ("c", 10)]);
         let mut rng = ChaCha8Rng::seed_from_u64(7);
-        let drawn = draw(&bank, 8, &mut rng);
+        let drawn = draw(&bank, 8, &DrawLimits::NONE, &mut rng);
         let mut counts: HashMap<&str, usize> = HashMap::new();
         for d in &drawn {
             *counts.entry(&bank[d.question_index].category).or_default() += 1;
@@ -409,9 +469,9 @@ mod tests {
     fn draw_is_capped_by_bank_size_and_handles_empty_bank() {
         let bank = bank(&[("a", 3), ("b", 2)]);
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        assert_eq!(draw(&bank, 20, &mut rng).len(), 5);
-        assert!(draw(&[], 20, &mut rng).is_empty());
-        assert!(draw(&bank, 0, &mut rng).is_empty());
+        assert_eq!(draw(&bank, 20, &DrawLimits::NONE, &mut rng).len(), 5);
+        assert!(draw(&[], 20, &DrawLimits::NONE, &mut rng).is_empty());
+        assert!(draw(&bank, 0, &DrawLimits::NONE, &mut rng).is_empty());
     }
 
     #[test]
@@ -419,7 +479,7 @@ mod tests {
         let bank = bank(&[("a", 30)]);
         let mut rng = ChaCha8Rng::seed_from_u64(3);
         let mut shuffled_somewhere = false;
-        for d in draw(&bank, 30, &mut rng) {
+        for d in draw(&bank, 30, &DrawLimits::NONE, &mut rng) {
             let q = &bank[d.question_index];
             let mut sorted = d.option_order.clone();
             sorted.sort_unstable();
@@ -436,8 +496,18 @@ mod tests {
     #[test]
     fn draws_differ_between_trainees() {
         let bank = bank(&[("a", 20), ("b", 20)]);
-        let first = draw(&bank, 10, &mut ChaCha8Rng::seed_from_u64(1));
-        let second = draw(&bank, 10, &mut ChaCha8Rng::seed_from_u64(2));
+        let first = draw(
+            &bank,
+            10,
+            &DrawLimits::NONE,
+            &mut ChaCha8Rng::seed_from_u64(1),
+        );
+        let second = draw(
+            &bank,
+            10,
+            &DrawLimits::NONE,
+            &mut ChaCha8Rng::seed_from_u64(2),
+        );
         assert_ne!(first, second);
     }
 
@@ -501,10 +571,13 @@ mod tests {
     }
 
     #[test]
-    fn toggling_adds_and_removes() {
-        assert_eq!(toggle(&[], 2), vec![2]);
-        assert_eq!(toggle(&[2], 0), vec![0, 2]);
-        assert_eq!(toggle(&[0, 2], 2), vec![0]);
+    fn setting_an_option_adds_and_removes_idempotently() {
+        assert_eq!(set_option(&[], 2, true), vec![2]);
+        assert_eq!(set_option(&[2], 0, true), vec![0, 2]);
+        assert_eq!(set_option(&[0, 2], 2, false), vec![0]);
+        // Applied twice, the same press leaves the same selection.
+        assert_eq!(set_option(&[0, 2], 2, true), vec![0, 2]);
+        assert_eq!(set_option(&[0], 2, false), vec![0]);
     }
 
     #[test]
@@ -584,11 +657,46 @@ mod tests {
             Ok(Action::Answer(vec![1]))
         );
         assert_eq!(
-            resolve_press(&multiple, &order, &[], PressKind::Toggle(0)),
+            resolve_press(
+                &multiple,
+                &order,
+                &[],
+                PressKind::Set { shown: 0, on: true }
+            ),
             Ok(Action::Select(vec![3]))
         );
         assert_eq!(
-            resolve_press(&multiple, &order, &[0, 3], PressKind::Toggle(0)),
+            resolve_press(
+                &multiple,
+                &order,
+                &[0, 3],
+                PressKind::Set {
+                    shown: 0,
+                    on: false
+                }
+            ),
+            Ok(Action::Select(vec![0]))
+        );
+        // The same press applied twice (a redelivered update) sets the same selection.
+        assert_eq!(
+            resolve_press(
+                &multiple,
+                &order,
+                &[3],
+                PressKind::Set { shown: 0, on: true }
+            ),
+            Ok(Action::Select(vec![3]))
+        );
+        assert_eq!(
+            resolve_press(
+                &multiple,
+                &order,
+                &[0],
+                PressKind::Set {
+                    shown: 0,
+                    on: false
+                }
+            ),
             Ok(Action::Select(vec![0]))
         );
         assert_eq!(
@@ -609,7 +717,7 @@ mod tests {
             Err(Refusal::Forged)
         );
         assert_eq!(
-            resolve_press(&single, &order, &[], PressKind::Toggle(0)),
+            resolve_press(&single, &order, &[], PressKind::Set { shown: 0, on: true }),
             Err(Refusal::Forged)
         );
         assert_eq!(
@@ -621,7 +729,15 @@ mod tests {
             Err(Refusal::Forged)
         );
         assert_eq!(
-            resolve_press(&multiple, &order, &[], PressKind::Toggle(15)),
+            resolve_press(
+                &multiple,
+                &order,
+                &[],
+                PressKind::Set {
+                    shown: 15,
+                    on: true
+                }
+            ),
             Err(Refusal::Forged)
         );
     }
@@ -630,5 +746,108 @@ mod tests {
     fn a_test_ends_at_its_limit_or_when_the_round_closes() {
         assert_eq!(test_deadline(1_000, 30, 100_000), 1_000 + 1_800);
         assert_eq!(test_deadline(1_000, 30, 2_000), 2_000);
+    }
+
+    #[test]
+    fn a_draw_never_holds_two_questions_of_one_fact_group() {
+        // Ten questions in five pairs of the same fact: a test of ten can only hold five.
+        let bank = bank(&[("a", 5), ("b", 5)]);
+        let groups: Vec<usize> = (0..10).map(|i| i % 5).collect();
+        let limits = DrawLimits {
+            groups: &groups,
+            rounds_ago: &[],
+        };
+        for seed in 0..20 {
+            let drawn = draw(&bank, 10, &limits, &mut ChaCha8Rng::seed_from_u64(seed));
+            let taken: BTreeSet<usize> = drawn.iter().map(|d| groups[d.question_index]).collect();
+            assert_eq!(taken.len(), drawn.len());
+            assert_eq!(drawn.len(), 5);
+        }
+    }
+
+    #[test]
+    fn questions_of_the_previous_round_come_back_only_when_nothing_fresher_is_left() {
+        let bank = bank(&[("a", 10), ("b", 10)]);
+        // The previous round drew a-0..a-4 and b-0..b-4; two rounds ago a-5, b-5.
+        let mut rounds_ago = vec![None; 20];
+        for i in (0..5).chain(10..15) {
+            rounds_ago[i] = Some(1);
+        }
+        rounds_ago[5] = Some(2);
+        rounds_ago[15] = Some(2);
+        let limits = DrawLimits {
+            groups: &[],
+            rounds_ago: &rounds_ago,
+        };
+        for seed in 0..20 {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            // Eight unseen questions remain: a draw of eight takes exactly them.
+            let drawn: BTreeSet<usize> = draw(&bank, 8, &limits, &mut rng)
+                .iter()
+                .map(|d| d.question_index)
+                .collect();
+            assert!(drawn.iter().all(|&i| rounds_ago[i].is_none()), "{drawn:?}");
+            // A draw of ten adds the two seen longest ago, none of the previous round.
+            let drawn: Vec<usize> = draw(&bank, 10, &limits, &mut rng)
+                .iter()
+                .map(|d| d.question_index)
+                .collect();
+            assert!(drawn.contains(&5) && drawn.contains(&15), "{drawn:?}");
+            assert!(drawn.iter().all(|&i| rounds_ago[i] != Some(1)));
+        }
+    }
+
+    #[test]
+    fn without_limits_the_draw_is_the_same_as_with_empty_ones() {
+        let bank = bank(&[("a", 7), ("b", 9)]);
+        let groups: Vec<usize> = (0..bank.len()).collect();
+        let unseen = vec![None; bank.len()];
+        let limits = DrawLimits {
+            groups: &groups,
+            rounds_ago: &unseen,
+        };
+        let plain = draw(
+            &bank,
+            10,
+            &DrawLimits::NONE,
+            &mut ChaCha8Rng::seed_from_u64(9),
+        );
+        let limited = draw(&bank, 10, &limits, &mut ChaCha8Rng::seed_from_u64(9));
+        assert_eq!(plain, limited);
+    }
+
+    proptest! {
+        /// Whatever the groups and history: distinct questions, one per group, as many as the
+        /// groups allow, and a seen question only once no fresher question of a new group is left.
+        #[test]
+        fn draws_respect_groups_and_freshness(
+            sizes in proptest::collection::vec(0usize..8, 1..5),
+            group_count in 1usize..30,
+            ago in proptest::collection::vec(proptest::option::of(1u32..4), 0..40),
+            n in 0usize..25,
+            seed in 0u64..1000,
+        ) {
+            let names = ["a", "b", "c", "d"];
+            let spec: Vec<(&str, usize)> = sizes.iter().enumerate().map(|(i, &c)| (names[i], c)).collect();
+            let bank = bank(&spec);
+            let groups: Vec<usize> = (0..bank.len()).map(|i| (i * 7) % group_count).collect();
+            let limits = DrawLimits { groups: &groups, rounds_ago: &ago };
+            let drawn = draw(&bank, n, &limits, &mut ChaCha8Rng::seed_from_u64(seed));
+            let indices: Vec<usize> = drawn.iter().map(|d| d.question_index).collect();
+            let unique: BTreeSet<usize> = indices.iter().copied().collect();
+            prop_assert_eq!(unique.len(), indices.len());
+            let taken: BTreeSet<usize> = indices.iter().map(|&i| groups[i]).collect();
+            prop_assert_eq!(taken.len(), indices.len());
+            let all_groups: BTreeSet<usize> = groups.iter().copied().collect();
+            prop_assert_eq!(indices.len(), n.min(all_groups.len()));
+            // Freshness: any question left out whose group is not taken is no fresher than
+            // the stalest question drawn.
+            let stalest = indices.iter().map(|&i| limits.freshness(i)).max();
+            for i in (0..bank.len()).filter(|i| !unique.contains(i) && !taken.contains(&groups[*i])) {
+                if let Some(stalest) = stalest {
+                    prop_assert!(limits.freshness(i) >= stalest, "left out {} fresher", i);
+                }
+            }
+        }
     }
 }

@@ -3,7 +3,8 @@
 //! Rules (DOMAIN.md §1): a branch committee serves 3–5 years (党章 第三十一条), 村/社区 5 years and
 //! other branches generally 3 (支部条例 第二十一条); data from before 2017 may carry 2 or 3 years.
 //! A delay needs the superior's approval and is generally at most one year (选举条例 第三条).
-//! The superior reminds a branch about 6 months ahead (任期意见 三); the written 请示 1–2 months
+//! The superior reminds a branch about 6 months ahead (central organs' guidance on 旗帜网; 任期意见 三
+//! only says to remind in time, DOMAIN.md §1); the written 请示 1–2 months
 //! ahead is local practice (✘), so its text says so.
 //!
 //! Everything takes `today` as a parameter; the caller decides which calendar day "today" is in
@@ -265,7 +266,7 @@ pub fn validate_delay(term: &Term, new_end: NaiveDate) -> Result<Term, TermError
 /// (DOMAIN.md §1, election sequence).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LadderStep {
-    /// T−6 months: the superior's reminder; preparation starts (任期意见 三).
+    /// T−6 months: the superior's reminder (旗帜网 guidance, not 任期意见 三); preparation starts.
     SixMonths,
     /// T−3 months: the committee plans the election and checks who may vote.
     ThreeMonths,

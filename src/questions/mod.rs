@@ -7,12 +7,18 @@
 //! - `xlsx`: the same bank as an Excel sheet, for uploads.
 //! - `validate` (private): the rules both formats share, and the limits below.
 //! - `summary`: counts and the Chinese replies for chat and the command line.
+//! - `lint`: item-writing checks (cues such as "the longest option is the answer"), reported
+//!   as warnings; `similarity`: the near-duplicate measure the checks and the draw share;
+//!   `cue_stats`: the cue figures `questions check --stats` prints.
 //!
 //! Every loader reports all problems it finds, each with file, line (or Excel row) and a
 //! Chinese sentence, and returns questions only when there is none.
 
+pub mod cue_stats;
 pub mod embedded;
+pub mod lint;
 pub mod model;
+pub mod similarity;
 pub mod toml_file;
 pub mod xlsx;
 
@@ -21,12 +27,16 @@ mod summary;
 mod validate;
 
 #[cfg(test)]
+mod lint_tests;
+#[cfg(test)]
 mod tests;
 
+pub use cue_stats::{cue_stats, render_stats, CueStats, Share, WordStats};
 pub use error::{BankError, BankFormat, ErrorKind};
+pub use lint::{lint, LintWarning, WarningKind};
 pub use summary::{
-    check_dir_report, render_errors, render_summary, render_upload_result, summarize, BankSummary,
-    MAX_ERRORS_SHOWN,
+    check_bank, check_dir_report, render_errors, render_summary, render_upload_result,
+    render_warnings, summarize, upload_warnings, BankSummary, CheckOptions, MAX_ERRORS_SHOWN,
 };
 pub use toml_file::{load_dir, load_sources, parse_toml, to_toml};
 pub use validate::{

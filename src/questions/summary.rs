@@ -3,10 +3,13 @@
 
 use std::path::Path;
 
+use super::cue_stats::{cue_stats, render_stats};
 use super::error::{BankError, BankFormat, ErrorKind};
+use super::lint::{lint, LintWarning};
 use super::model::{Question, QuestionKind};
 use super::toml_file::load_dir;
 use super::validate::TELEGRAM_MESSAGE_LIMIT;
+use crate::texts::lint as lint_texts;
 use crate::texts::questions as texts;
 
 /// Errors shown in a chat reply; the rest are only counted.
@@ -113,11 +116,25 @@ pub fn render_upload_result(result: &Result<Vec<Question>, Vec<BankError>>) -> S
     }
 }
 
-/// For `branchbot questions check [DIR]`: whether the bank is valid, and what to print
-/// (the summary, or every error one per line — a terminal has no length limit). `dir` may also
-/// be one `.toml` or `.xlsx` file, checked as an upload would be, so a sheet can be checked on
-/// the server before it is sent to the bot.
+/// What `branchbot questions check` does besides validating.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CheckOptions {
+    /// Item-writing warnings fail the check (for CI).
+    pub strict: bool,
+    /// Print the cue statistics of a valid bank.
+    pub stats: bool,
+}
+
+/// [`check_bank`] with the default options: warnings are printed but do not fail.
 pub fn check_dir_report(dir: &Path) -> (bool, String) {
+    check_bank(dir, CheckOptions::default())
+}
+
+/// For `branchbot questions check [DIR]`: whether the bank passes, and what to print (the
+/// summary and every item-writing warning, or every error one per line — a terminal has no
+/// length limit). `dir` may also be one `.toml` or `.xlsx` file, checked as an upload would
+/// be, so a sheet can be checked on the server before it is sent to the bot.
+pub fn check_bank(dir: &Path, options: CheckOptions) -> (bool, String) {
     let result = if dir.is_file() {
         let name = dir.display().to_string();
         match std::fs::read(dir) {
@@ -133,23 +150,64 @@ pub fn check_dir_report(dir: &Path) -> (bool, String) {
     } else {
         load_dir(dir)
     };
-    match result {
-        Ok(questions) => (
-            true,
-            format!(
-                "{}\n{}",
-                texts::check_passed(),
-                render_summary(&summarize(&questions))
-            ),
-        ),
+    let questions = match result {
+        Ok(questions) => questions,
         Err(errors) => {
             let mut out: Vec<String> = errors.iter().map(ToString::to_string).collect();
             out.push(texts::check_failed(errors.len()));
-            (false, out.join("\n"))
+            return (false, out.join("\n"));
         }
+    };
+    let warnings = lint(&questions);
+    let mut out = vec![
+        texts::check_passed(),
+        render_summary(&summarize(&questions)),
+    ];
+    if !warnings.is_empty() {
+        out.push(lint_texts::warnings_title(warnings.len()));
+        out.extend(warnings.iter().map(ToString::to_string));
     }
+    if options.stats {
+        out.push(render_stats(&cue_stats(&questions)));
+    }
+    let failed = options.strict && !warnings.is_empty();
+    if failed {
+        out.push(lint_texts::strict_failed(warnings.len()));
+    }
+    (!failed, out.join("\n"))
 }
 
-fn utf16_len(text: &str) -> usize {
+/// The item-writing warnings of an uploaded bank, to append to a reply that already holds
+/// `reply_so_far`; cut to fit the rest of the message. None when the bank has no cue.
+pub fn upload_warnings(questions: &[Question], reply_so_far: &str) -> Option<String> {
+    let warnings = lint(questions);
+    let budget = TELEGRAM_MESSAGE_LIMIT.saturating_sub(utf16_len(reply_so_far) + REPLY_RESERVE);
+    (!warnings.is_empty()).then(|| render_warnings(&warnings, budget))
+}
+
+/// The item-writing warnings for a chat reply, cut like [`render_errors`] to fit one
+/// message with room left for the rest of the reply; empty when there are none.
+pub fn render_warnings(warnings: &[LintWarning], budget: usize) -> String {
+    if warnings.is_empty() {
+        return String::new();
+    }
+    let mut out = lint_texts::warnings_title(warnings.len());
+    let mut shown = 0;
+    for warning in warnings.iter().take(MAX_ERRORS_SHOWN) {
+        let line = format!("\n{warning}");
+        if utf16_len(&out) + utf16_len(&line) > budget {
+            break;
+        }
+        out.push_str(&line);
+        shown += 1;
+    }
+    if shown < warnings.len() {
+        out.push('\n');
+        out.push_str(&lint_texts::more_warnings(warnings.len() - shown));
+    }
+    out
+}
+
+pub(crate) fn utf16_len(text: &str) -> usize {
     text.encode_utf16().count()
 }

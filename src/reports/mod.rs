@@ -1,5 +1,6 @@
 //! Reports for administrators: the data, and its renderings as text, Excel, CSV and a chart.
 
+pub mod bank_review;
 pub mod chart;
 pub mod cli;
 pub mod csv;

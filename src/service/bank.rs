@@ -7,7 +7,10 @@
 //! are retired, never deleted) and makes the upload the bank's source, which start-up keeps
 //! until the files in `questions/` change (see `startup`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+use crate::domain::stats::Thresholds;
+use crate::reports::model::QuestionRow;
 
 use crate::error::{AppError, AppResult};
 use crate::questions::model::Question;
@@ -63,6 +66,41 @@ pub async fn active(state: &AppState) -> AppResult<Active> {
         None => None,
     };
     Ok(Active { questions, upload })
+}
+
+/// The active questions the latest closed round's analysis flags (too easy, too hard,
+/// misleading), with their figures, so the bank's owner sees which to rewrite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flagged {
+    pub round_id: i64,
+    pub rows: Vec<QuestionRow>,
+    /// Answers a question needs before it can be flagged at all.
+    pub min_answers: usize,
+}
+
+/// `None` before any round has closed or when it had no answers.
+pub async fn flagged(state: &AppState, active: &[Question]) -> AppResult<Option<Flagged>> {
+    let Some(round) = crate::storage::reports::pick_round(&state.db, None).await? else {
+        return Ok(None);
+    };
+    if !round.closed {
+        return Ok(None);
+    }
+    let thresholds = Thresholds::default();
+    let rows = crate::storage::reports::question_analysis(&state.db, round.id, &thresholds).await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let ids: HashSet<&str> = active.iter().map(|q| q.id.as_str()).collect();
+    let rows = crate::reports::bank_review::flagged_active(&rows, &ids)
+        .into_iter()
+        .cloned()
+        .collect();
+    Ok(Some(Flagged {
+        round_id: round.id,
+        rows,
+        min_answers: thresholds.min_answers,
+    }))
 }
 
 /// A checked upload waiting for its sender's confirmation.

@@ -4,7 +4,9 @@
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::domain::dates::{local_date, local_instant};
-use crate::domain::meetings::{default_plan, held_fulfils, moved_period_end, MeetingKind};
+use crate::domain::meetings::{
+    default_plan, fulfils_in_period, held_fulfils, moved_period_end, Frequency, MeetingKind,
+};
 use crate::domain::schedule::{next_occurrence, parse_schedule, Schedule, ScheduleError};
 use crate::error::AppResult;
 use crate::service::reminders::{first_plan_check, meeting_reminders};
@@ -150,11 +152,16 @@ pub enum HeldOutcome {
     Recorded {
         title: String,
         date: NaiveDate,
+        /// The day of the planned occurrence this meeting fulfils, if it fulfils one.
+        fulfils: Option<NaiveDate>,
     },
 }
 
-/// `/held <会议> [日期]`: records a meeting as held, on `date` or today. Held within the window
-/// before the planned occurrence, it fulfils that occurrence; otherwise it is its own record.
+/// `/held <会议> [日期]`: records a meeting as held, on `date` or today. Decided by period: held
+/// inside the period (month, quarter or year, from the plan's frequency) of a planned
+/// occurrence — behind or still ahead, materialised or not — it fulfils that occurrence, whose
+/// reminders are then not sent; otherwise it is a record of its own. Plans of a kind without
+/// a frequency keep the window before the pending occurrence.
 pub async fn record_held(
     state: &AppState,
     branch: &Branch,
@@ -172,19 +179,57 @@ pub async fn record_held(
         return Ok(HeldOutcome::NotFound);
     };
     let tz = state.config.timezone;
-    match store::pending_occurrence(&state.db, plan.id).await? {
-        Some(occurrence) if held_fulfils(local_date(tz, from_ts(occurrence.at())), date) => {
-            store::mark_held(&state.db, occurrence.id, date, by).await?;
-        }
-        _ => {
-            let at = local_instant(tz, date, chrono::NaiveTime::MIN).timestamp();
-            store::insert_held(&state.db, plan.id, branch.id, at, date, by).await?;
+    let frequency = MeetingKind::from_key(&plan.kind).map(MeetingKind::frequency);
+    let fulfils = |planned: NaiveDate| match frequency {
+        Some(frequency) => fulfils_in_period(frequency, planned, date),
+        None => held_fulfils(planned, date),
+    };
+    let pending = store::pending_occurrence(&state.db, plan.id).await?;
+    let mut fulfilled = None;
+    if let Some(occurrence) = pending.filter(|o| fulfils(local_date(tz, from_ts(o.at())))) {
+        if store::mark_held(&state.db, occurrence.id, date, by).await? {
+            fulfilled = Some(local_date(tz, from_ts(occurrence.at())));
         }
     }
+    if fulfilled.is_none() {
+        if let Some(planned) = frequency.and_then(|f| planned_in_period(state, plan, f, date)) {
+            let following = next_occurrence(&plan.cron, tz, planned).unwrap_or(planned);
+            let held = store::hold_planned(
+                &state.db,
+                plan.id,
+                branch.id,
+                planned.timestamp(),
+                following.timestamp(),
+                date,
+                by,
+            )
+            .await?;
+            fulfilled = held.map(|_| local_date(tz, planned));
+        }
+    }
+    if fulfilled.is_none() {
+        let at = local_instant(tz, date, chrono::NaiveTime::MIN).timestamp();
+        store::insert_held(&state.db, plan.id, branch.id, at, date, by).await?;
+    }
+    state.wake.notify_one();
     Ok(HeldOutcome::Recorded {
         title: plan.title.clone(),
         date,
+        fulfils: fulfilled,
     })
+}
+
+/// The plan's first occurrence in the period (of `frequency`) containing `date`.
+fn planned_in_period(
+    state: &AppState,
+    plan: &Plan,
+    frequency: Frequency,
+    date: NaiveDate,
+) -> Option<DateTime<Utc>> {
+    let tz = state.config.timezone;
+    let (start, end) = frequency.period(date);
+    let from = local_instant(tz, start, chrono::NaiveTime::MIN) - Duration::seconds(1);
+    next_occurrence(&plan.cron, tz, from).filter(|at| local_date(tz, *at) < end)
 }
 
 pub fn from_ts(ts: i64) -> DateTime<Utc> {
@@ -239,7 +284,13 @@ pub async fn move_by_days(
     state: &AppState,
     occurrence: &Occurrence,
     days: u8,
-) -> AppResult<Option<DateTime<Utc>>> {
+    from: i64,
+) -> AppResult<MoveOutcome> {
+    // Moving is relative: the same press applied twice (redelivered after a crash) would move
+    // the meeting twice. The press names the time it moves from.
+    if occurrence.at() != from {
+        return Ok(MoveOutcome::AlreadyMoved);
+    }
     let now = state.now();
     let new_at = from_ts(occurrence.at()) + Duration::days(i64::from(days));
     let reminders: Vec<_> = meeting_reminders(
@@ -262,8 +313,18 @@ pub async fn move_by_days(
     )
     .await?;
     if !moved {
-        return Ok(None);
+        return Ok(MoveOutcome::AlreadyRecorded);
     }
     state.wake.notify_one();
-    Ok(Some(new_at))
+    Ok(MoveOutcome::Moved(new_at))
+}
+
+/// What a move button led to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MoveOutcome {
+    Moved(DateTime<Utc>),
+    /// Moved since the choices were shown (a second press, or the same one redelivered).
+    AlreadyMoved,
+    /// Recorded as held (or missed) meanwhile.
+    AlreadyRecorded,
 }

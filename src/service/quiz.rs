@@ -74,8 +74,9 @@ impl Finished {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Next {
     Question(TestQuestion),
-    /// Every question is answered: the attempt is scored and closed.
-    Finished(Finished),
+    /// Every question is answered: the attempt is scored and closed, and the result is queued
+    /// for the trainee in the same transaction, so a crash before it is sent cannot lose it.
+    ResultQueued,
     /// The attempt was ended meanwhile by the time limit or the round closing; that path has
     /// queued the result for the trainee.
     EndedElsewhere,
@@ -143,7 +144,16 @@ pub async fn enter(state: &AppState, user_id: i64) -> AppResult<Entry> {
         None => return Ok(Entry::JoinFirst),
     };
     let bank = usable_bank(state).await?;
-    let drawn = state.with_rng(|rng| domain::draw(&bank, state.config.questions_per_test, rng));
+    // One question per same-fact group, and what the trainee saw in recent rounds last.
+    let groups = crate::questions::similarity::fact_groups_cached(&bank);
+    let seen = crate::storage::draw_history::rounds_ago(&state.db, user_id, round.id).await?;
+    let rounds_ago: Vec<Option<u32>> = bank.iter().map(|q| seen.get(&q.id).copied()).collect();
+    let limits = domain::DrawLimits {
+        groups: &groups,
+        rounds_ago: &rounds_ago,
+    };
+    let per_test = state.config.questions_per_test;
+    let drawn = state.with_rng(|rng| domain::draw(&bank, per_test, &limits, rng));
     let drawn_rows: Vec<(String, String)> = drawn
         .iter()
         .filter_map(|d| {
@@ -219,7 +229,7 @@ async fn continue_attempt(
 /// The round open at `now`; one whose closing time passed counts as closed even before the
 /// scheduler has recorded it.
 async fn open_round(state: &AppState, now: DateTime<Utc>) -> AppResult<Option<Round>> {
-    let round = rounds::open_round(&state.db, now.timestamp()).await?;
+    let round = rounds::open_round(&state.db).await?;
     Ok(round.filter(|r| r.closes_at > now.timestamp()))
 }
 
@@ -238,11 +248,23 @@ async fn next_step(state: &AppState, attempt: &Attempt, now: DateTime<Utc>) -> A
             attempt_id: attempt.id,
             position: row.position,
             total: usize::try_from(attempt.question_count).unwrap_or(0),
-            shown: load_shown(state, &row.question_id, &row.option_order, &row.selection).await?,
+            shown: load_shown(state, &row).await?,
             earlier_message: row.message_id,
         })),
-        None => finish(state, attempt.id, now).await,
+        None => finish(state, attempt, now).await,
     }
+}
+
+/// The buttons of an earlier copy of a question were taken off (a resume): forget that copy,
+/// so a crash before the new copy's id is stored does not make the next resume strip it
+/// again, and the new copy answers meanwhile.
+pub async fn earlier_copy_stripped(
+    state: &AppState,
+    attempt_id: i64,
+    position: i64,
+    message_id: i64,
+) -> AppResult<()> {
+    store::forget_message_id(&state.db, attempt_id, position, message_id).await
 }
 
 /// Remembers which message shows a question, so a press on an older copy is refused.
@@ -255,17 +277,51 @@ pub async fn question_sent(
     store::set_message_id(&state.db, attempt_id, position, message_id).await
 }
 
-async fn load_shown(
+/// A test question as the trainee sees it, from the attempt's copy of the question.
+async fn load_shown(state: &AppState, row: &AttemptQuestion) -> AppResult<Shown> {
+    let question = attempt_question(state, &row.question_id, row.question_copy.as_deref()).await?;
+    shown_of(
+        question,
+        &row.question_id,
+        &row.option_order,
+        &row.selection,
+    )
+}
+
+/// The question an attempt drew: its copy taken when the attempt started, so a bank changed
+/// since (an upload, a restart with changed files) changes nothing in a running or finished
+/// test. Attempts from before copies were kept read the bank.
+async fn attempt_question(
+    state: &AppState,
+    question_id: &str,
+    copy: Option<&str>,
+) -> AppResult<Question> {
+    if let Some(copy) = copy {
+        return serde_json::from_str(copy)
+            .map_err(|e| AppError::Bank(format!("stored copy of question {question_id}: {e}")));
+    }
+    questions::by_id(&state.db, question_id)
+        .await?
+        .ok_or_else(|| AppError::Bank(format!("question {question_id} of an attempt is missing")))
+}
+
+/// A practice question as the trainee sees it: from the bank.
+async fn load_practice_shown(
     state: &AppState,
     question_id: &str,
     order: &str,
     selection: &str,
 ) -> AppResult<Shown> {
-    let question = questions::by_id(&state.db, question_id)
-        .await?
-        .ok_or_else(|| {
-            AppError::Bank(format!("question {question_id} of an attempt is missing"))
-        })?;
+    let question = attempt_question(state, question_id, None).await?;
+    shown_of(question, question_id, order, selection)
+}
+
+fn shown_of(
+    question: Question,
+    question_id: &str,
+    order: &str,
+    selection: &str,
+) -> AppResult<Shown> {
     let count = question.options.len();
     let order = domain::decode_option_order(order, count)
         .map_err(|e| AppError::Bank(format!("stored option order of {question_id}: {e}")))?;
@@ -330,7 +386,7 @@ pub async fn press(
     let Some(row) = row else {
         return Ok(PressOutcome::Refused(Refusal::Forged));
     };
-    let shown = load_shown(state, &row.question_id, &row.option_order, &row.selection).await?;
+    let shown = load_shown(state, &row).await?;
     let action = match domain::resolve_press(&shown.question, &shown.order, &shown.selection, press)
     {
         Ok(action) => action,
@@ -481,8 +537,9 @@ fn encode(indices: &[u8]) -> AppResult<String> {
     domain::encode_indices(indices).map_err(|e| AppError::Bank(format!("option index: {e}")))
 }
 
-/// Ends the attempt after its last answer and returns the result to show at once.
-async fn finish(state: &AppState, attempt_id: i64, now: DateTime<Utc>) -> AppResult<Next> {
+/// Ends the attempt after its last answer and queues its result for the trainee.
+async fn finish(state: &AppState, attempt: &Attempt, now: DateTime<Utc>) -> AppResult<Next> {
+    let (attempt_id, user_id) = (attempt.id, attempt.user_id);
     let bank = attempt_questions_bank(state, attempt_id).await?;
     let mut tx = crate::storage::write(&state.db).await?;
     let Some(finished) = store::finish(
@@ -497,26 +554,66 @@ async fn finish(state: &AppState, attempt_id: i64, now: DateTime<Utc>) -> AppRes
         return Ok(Next::EndedElsewhere);
     };
     let rows = store::questions_of(&mut *tx, attempt_id).await?;
+    let parts = finished_of(&bank, &rows, finished, state.config.pass_mark, false).render();
+    queue_result(
+        &mut tx,
+        attempt_id,
+        user_id,
+        "result",
+        parts,
+        now.timestamp(),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(Next::Finished(finished_of(
-        &bank,
-        &rows,
-        finished,
-        state.config.pass_mark,
-        false,
-    )))
+    state.wake.notify_one();
+    Ok(Next::ResultQueued)
 }
 
-/// The questions of an attempt by id, loaded before a transaction that needs them (a
-/// transaction holds its connection, and the question bank is read through the pool).
+/// Queues the result messages of an attempt for its trainee, keyed by the attempt and how it
+/// ended, so queuing them again (a retried transaction) inserts nothing.
+async fn queue_result(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    attempt_id: i64,
+    user_id: i64,
+    suffix: &str,
+    parts: Vec<String>,
+    ts: i64,
+) -> AppResult<()> {
+    for (index, text) in parts.into_iter().enumerate() {
+        let key = if index == 0 {
+            format!("attempt:{attempt_id}:{suffix}")
+        } else {
+            format!("attempt:{attempt_id}:{suffix}:{}", index + 1)
+        };
+        let message = NewMessage {
+            key,
+            topic: Some(format!("attempt:{attempt_id}")),
+            chat_id: user_id,
+            text,
+            markup: None,
+            due_at: ts,
+            expires_at: None,
+        };
+        outbox::enqueue(&mut **tx, &message, ts).await?;
+    }
+    Ok(())
+}
+
+/// The questions of an attempt by id, from its copies, loaded before a transaction that needs
+/// them (a transaction holds its connection, and the pool is read here).
 async fn attempt_questions_bank(
     state: &AppState,
     attempt_id: i64,
 ) -> AppResult<HashMap<String, Question>> {
     let mut bank = HashMap::new();
     for row in store::questions_of(&state.db, attempt_id).await? {
-        if let Some(question) = questions::by_id(&state.db, &row.question_id).await? {
-            bank.insert(row.question_id, question);
+        let copy = row.question_copy.as_deref();
+        match attempt_question(state, &row.question_id, copy).await {
+            Ok(question) => {
+                bank.insert(row.question_id, question);
+            }
+            Err(AppError::Bank(err)) => tracing::warn!(attempt_id, %err, "question left out"),
+            Err(err) => return Err(err),
         }
     }
     Ok(bank)
@@ -598,23 +695,10 @@ async fn end_early(
             "closed"
         }
     };
-    for (index, text) in parts.into_iter().enumerate() {
-        let key = if index == 0 {
-            format!("attempt:{attempt_id}:{suffix}")
-        } else {
-            format!("attempt:{attempt_id}:{suffix}:{}", index + 1)
-        };
-        let message = NewMessage {
-            key,
-            topic: Some(format!("attempt:{attempt_id}")),
-            chat_id: attempt.user_id,
-            text,
-            markup: None,
-            due_at: ts,
-            expires_at: None,
-        };
-        outbox::enqueue(&mut *tx, &message, ts).await?;
-    }
+    queue_result(&mut tx, attempt_id, attempt.user_id, suffix, parts, ts).await?;
+    // The question still showing loses its buttons (the scheduler that ends most attempts
+    // has no door: `chat::sweep` does it).
+    crate::storage::keyboards::queue_attempt(&mut *tx, attempt_id, attempt.user_id, ts).await?;
     tx.commit().await?;
     state.wake.notify_one();
     Ok(true)
@@ -735,7 +819,7 @@ pub async fn practice_press(
     let Some(current) = current.filter(|c| c.nonce == nonce) else {
         return Ok(PracticeOutcome::Stale);
     };
-    let Ok(shown) = load_shown(
+    let Ok(shown) = load_practice_shown(
         state,
         &current.question_id,
         &current.option_order,
@@ -855,6 +939,7 @@ mod tests {
             is_correct: None,
             answered_at: None,
             message_id: None,
+            question_copy: None,
         }
     }
 

@@ -2,6 +2,8 @@
 //! Queries are checked at compile time against the schema (`.sqlx/` holds the offline data).
 
 pub mod branches;
+pub mod draw_history;
+pub mod keyboards;
 pub mod outbox;
 pub mod questions;
 pub mod quiz;

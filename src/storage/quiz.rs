@@ -106,6 +106,9 @@ pub struct AttemptQuestion {
     pub answered_at: Option<i64>,
     /// The message that shows this question, so it can be edited after the answer.
     pub message_id: Option<i64>,
+    /// The question as it was when the attempt started (JSON of a `Question`); `None` for
+    /// attempts from before copies were kept.
+    pub question_copy: Option<String>,
 }
 
 /// What a new attempt starts with.
@@ -162,15 +165,23 @@ pub async fn start_attempt(db: &Db, new: &NewAttempt) -> AppResult<Started> {
     };
     for (position, (question_id, option_order)) in new.questions.iter().enumerate() {
         let position = position as i64;
-        sqlx::query!(
-            "INSERT INTO attempt_questions (attempt_id, position, question_id, option_order) VALUES (?, ?, ?, ?)",
+        // The question is copied as it stands in this transaction: the attempt keeps it.
+        let done = sqlx::query!(
+            "INSERT INTO attempt_questions (attempt_id, position, question_id, option_order, question_copy)
+             SELECT ?, ?, id, ?, json_object('id', id, 'kind', kind, 'category', category,
+                    'text', text, 'options', json(options), 'answer', json(answer),
+                    'explanation', explanation, 'source', source)
+             FROM questions WHERE id = ?",
             id,
             position,
-            question_id,
-            option_order
+            option_order,
+            question_id
         )
         .execute(&mut *tx)
         .await?;
+        if done.rows_affected() != 1 {
+            return Err(sqlx::Error::RowNotFound.into());
+        }
     }
     let attempt = attempt_tx(&mut tx, id).await?;
     tx.commit().await?;
@@ -273,7 +284,7 @@ where
     Ok(sqlx::query_as!(
         AttemptQuestion,
         r#"SELECT attempt_id, position, question_id, option_order, selection, chosen,
-                  is_correct AS "is_correct: bool", answered_at, message_id
+                  is_correct AS "is_correct: bool", answered_at, message_id, question_copy
            FROM attempt_questions WHERE attempt_id = ? ORDER BY position"#,
         attempt_id
     )
@@ -289,7 +300,7 @@ pub async fn question_at(
     Ok(sqlx::query_as!(
         AttemptQuestion,
         r#"SELECT attempt_id, position, question_id, option_order, selection, chosen,
-                  is_correct AS "is_correct: bool", answered_at, message_id
+                  is_correct AS "is_correct: bool", answered_at, message_id, question_copy
            FROM attempt_questions WHERE attempt_id = ? AND position = ?"#,
         attempt_id,
         position
@@ -303,12 +314,31 @@ pub async fn current_question(db: &Db, attempt_id: i64) -> AppResult<Option<Atte
     Ok(sqlx::query_as!(
         AttemptQuestion,
         r#"SELECT attempt_id, position, question_id, option_order, selection, chosen,
-                  is_correct AS "is_correct: bool", answered_at, message_id
+                  is_correct AS "is_correct: bool", answered_at, message_id, question_copy
            FROM attempt_questions WHERE attempt_id = ? AND chosen IS NULL ORDER BY position LIMIT 1"#,
         attempt_id
     )
     .fetch_optional(db)
     .await?)
+}
+
+/// Forgets message `message_id` as the one showing a question (its buttons were taken off).
+pub async fn forget_message_id(
+    db: &Db,
+    attempt_id: i64,
+    position: i64,
+    message_id: i64,
+) -> AppResult<()> {
+    sqlx::query!(
+        "UPDATE attempt_questions SET message_id = NULL
+         WHERE attempt_id = ? AND position = ? AND message_id = ?",
+        attempt_id,
+        position,
+        message_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 pub async fn set_message_id(

@@ -519,6 +519,44 @@ pub async fn mark_held(
     Ok(done.rows_affected() == 1)
 }
 
+/// Records the plan's occurrence at `scheduled_at` as held, whether or not the planner has
+/// materialised it yet: when it does, the row exists and no reminder is queued. Cancels what
+/// is queued for it. `None` when that occurrence was recorded as held on another day already;
+/// recorded again for the same day (a redelivered `/held`), it stays one record.
+pub async fn hold_planned(
+    db: &Db,
+    plan_id: i64,
+    branch_id: i64,
+    scheduled_at: i64,
+    period_end: i64,
+    held_on: NaiveDate,
+    by: i64,
+) -> AppResult<Option<i64>> {
+    let mut tx = crate::storage::write(db).await?;
+    let id = sqlx::query_scalar!(
+        r#"INSERT INTO meeting_occurrences (plan_id, branch_id, scheduled_at, period_end, status, held_on, recorded_by)
+           VALUES (?, ?, ?, ?, 'held', ?, ?)
+           ON CONFLICT(plan_id, scheduled_at) DO UPDATE SET status = 'held', held_on = excluded.held_on,
+               recorded_by = excluded.recorded_by
+           WHERE meeting_occurrences.status != 'held'
+              OR meeting_occurrences.held_on = excluded.held_on
+           RETURNING id AS "id!""#,
+        plan_id,
+        branch_id,
+        scheduled_at,
+        period_end,
+        held_on,
+        by
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(id) = id {
+        crate::storage::outbox::cancel_topic(&mut *tx, &meeting_topic(id)).await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
 /// Records a meeting held outside the plan's materialised occurrences (e.g. `/held` before the
 /// reminder went out): a held occurrence at the given instant.
 pub async fn insert_held(

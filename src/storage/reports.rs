@@ -260,6 +260,18 @@ async fn non_participant_rows(
     Ok(rows)
 }
 
+/// The question analysis of one round, as the report shows it; for `/bank`'s list of
+/// questions to rewrite.
+pub async fn question_analysis(
+    db: &Db,
+    round_id: i64,
+    thresholds: &Thresholds,
+) -> AppResult<Vec<QuestionRow>> {
+    let mut conn = db.acquire().await?;
+    let (rows, _) = question_rows(&mut conn, round_id, thresholds).await?;
+    Ok(rows)
+}
+
 /// Per question: counts, facility, discrimination and flags; and the round's KR-20.
 ///
 /// All of it comes from one ordered scan of the round's answers, folded into the per-trainee
@@ -277,24 +289,34 @@ async fn question_rows(
     let bank = sqlx::query!(r#"SELECT id AS "id!", category, kind, text FROM questions"#)
         .fetch_all(&mut *conn)
         .await?;
-    let bank: HashMap<&str, _> = bank.iter().map(|q| (q.id.as_str(), q)).collect();
+    let mut wording: HashMap<String, (String, Option<QuestionKind>, String)> = bank
+        .into_iter()
+        .map(|q| {
+            let kind = QuestionKind::from_label(&q.kind);
+            (q.id, (q.category, kind, q.text))
+        })
+        .collect();
+    // The round's attempts kept a copy of each question as drawn: the report shows that.
+    for id in &answers.ids {
+        if let Some(copy) = round_copy(&mut *conn, round_id, id).await? {
+            wording.insert(id.clone(), (copy.category, Some(copy.kind), copy.text));
+        }
+    }
     let mut rows: Vec<QuestionRow> = answers
         .ids
         .iter()
         .zip(answers.counts)
         .zip(analysis.items)
         .map(|((id, (answered, correct)), item)| {
-            let question = bank.get(id.as_str());
+            let question = wording.get(id.as_str());
             QuestionRow {
                 id: id.clone(),
                 category: question.map_or_else(
                     || crate::texts::reports::UNKNOWN_CATEGORY.to_owned(),
-                    |q| q.category.clone(),
+                    |q| q.0.clone(),
                 ),
-                kind: question
-                    .and_then(|q| QuestionKind::from_label(&q.kind))
-                    .unwrap_or(QuestionKind::Single),
-                text: question.map(|q| q.text.clone()).unwrap_or_default(),
+                kind: question.and_then(|q| q.1).unwrap_or(QuestionKind::Single),
+                text: question.map(|q| q.2.clone()).unwrap_or_default(),
                 answered,
                 correct,
                 facility: (answered > 0).then(|| f64::from(correct) / f64::from(answered)),
@@ -305,6 +327,27 @@ async fn question_rows(
         .collect();
     rows.sort_by(|a, b| a.id.cmp(&b.id));
     Ok((rows, analysis.reliability))
+}
+
+/// The copy of question `id` an attempt of the round drew (attempts keep what they were drawn
+/// with; `None` for rounds from before copies were kept). Walks the round's attempts, so it
+/// stops after about as many attempts as it takes for one to have drawn the question.
+async fn round_copy(
+    conn: &mut sqlx::SqliteConnection,
+    round_id: i64,
+    id: &str,
+) -> AppResult<Option<crate::questions::model::Question>> {
+    let copy = sqlx::query_scalar!(
+        r#"SELECT aq.question_copy AS "copy!" FROM attempts a
+           JOIN attempt_questions aq ON aq.attempt_id = a.id
+           WHERE a.round_id = ? AND aq.question_id = ? AND aq.question_copy IS NOT NULL
+           LIMIT 1"#,
+        round_id,
+        id
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(copy.and_then(|c| serde_json::from_str(&c).ok()))
 }
 
 /// A round's answers as a response matrix, with the question of each column and its counts.
@@ -652,6 +695,31 @@ mod tests {
             .unwrap();
         }
         db
+    }
+
+    /// Issue 15, defect 4: the bank changed after the round; its report shows the questions
+    /// as the attempts drew them (their copies), not as the bank has them now.
+    #[tokio::test]
+    async fn a_rounds_report_shows_the_questions_as_drawn() {
+        let db = fixture().await;
+        exec(
+            &db,
+            r#"UPDATE attempt_questions SET question_copy = '{"id":"q1","kind":"单选","category":"党章",
+                 "text":"第一题（当时）","options":["甲","乙"],"answer":[0],"explanation":"","source":""}'
+               WHERE question_id = 'q1' AND attempt_id = 10;
+               UPDATE questions SET text = '第一题（改过）', category = '新分类' WHERE id = 'q1';"#,
+        )
+        .await;
+        let round = pick_round(&db, Some(2)).await.unwrap().unwrap();
+        let report = round_report(&db, &round, &options()).await.unwrap();
+        let q1 = report.questions.iter().find(|q| q.id == "q1").unwrap();
+        assert_eq!(
+            (q1.text.as_str(), q1.category.as_str()),
+            ("第一题（当时）", "党章")
+        );
+        // A question without a copy (drawn before copies were kept) reads the bank.
+        let q2 = report.questions.iter().find(|q| q.id == "q2").unwrap();
+        assert_eq!(q2.text, "第二题");
     }
 
     fn close(actual: Option<f64>, expected: f64) -> bool {

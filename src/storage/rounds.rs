@@ -54,13 +54,13 @@ pub fn topic(round_id: i64) -> String {
     format!("round:{round_id}")
 }
 
-/// The round open at `now`, if any.
-pub async fn open_round(db: &Db, now: i64) -> AppResult<Option<Round>> {
+/// The open round, if any. Its opening time may lie up to a second ahead of the clock (see
+/// [`insert_if_none_open`]), so it is not compared with now.
+pub async fn open_round(db: &Db) -> AppResult<Option<Round>> {
     Ok(sqlx::query_as!(
         Round,
         r#"SELECT id AS "id!", opens_at, closes_at, status FROM rounds
-           WHERE status = 'open' AND opens_at <= ? ORDER BY opens_at DESC LIMIT 1"#,
-        now
+           WHERE status = 'open' ORDER BY opens_at DESC LIMIT 1"#
     )
     .fetch_optional(db)
     .await?)
@@ -114,6 +114,10 @@ pub async fn latest_opens_at(db: &Db) -> AppResult<Option<i64>> {
 
 /// Inserts a round unless one is open; the id, or `None` when a round is open already.
 /// One statement, so a hand-opened round and the calendar cannot both win.
+///
+/// Opening times are unique (the calendar finds its next opening after the latest one), so a
+/// round opened within the same second as the previous one (open, close, open again) opens a
+/// second after it instead of failing on the constraint.
 pub async fn insert_if_none_open<'c, E>(
     executor: E,
     opens_at: i64,
@@ -125,7 +129,8 @@ where
 {
     let id = sqlx::query_scalar!(
         r#"INSERT INTO rounds (opens_at, closes_at, status, opened_by)
-           SELECT ?, ?, 'open', ? WHERE NOT EXISTS (SELECT 1 FROM rounds WHERE status = 'open')
+           SELECT MAX(?, COALESCE((SELECT MAX(opens_at) + 1 FROM rounds), 0)), ?, 'open', ?
+           WHERE NOT EXISTS (SELECT 1 FROM rounds WHERE status = 'open')
            RETURNING id AS "id!""#,
         opens_at,
         closes_at,
@@ -396,6 +401,23 @@ mod tests {
     use super::*;
     use crate::storage::connect_memory;
 
+    /// Issue 15, defect 12: open, close, open within one second.
+    #[tokio::test]
+    async fn a_round_reopened_in_the_same_second_opens_a_second_later() {
+        let db = connect_memory().await.unwrap();
+        assert_eq!(
+            insert_if_none_open(&db, 100, 200, Some(7)).await.unwrap(),
+            Some(1)
+        );
+        assert!(mark_closed(&db, 1, 100).await.unwrap());
+        assert_eq!(
+            insert_if_none_open(&db, 100, 200, Some(7)).await.unwrap(),
+            Some(2)
+        );
+        assert_eq!(latest_opens_at(&db).await.unwrap(), Some(101));
+        assert_eq!(open_round(&db).await.unwrap().map(|r| r.id), Some(2));
+    }
+
     #[tokio::test]
     async fn only_one_round_is_open_at_a_time() {
         let db = connect_memory().await.unwrap();
@@ -407,7 +429,7 @@ mod tests {
             insert_if_none_open(&db, 150, 250, Some(7)).await.unwrap(),
             None
         );
-        assert_eq!(open_round(&db, 120).await.unwrap().map(|r| r.id), Some(1));
+        assert_eq!(open_round(&db).await.unwrap().map(|r| r.id), Some(1));
         assert!(mark_closed(&db, 1, 190).await.unwrap());
         assert!(!mark_closed(&db, 1, 191).await.unwrap());
         assert_eq!(

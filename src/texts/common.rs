@@ -3,6 +3,13 @@
 
 pub const INTERNAL_ERROR: &str =
     "抱歉，处理时出现内部错误，数据未作改动。请稍后再试；如反复出现，请联系管理员。";
+/// Talking to Telegram failed: whether the change before it was stored is not known here, so
+/// this says nothing about it.
+pub const SEND_FAILED: &str = "抱歉，消息未能发送成功，请稍后再试；如反复出现，请联系管理员。";
+/// The press was recorded, then a message after it (such as the next question) could not be
+/// sent.
+pub const SAVED_BUT_REPLY_FAILED: &str =
+    "你的操作已保存，但后续消息未能发出。请稍后发送 /test 或相应命令继续。";
 pub const UNKNOWN_COMMAND: &str = "未知命令。发送 /help 查看可用命令。";
 pub const GROUP_ONLY: &str = "这个命令要在支部的群聊里使用。";
 pub const PRIVATE_ONLY: &str = "这个命令请在与我的私聊中使用，以免个人信息出现在群里。";

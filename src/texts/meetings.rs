@@ -31,8 +31,17 @@ pub fn held_recorded(title: &str, date: &str) -> String {
     format!("已记录：<b>{title}</b> 于 {date} 召开。")
 }
 
+/// `/held` that fulfils a planned occurrence: which one, and that its reminders stop.
+pub fn held_for_planned(title: &str, date: &str, planned: &str) -> String {
+    format!(
+        "已记录：<b>{title}</b> 于 {date} 召开，计为计划于 {planned} 的那次会议（同一周期内），该次会议不再提醒。"
+    )
+}
+
 pub const ALERT_ONLY_MANAGERS: &str = "只有本支部的管理员可以记录或改期会议。";
 pub const ALERT_ALREADY_RECORDED: &str = "这次会议已经记录过了，无需重复操作。";
+/// A move button pressed after the meeting was moved already (twice, or a redelivered press).
+pub const ALERT_ALREADY_MOVED: &str = "这次会议已经改期，请在新的时间提醒里操作。";
 pub const ALERT_NOT_FOUND: &str = "找不到这次会议，可能已被删除或改期。";
 pub const ALERT_UNBOUND: &str =
     "本群已解除与支部的绑定，会议按钮不再可用。群管理员重新 /bind 后即可继续记录。";

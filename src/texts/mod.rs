@@ -1,8 +1,10 @@
 //! Every sentence a user reads, in one place so it can be reviewed and translated.
 
+pub mod bank_review;
 pub mod calendar;
 pub mod common;
 pub mod console;
+pub mod lint;
 pub mod meetings;
 pub mod questions;
 pub mod quiz;

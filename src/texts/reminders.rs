@@ -180,7 +180,9 @@ pub fn election_step_title(step: LadderStep) -> &'static str {
 pub fn election_step_detail(step: LadderStep) -> &'static str {
     match step {
         LadderStep::SixMonths => {
-            "上级党组织一般在任期届满前6个月提醒换届（任期意见 三）。支部着手准备：摸清党员情况，\
+            "上级党组织应当及时提醒督促按期换届（任期意见 三）；按中央机关的工作指导（旗帜网），\
+             一般在任期届满前6个月以发函或电话等形式通知，这一时间不是任期意见原文的规定。\
+             支部着手准备：摸清党员情况，\
              核对有选举权的正式党员名单（预备党员和受留党察看处分的党员没有选举权，选举条例第五条），\
              考虑下届支部委员会的职数和人选。"
         }

@@ -10,20 +10,25 @@
 //!   delivers: everything arrives once, every answer is stored once;
 //! - `first_hour`: start-up through proxies, a wrong token, an outage, the claim code, backups
 //!   and restore;
+//! - `bank_quality`: `questions check --strict/--stats`, upload warnings, /bank's flagged questions;
 //! - `console`: a scripted `branchbot console` session, transcript checked;
 //! - `quiet`: the positive "nothing else was sent" checks must fail when something was sent.
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod bank_quality;
 mod chaos;
 mod console;
+mod crash;
 mod fake_api;
 mod first_hour;
 mod foundation;
+mod fuzz;
 mod handlers;
 mod quiet;
 mod quiz;
+mod reliability;
 mod reminders;
 mod reports;
 mod review_admin;

@@ -8,14 +8,14 @@ use branchbot::texts::quiz_flow as t;
 
 use crate::support::*;
 
-const SECRETARY: i64 = 1001;
-const TRAINEE: i64 = 1002;
+pub(crate) const SECRETARY: i64 = 1001;
+pub(crate) const TRAINEE: i64 = 1002;
 const OTHER: i64 = 1003;
-const GROUP: i64 = -2001;
+pub(crate) const GROUP: i64 = -2001;
 
 /// Four questions from the real bank, one 多选 and one 判断 among them; with four questions
 /// per test every trainee gets all four, in their own order.
-const BANK: &str = r#"
+pub(crate) const BANK: &str = r#"
 [[question]]
 id = "zz-001"
 kind = "单选"
@@ -59,7 +59,7 @@ source = "党章 第三十四条"
 /// The bot with the small bank, four questions per test, and a test calendar that opens a
 /// round at the fake clock's start (Monday 2 March 2026, 10:00 in Shanghai); the group is bound.
 /// Returns the branch's join code too.
-async fn world() -> (FakeApi, TestEnv, BotProcess, String) {
+pub(crate) async fn world() -> (FakeApi, TestEnv, BotProcess, String) {
     let api = FakeApi::start().await;
     api.add_user(SECRETARY, "李书记", "lishuji");
     api.add_user(TRAINEE, "王党员", "wangdangyuan");
@@ -84,14 +84,14 @@ async fn world() -> (FakeApi, TestEnv, BotProcess, String) {
 }
 
 /// One drawn question as stored: its kind and which shown buttons are the right answer.
-struct Drawn {
-    kind: String,
+pub(crate) struct Drawn {
+    pub kind: String,
     /// Shown positions (button order) of the correct options.
-    correct: Vec<u8>,
-    explanation: String,
+    pub correct: Vec<u8>,
+    pub explanation: String,
 }
 
-async fn drawn(env: &TestEnv, attempt: i64, position: i64) -> Drawn {
+pub(crate) async fn drawn(env: &TestEnv, attempt: i64, position: i64) -> Drawn {
     let pool = env.db().await;
     let (kind, order, answer, explanation): (String, String, String, String) = sqlx::query_as(
         "SELECT q.kind, aq.option_order, q.answer, q.explanation FROM attempt_questions aq
@@ -123,12 +123,12 @@ async fn answered_count(env: &TestEnv) -> i64 {
 }
 
 /// The newest message in the trainee's chat with a button for question `position`.
-async fn question_message(api: &FakeApi, attempt: i64, position: i64) -> SentMessage {
+pub(crate) async fn question_message(api: &FakeApi, attempt: i64, position: i64) -> SentMessage {
     question_message_after(api, attempt, position, 0).await
 }
 
 /// Like `question_message`, for a message newer than `after` (a question sent again).
-async fn question_message_after(
+pub(crate) async fn question_message_after(
     api: &FakeApi,
     attempt: i64,
     position: i64,
@@ -184,15 +184,18 @@ async fn toggle(
     shown: u8,
     on: bool,
 ) {
-    let data = format!("t:{attempt}:{position}:{shown}");
+    // The button carries the state it sets: `…:1` ticks, `…:0` unticks.
+    let option = format!("t:{attempt}:{position}:{shown}:");
+    let data = format!("{option}{}", u8::from(on));
     let answer = press(api, TRAINEE, msg, &data).await;
     assert!(!answer.show_alert, "{answer:?}");
     api.wait_until("the toggle to show", WAIT, |api| {
         let now = message(api, TRAINEE, msg.message_id);
-        let button = now
-            .buttons()
-            .into_iter()
-            .find(|b| b.callback_data.as_deref() == Some(data.as_str()))?;
+        let button = now.buttons().into_iter().find(|b| {
+            b.callback_data
+                .as_deref()
+                .is_some_and(|d| d.starts_with(&option))
+        })?;
         (button.text.contains(qt::SELECTED_MARK) == on).then_some(())
     })
     .await;
@@ -270,7 +273,7 @@ async fn a_whole_test_through_buttons_with_a_restart_and_refused_presses() {
                     .then_some(())
             })
             .await;
-            let old_press = format!("t:{attempt}:{position}:{}", question.correct[0]);
+            let old_press = format!("t:{attempt}:{position}:{}:0", question.correct[0]);
             refused(&api, TRAINEE, &msg, &old_press, ct::STALE_BUTTON).await;
             let kept = resent
                 .buttons()
@@ -331,7 +334,7 @@ async fn a_whole_test_through_buttons_with_a_restart_and_refused_presses() {
             let foreign_kind = if kind_of_next == "多选" {
                 format!("a:{attempt}:1:0")
             } else {
-                format!("t:{attempt}:1:0")
+                format!("t:{attempt}:1:0:1")
             };
             refused(&api, TRAINEE, &next, &foreign_kind, ct::STALE_BUTTON).await;
             refused(

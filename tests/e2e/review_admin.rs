@@ -136,19 +136,22 @@ async fn broken_uploads_are_explained_and_change_nothing() {
     );
 
     // A bank file sent into a group: no upload, nothing changes, the bot keeps working (it
-    // answers /help), and today it says nothing to a document in a group (see the review
-    // report).
+    // answers /help), and it tells the administrator that uploads go to the private chat
+    // (issue 15, defect 7) — once, and nothing else.
     let mark = api.mark();
     api.push_document(ADMIN, GROUP_1, "题库.toml", GOOD_TOML.as_bytes(), None);
+    api.wait_for_text_since(mark, GROUP_1, rt::NOT_PRIVATE_DOCUMENT, WAIT)
+        .await;
     assert_quiet_until_reply(
         &api,
         &env,
         mark,
         FollowUp::help(ADMIN, GROUP_1),
         GROUP_1,
-        |_| true,
+        |m| m.plain_text != rt::NOT_PRIVATE_DOCUMENT,
     )
     .await;
+    assert_eq!(count_containing(&api, GROUP_1, rt::NOT_PRIVATE_DOCUMENT), 1);
     assert_eq!(
         env.query_i64("SELECT COUNT(*) FROM pending_uploads").await,
         1

@@ -111,7 +111,16 @@ async fn meeting_buttons_after_unbind_change_nothing() {
     let unbound = ask(&api, SECRETARY, GROUP, "/unbind").await;
     assert!(unbound.plain_text.contains("已解除"));
 
-    for data in [move_data, held_data, format!("mb:{occurrence}:1")] {
+    let scheduled = env
+        .query_i64(&format!(
+            "SELECT scheduled_at FROM meeting_occurrences WHERE id = {occurrence}"
+        ))
+        .await;
+    for data in [
+        move_data,
+        held_data,
+        format!("mb:{occurrence}:1:{scheduled}"),
+    ] {
         let id = api.push_callback(SECRETARY, GROUP, reminder.message_id, &data);
         let answer = api.wait_for_callback_answer(&id, WAIT).await;
         assert!(answer.show_alert, "{data}");

@@ -174,14 +174,46 @@ pub async fn bank_overview(state: &AppState) -> AppResult<String> {
         ),
         None => texts::SOURCE_FILES.to_owned(),
     };
+    let review = match bank::flagged(state, &active.questions).await? {
+        Some(flagged) => {
+            let rows: Vec<_> = flagged.rows.iter().collect();
+            let section =
+                crate::reports::bank_review::render(flagged.round_id, &rows, flagged.min_answers);
+            format!("\n\n{}", esc(&section))
+        }
+        None => String::new(),
+    };
     Ok(format!(
-        "{}\n{counts}\n{source}\n\n{}",
+        "{}\n{counts}\n{source}{review}\n\n{}",
         texts::BANK_TITLE,
         texts::BANK_HOW_TO_UPLOAD
     ))
 }
 
 // ---- uploads --------------------------------------------------------------------------------
+
+/// A document sent in a group. Uploads are read in private chat only (a draft bank must not
+/// show in a branch group); an administrator's bank file is told so instead of being ignored.
+/// Any other file is group chatter and gets no reply.
+pub async fn on_group_document(
+    door: &dyn Door,
+    msg: &Incoming,
+    user: &Person,
+    document: &crate::chat::Document,
+    state: &AppState,
+) -> AppResult<()> {
+    let bank_file = document.file_name.as_deref().is_some_and(accepted_name);
+    if !bank_file
+        || !crate::chat::roles::Caller::load(state, user.id)
+            .await?
+            .is_admin
+    {
+        return Ok(());
+    }
+    send::html(door, msg.chat.id, texts::NOT_PRIVATE_DOCUMENT)
+        .await
+        .map(drop)
+}
 
 /// A document sent in private chat: a question bank upload (administrators only).
 pub async fn on_document(
@@ -282,6 +314,11 @@ fn upload_summary(state: &AppState, name: &str, checked: &bank::Checked) -> Stri
     if !checked.reshaped_in_use.is_empty() {
         text.push_str("\n\n");
         text.push_str(&in_use_warning(state, &checked.reshaped_in_use));
+    }
+    // Cues do not block the upload, but the editor sees which questions to rewrite.
+    if let Some(warnings) = crate::questions::upload_warnings(&checked.questions, &text) {
+        text.push_str("\n\n");
+        text.push_str(&esc(&warnings));
     }
     text
 }

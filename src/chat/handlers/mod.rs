@@ -11,7 +11,7 @@ pub mod setup;
 
 use crate::buttons::CallbackData;
 use crate::chat::commands::{self, GroupCommand, Parsed, PrivateCommand};
-use crate::chat::{send, Door, Incoming, Person, Press};
+use crate::chat::{guard, send, Door, Incoming, Person, Press};
 use crate::error::AppResult;
 use crate::service::terms::TermStart;
 use crate::service::AppState;
@@ -19,19 +19,38 @@ use crate::storage::branches;
 use crate::storage::outbox::{self, NewMessage};
 use crate::texts::common as t;
 
-/// A message reached the bot. Internal errors are logged and answered with a short apology.
+/// A message reached the bot. Internal errors are logged and answered with a short apology
+/// that claims nothing was stored only when the failure was the store's, not the sending's.
 pub async fn on_message(door: &dyn Door, msg: &Incoming, state: &AppState) {
     if let Err(err) = route_message(door, msg, state).await {
         tracing::error!(chat = msg.chat.id, error = %err, "message handler failed");
-        let _ = send::html(door, msg.chat.id, t::INTERNAL_ERROR).await;
+        let apology = if guard::is_delivery(&err) {
+            t::SEND_FAILED
+        } else {
+            t::INTERNAL_ERROR
+        };
+        let _ = send::html(door, msg.chat.id, apology).await;
     }
 }
 
-/// A button was pressed. Internal errors are logged and answered with a short apology.
+/// A button was pressed. A press is answered once: when the handler already answered it (its
+/// change is stored by then), a failure afterwards is told as a message that says so instead
+/// of a second answer Telegram would refuse.
 pub async fn on_press(door: &dyn Door, query: &Press, state: &AppState) {
-    if let Err(err) = route_callback(door, query, state).await {
-        tracing::error!(user = query.from.id, error = %err, "callback handler failed");
-        let _ = door.answer(&query.id, Some(t::INTERNAL_ERROR), true).await;
+    let tracked = guard::Tracked::new(door);
+    let Err(err) = route_callback(&tracked, query, state).await else {
+        return;
+    };
+    tracing::error!(user = query.from.id, error = %err, "callback handler failed");
+    if !tracked.answered() {
+        let apology = if guard::is_delivery(&err) {
+            t::SEND_FAILED
+        } else {
+            t::INTERNAL_ERROR
+        };
+        let _ = door.answer(&query.id, Some(apology), true).await;
+    } else if let Some(chat) = query.message.map(|m| m.chat_id) {
+        let _ = send::html(door, chat, t::SAVED_BUT_REPLY_FAILED).await;
     }
 }
 
@@ -106,6 +125,9 @@ async fn route_message(door: &dyn Door, msg: &Incoming, state: &AppState) -> App
         }
     } else if msg.chat.is_group() {
         let Some(text) = msg.text.as_deref() else {
+            if let Some(document) = &msg.document {
+                return admin::on_group_document(door, msg, user, document, state).await;
+            }
             return Ok(());
         };
         match commands::parse::<GroupCommand, PrivateCommand>(text, bot_name) {

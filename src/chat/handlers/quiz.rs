@@ -75,17 +75,12 @@ pub async fn entry(
     send::html(door, chat_id, &text).await.map(drop)
 }
 
-/// Sends the next question, or the result when the test is over.
+/// Sends the next question; the result of a finished test is already on its way.
 async fn show_next(door: &dyn Door, chat_id: i64, state: &AppState, next: Next) -> AppResult<()> {
     match next {
         Next::Question(question) => send_question(door, chat_id, state, &question).await,
-        Next::Finished(finished) => {
-            for part in finished.render() {
-                send::html(door, chat_id, &part).await?;
-            }
-            Ok(())
-        }
-        Next::EndedElsewhere => Ok(()),
+        // The result goes out through the outbox, queued when the attempt was completed.
+        Next::ResultQueued | Next::EndedElsewhere => Ok(()),
     }
 }
 
@@ -102,8 +97,9 @@ async fn send_question(
         if let Err(err) = door.clear_buttons(chat_id, old).await {
             tracing::debug!(error = %err, "could not remove the buttons of a resent question");
         }
+        service::earlier_copy_stripped(state, question.attempt_id, question.position, old).await?;
     }
-    let sent = send::html_with_buttons(door, chat_id, &text, &keyboard).await?;
+    let sent = crate::chat::guard::send_with_retry(door, chat_id, &text, &keyboard).await?;
     service::question_sent(state, question.attempt_id, question.position, sent).await
 }
 
@@ -123,15 +119,23 @@ fn test_question_view(question: &TestQuestion) -> (String, Keyboard) {
     )
 }
 
+/// `on_option(shown position, ticked now)` gives each option button its data; a 多选 button
+/// sets the opposite of what it shows.
 fn keyboard(
     shown: &Shown,
-    on_option: impl Fn(u8) -> CallbackData,
+    on_option: impl Fn(u8, bool) -> CallbackData,
     submit: Option<CallbackData>,
 ) -> Keyboard {
     let buttons: Vec<Button> =
         view::option_buttons(&shown.question, &shown.order, &shown.selection)
             .iter()
-            .map(|b| Button::callback(b.label.clone(), on_option(b.shown_position).encode()))
+            .map(|b| {
+                let ticked = shown.selection.contains(&b.original_index);
+                Button::callback(
+                    b.label.clone(),
+                    on_option(b.shown_position, ticked).encode(),
+                )
+            })
             .collect();
     let mut rows: Vec<Vec<Button>> = buttons.chunks(BUTTONS_PER_ROW).map(<[_]>::to_vec).collect();
     if let Some(submit) = submit {
@@ -145,12 +149,13 @@ fn test_keyboard(shown: &Shown, attempt: i64, position: i64) -> Keyboard {
     let multiple = shown.question.kind == QuestionKind::Multiple;
     keyboard(
         shown,
-        |option| {
+        |option, ticked| {
             if multiple {
                 CallbackData::Toggle {
                     attempt,
                     position,
                     option,
+                    on: !ticked,
                 }
             } else {
                 CallbackData::Answer {
@@ -168,9 +173,13 @@ fn practice_keyboard(shown: &Shown, nonce: i64) -> Keyboard {
     let multiple = shown.question.kind == QuestionKind::Multiple;
     keyboard(
         shown,
-        |option| {
+        |option, ticked| {
             if multiple {
-                CallbackData::PracticeToggle { nonce, option }
+                CallbackData::PracticeToggle {
+                    nonce,
+                    option,
+                    on: !ticked,
+                }
             } else {
                 CallbackData::PracticeAnswer { nonce, option }
             }
@@ -207,16 +216,10 @@ pub async fn on_button(
             attempt,
             position,
             option,
+            on,
         } => {
-            test_press(
-                door,
-                query,
-                state,
-                attempt,
-                position,
-                PressKind::Toggle(option),
-            )
-            .await
+            let press = PressKind::Set { shown: option, on };
+            test_press(door, query, state, attempt, position, press).await
         }
         C::Submit { attempt, position } => {
             test_press(door, query, state, attempt, position, PressKind::Submit).await
@@ -224,8 +227,9 @@ pub async fn on_button(
         C::PracticeAnswer { nonce, option } => {
             practice_press(door, query, state, nonce, PressKind::Choose(option)).await
         }
-        C::PracticeToggle { nonce, option } => {
-            practice_press(door, query, state, nonce, PressKind::Toggle(option)).await
+        C::PracticeToggle { nonce, option, on } => {
+            let press = PressKind::Set { shown: option, on };
+            practice_press(door, query, state, nonce, press).await
         }
         C::PracticeSubmit { nonce } => {
             practice_press(door, query, state, nonce, PressKind::Submit).await
@@ -239,6 +243,14 @@ pub async fn on_button(
             entry(door, query.from.id, &query.from, state).await
         }
         _ => alert(door, query, ct::STALE_BUTTON).await,
+    }
+}
+
+/// Answers a press whose change is stored. A failed answer only leaves the client's spinner
+/// turning a little longer; the edit and the next question must still follow.
+async fn acknowledge(door: &dyn Door, query: &Press, text: Option<&str>) {
+    if let Err(err) = door.answer(&query.id, text, false).await {
+        tracing::warn!(user = query.from.id, error = %err, "could not answer a press");
     }
 }
 
@@ -290,7 +302,7 @@ async fn test_press(
     match outcome {
         PressOutcome::Refused(refusal) => alert(door, query, t::refusal(refusal)).await,
         PressOutcome::Selected(question) => {
-            door.answer(&query.id, None, false).await?;
+            acknowledge(door, query, None).await;
             let (text, keyboard) = test_question_view(&question);
             edit(door, query, None, &text, Some(&keyboard)).await;
             Ok(())
@@ -303,7 +315,7 @@ async fn test_press(
             message,
             next,
         } => {
-            door.answer(&query.id, Some(t::ANSWER_SAVED), false).await?;
+            acknowledge(door, query, Some(t::ANSWER_SAVED)).await;
             let index = usize::try_from(position).unwrap_or(0);
             let text = view::answered_view(&shown.question, &shown.order, index, total, &chosen);
             edit(door, query, message.map(|id| (chat, id)), &text, None).await;

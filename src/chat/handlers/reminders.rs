@@ -10,7 +10,7 @@ use crate::chat::{Button, Door, Incoming, Keyboard, Person, Press};
 use crate::domain::dates::parse_date;
 use crate::domain::term::parse_years;
 use crate::error::AppResult;
-use crate::service::meetings::{self, ButtonRefusal, HeldOutcome, PlanOutcome};
+use crate::service::meetings::{self, ButtonRefusal, HeldOutcome, MoveOutcome, PlanOutcome};
 use crate::service::reminders::format_when;
 use crate::service::terms::{self, DelayOutcome, TermStart};
 use crate::service::AppState;
@@ -237,9 +237,16 @@ pub async fn held(
     let text = match meetings::record_held(state, &branch, name, date, user.id).await? {
         HeldOutcome::Future(date) => mt::held_future(&format_date(date)),
         HeldOutcome::NotFound => mt::plan_not_found(&esc(name)),
-        HeldOutcome::Recorded { title, date } => {
-            mt::held_recorded(&esc(&title), &format_date(date))
-        }
+        HeldOutcome::Recorded {
+            title,
+            date,
+            fulfils: None,
+        } => mt::held_recorded(&esc(&title), &format_date(date)),
+        HeldOutcome::Recorded {
+            title,
+            date,
+            fulfils: Some(planned),
+        } => mt::held_for_planned(&esc(&title), &format_date(date), &format_date(planned)),
     };
     reply(door, msg, &text).await
 }
@@ -296,6 +303,7 @@ pub async fn on_meeting_button(
                     CallbackData::MoveBy {
                         occurrence: occurrence.id,
                         days,
+                        from: occurrence.at(),
                     }
                     .encode(),
                 )
@@ -306,9 +314,11 @@ pub async fn on_meeting_button(
             door.edit(message.chat_id, message.message_id, &text, Some(&keyboard))
                 .await?;
         }
-        CallbackData::MoveBy { days, .. } => {
-            let Some(new_at) = meetings::move_by_days(state, &occurrence, days).await? else {
-                return alert(mt::ALERT_ALREADY_RECORDED).await;
+        CallbackData::MoveBy { days, from, .. } => {
+            let new_at = match meetings::move_by_days(state, &occurrence, days, from).await? {
+                MoveOutcome::Moved(new_at) => new_at,
+                MoveOutcome::AlreadyMoved => return alert(mt::ALERT_ALREADY_MOVED).await,
+                MoveOutcome::AlreadyRecorded => return alert(mt::ALERT_ALREADY_RECORDED).await,
             };
             door.answer(&query.id, Some(mt::ALERT_MOVED), false).await?;
             let text = mt::moved(&title, &format_when(state, new_at));
