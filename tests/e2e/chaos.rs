@@ -203,7 +203,8 @@ async fn take_test(api: &FakeApi, env: &TestEnv, user: i64, deadline: Instant) -
                     .is_some_and(|d| d.starts_with("t:"))
             });
             let data = match (multi, selection.is_empty()) {
-                (true, true) => format!("t:{attempt}:{position}:0"),
+                // A 多选 button says the state it sets: tick the first option.
+                (true, true) => format!("t:{attempt}:{position}:0:1"),
                 (true, false) => format!("s:{attempt}:{position}"),
                 (false, _) => format!("a:{attempt}:{position}:0"),
             };
