@@ -19,6 +19,9 @@ use crate::telegram::network::ReachError;
 use crate::telegram::{self, delivery::TelegramOutlet, menus, Api};
 use crate::texts::setup as t;
 
+/// How long updates in flight may go on after a stop signal.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// Why the bot could not start, for the one-line (Chinese) message `main` prints.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -98,6 +101,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         stop_rx.clone(),
     ));
 
+    let mut stopping = stop_rx.clone();
     let scheduler = tokio::spawn(crate::scheduler::run(
         state.clone(),
         Arc::new(TelegramOutlet::new(api.clone())),
@@ -125,7 +129,21 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         }
     });
     tracing::info!(bot = %state.bot_username, "branchbot is running");
-    dispatcher.dispatch().await;
+    let dispatch = dispatcher.dispatch();
+    tokio::pin!(dispatch);
+    tokio::select! {
+        _ = &mut dispatch => {}
+        // Replies wait their turn in the rate limiter (one a second into a chat): a burst of
+        // commands can keep updates in flight for long after a stop signal. Their changes are
+        // stored already; only replies still queued are given up.
+        _ = async {
+            let _ = stopping.wait_for(|stop| *stop).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => tracing::warn!(
+            grace = ?SHUTDOWN_GRACE,
+            "updates still in flight after the grace period; stopping without their replies"
+        ),
+    }
     if let Err(err) = scheduler.await {
         tracing::error!(error = %err, "scheduler task failed");
     }
