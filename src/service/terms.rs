@@ -12,6 +12,7 @@ use crate::error::AppResult;
 use crate::service::reminders::first_term_check;
 use crate::service::AppState;
 use crate::storage::branches::Branch;
+use crate::storage::outbox::NewMessage;
 use crate::storage::reminders as store;
 
 /// Today in the deployment's time zone.
@@ -33,6 +34,16 @@ pub enum TermStart {
     Election,
 }
 
+/// A term stored by [`start_term`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    pub term: Term,
+    /// The confirmation was queued in the outbox with the change (an election: the record the
+    /// secretary relies on must reach the group even if the bot stops right after); the caller
+    /// sends nothing itself.
+    pub confirmation_queued: bool,
+}
+
 /// Stores the term that starts on `date`; its length defaults by branch kind.
 pub async fn start_term(
     state: &AppState,
@@ -40,7 +51,7 @@ pub async fn start_term(
     start: TermStart,
     date: NaiveDate,
     years: Option<u32>,
-) -> AppResult<Result<Term, TermError>> {
+) -> AppResult<Result<Started, TermError>> {
     let today = today(state);
     let now = state.now().timestamp();
     let term = match start {
@@ -61,11 +72,27 @@ pub async fn start_term(
             store::set_term(&state.db, branch.id, &term, next_check, now).await?;
         }
         TermStart::Election => {
-            store::record_election(&state.db, branch.id, &term, next_check, now).await?;
+            let notice = NewMessage {
+                key: format!("elected:{}:{now}", branch.id),
+                topic: None,
+                chat_id: branch.chat_id,
+                text: format!(
+                    "{}\n\n{}",
+                    crate::texts::calendar::ELECTED_SAVED,
+                    crate::texts::reminders::status_text(&term, today)
+                ),
+                markup: None,
+                due_at: now,
+                expires_at: None,
+            };
+            store::record_election(&state.db, branch.id, &term, next_check, now, &notice).await?;
         }
     }
     state.wake.notify_one();
-    Ok(Ok(term))
+    Ok(Ok(Started {
+        confirmation_queued: start == TermStart::Election,
+        term,
+    }))
 }
 
 /// What an approved delay led to.

@@ -129,6 +129,7 @@ pub async fn record_election(
     next: &Term,
     next_check_at: Option<i64>,
     now: i64,
+    notice: &crate::storage::outbox::NewMessage,
 ) -> AppResult<i64> {
     let mut tx = crate::storage::write(db).await?;
     if let Some(old) = sqlx::query_scalar!(
@@ -148,6 +149,8 @@ pub async fn record_election(
         crate::storage::outbox::cancel_topic(&mut *tx, &term_topic(old)).await?;
     }
     let id = insert_term(&mut *tx, branch_id, next, next_check_at, now).await?;
+    // The secretary's confirmation goes out with the change, so a crash cannot keep it back.
+    crate::storage::outbox::enqueue(&mut *tx, notice, now).await?;
     tx.commit().await?;
     Ok(id)
 }

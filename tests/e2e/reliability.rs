@@ -540,3 +540,38 @@ async fn a_redelivered_move_press_moves_the_meeting_once() {
     assert_every_call_accepted(&api);
     assert!(bot.stop().await.success());
 }
+
+/// Defect 8, a recorded election: the confirmation is queued with the change in one
+/// transaction, so a send that fails is retried and the group hears it exactly once.
+#[tokio::test]
+async fn a_recorded_elections_confirmation_survives_a_failed_send() {
+    let (api, env, mut bot, _code) = world().await;
+    let today = env
+        .now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive();
+    // More failures in a row than a direct reply retries.
+    api.fail_next("sendMessage", 5, Fault::Network);
+    api.push_text(SECRETARY, GROUP, &format!("/elected {today}"));
+    env.eventually_i64("SELECT COUNT(*) FROM terms WHERE closed_on IS NULL", 1)
+        .await;
+    // The first delivery failed and the row waits for its next attempt.
+    env.eventually_i64(
+        "SELECT COUNT(*) FROM outbox WHERE dedup_key LIKE 'elected:%' AND attempts > 0",
+        1,
+    )
+    .await;
+    // Time passes (each retry waits a little longer), and the group has the confirmation.
+    let saved = branchbot::texts::calendar::ELECTED_SAVED;
+    for _ in 0..20 {
+        if count_containing(&api, GROUP, saved) > 0 {
+            break;
+        }
+        env.advance(chrono::Duration::minutes(1));
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    api.wait_for_text(GROUP, saved, WAIT).await;
+    scheduler_fence(&api, &env).await;
+    assert_eq!(count_containing(&api, GROUP, saved), 1);
+    assert!(bot.stop().await.success());
+}

@@ -107,7 +107,11 @@ pub async fn term(
         Err(text) => return reply(door, msg, &text).await,
     };
     let text = match terms::start_term(state, &branch, start, date, years).await? {
-        Ok(term) => format!("{saved}\n\n{}", status_text(&term, terms::today(state))),
+        Ok(started) if started.confirmation_queued => return Ok(()),
+        Ok(started) => format!(
+            "{saved}\n\n{}",
+            status_text(&started.term, terms::today(state))
+        ),
         Err(err) => err.to_string(),
     };
     reply(door, msg, &text).await
