@@ -81,19 +81,42 @@ async fn current_question(api: &FakeApi, t: &Taker, after: i32) -> (SentMessage,
     (msg, position)
 }
 
-/// Pushes the presses that answer `position` with the planned options (a 多选 question: each
-/// option set on, then submit), without waiting for the bot.
-fn push_answer(api: &FakeApi, t: &Taker, msg: &SentMessage, kind: QuestionKind, position: i64) {
+/// Pushes the presses that answer `position` with the planned options, as a person would: a
+/// 多选 question's options are ticked, and submit is pressed once they show as ticked (a tick
+/// lost to a crash is seen and pressed again after the restart, never submitted blind).
+async fn push_answer(
+    api: &FakeApi,
+    env: &TestEnv,
+    t: &Taker,
+    msg: &SentMessage,
+    kind: QuestionKind,
+    position: i64,
+) {
     let shown = &t.plan[&position];
     let (chat, id, a) = (t.user, msg.message_id, t.attempt);
-    if kind == QuestionKind::Multiple {
-        for option in shown {
-            api.push_callback(chat, chat, id, &format!("t:{a}:{position}:{option}:1"));
-        }
-        api.push_callback(chat, chat, id, &format!("s:{a}:{position}"));
-    } else {
+    if kind != QuestionKind::Multiple {
         api.push_callback(chat, chat, id, &format!("a:{a}:{position}:{}", shown[0]));
+        return;
     }
+    for option in shown {
+        api.push_callback(chat, chat, id, &format!("t:{a}:{position}:{option}:1"));
+    }
+    let (_, order) = stored(env, a, position).await;
+    let mut ticked: Vec<u8> = shown.iter().map(|&s| order[usize::from(s)]).collect();
+    ticked.sort_unstable();
+    let ticked: String = ticked.iter().map(|i| i.to_string()).collect();
+    let query = format!(
+        "SELECT COUNT(*) FROM attempt_questions WHERE attempt_id = {a} AND position = {position} AND selection = '{ticked}'"
+    );
+    let deadline = std::time::Instant::now() + WAIT;
+    while env.query_i64(&query).await == 0 {
+        if std::time::Instant::now() > deadline {
+            // Not shown as ticked: the restart path presses again.
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    api.push_callback(chat, chat, id, &format!("s:{a}:{position}"));
 }
 
 /// What the planned presses of a trainee score.
@@ -217,7 +240,7 @@ async fn sigkill_at_random_points_loses_nothing_asks_nothing_twice_and_scores_wh
                 vec![rng.random_range(0..count)]
             }
         });
-        push_answer(&api, t, &msg, question.kind, position);
+        push_answer(&api, &env, t, &msg, question.kind, position).await;
         presses += 1;
         if presses == next_kill && kills < KILLS {
             // A crash a few milliseconds into handling the press (or before it arrived).
