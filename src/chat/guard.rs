@@ -7,17 +7,11 @@
 //! [`is_delivery`] says the second.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use async_trait::async_trait;
 
 use crate::chat::{Document, Door, Keyboard, OutFile};
 use crate::error::{AppError, AppResult};
-
-/// Extra tries for a message the trainee cannot go on without (the next question).
-const RESEND_TRIES: u32 = 2;
-/// Pause between those tries: long enough for a dropped connection to come back.
-const RESEND_PAUSE: Duration = Duration::from_millis(500);
 
 /// Whether the error came from talking to the door (Telegram), where the change before it may
 /// well have been stored.
@@ -84,28 +78,5 @@ impl Door for Tracked<'_> {
     }
     async fn role_changed(&self, user: i64, admin: bool) {
         self.inner.role_changed(user, admin).await;
-    }
-}
-
-/// Sends a message with buttons, trying again after a short pause when the sending failed: for
-/// the next question, which the trainee cannot go on without. A message that reached Telegram
-/// although the answer was lost may so be shown twice; the stored message id makes only the
-/// newest copy answer the question.
-pub async fn send_with_retry(
-    door: &dyn Door,
-    chat: i64,
-    html: &str,
-    keyboard: &Keyboard,
-) -> AppResult<i64> {
-    let mut tries = 0;
-    loop {
-        match door.send(chat, html, Some(keyboard)).await {
-            Err(err) if is_delivery(&err) && tries < RESEND_TRIES => {
-                tries += 1;
-                tracing::warn!(chat, error = %err, tries, "sending a question failed; trying again");
-                tokio::time::sleep(RESEND_PAUSE).await;
-            }
-            result => return result,
-        }
     }
 }

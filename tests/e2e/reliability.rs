@@ -456,12 +456,12 @@ async fn a_next_question_that_cannot_be_sent_is_announced_truthfully() {
     let (api, env, mut bot, code) = world().await;
     let attempt = start_test(&api, &env, &code).await;
     question_message(&api, attempt, 0).await;
-    // Every try fails: three sends by the handler, each tried `MAX_TRIES` times by the door.
-    let tries = 3 * branchbot::telegram::api::MAX_TRIES as usize;
+    // Every try fails: the door tries the next question `MAX_TRIES` times.
+    let tries = branchbot::telegram::api::MAX_TRIES as usize;
     api.fail_next("sendMessage", tries, Fault::ServerErrorInstant);
     let mark = api.mark();
     answer_right(&api, &env, attempt, 0).await;
-    // Nine tries into one private chat, at most one a second (the shared rate limiter).
+    // The tries go into one private chat, at most one a second (the shared rate limiter).
     let patience = std::time::Duration::from_secs(20);
     api.wait_for_text_since(mark, TRAINEE, ct::SAVED_BUT_REPLY_FAILED, patience)
         .await;

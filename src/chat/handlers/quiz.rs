@@ -99,7 +99,7 @@ async fn send_question(
         }
         service::earlier_copy_stripped(state, question.attempt_id, question.position, old).await?;
     }
-    let sent = crate::chat::guard::send_with_retry(door, chat_id, &text, &keyboard).await?;
+    let sent = door.send(chat_id, &text, Some(&keyboard)).await?;
     service::question_sent(state, question.attempt_id, question.position, sent).await
 }
 
