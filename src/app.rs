@@ -14,7 +14,7 @@ use crate::clock::{FileClock, SharedClock, SystemClock};
 use crate::config::Config;
 use crate::error::AppError;
 use crate::service::AppState;
-use crate::storage::{self, branches};
+use crate::storage;
 use crate::telegram::network::ReachError;
 use crate::telegram::{self, delivery::TelegramOutlet, menus, Api};
 use crate::texts::setup as t;
@@ -83,7 +83,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     crate::service::first_run::offer_claim(&state).await?;
 
     let mut admin_ids = crate::service::first_run::super_admin_ids(&state).await?;
-    admin_ids.extend(branches::admins(&state.db).await?.iter().map(|u| u.id));
+    admin_ids.extend(
+        crate::storage::orgs::admins(&state.db)
+            .await?
+            .iter()
+            .map(|(u, _)| u.id),
+    );
     admin_ids.sort_unstable();
     admin_ids.dedup();
     if let Err(err) = menus::register(&bot, &admin_ids).await {

@@ -68,6 +68,14 @@ pub enum CallbackData {
     CancelUpload {
         upload: i64,
     },
+    /// Apply an uploaded organisation tree.
+    ConfirmOrgImport {
+        import: i64,
+    },
+    /// Discard an uploaded organisation tree.
+    CancelOrgImport {
+        import: i64,
+    },
 }
 
 impl CallbackData {
@@ -102,6 +110,8 @@ impl CallbackData {
             } => format!("mb:{occurrence}:{days}:{from}"),
             ConfirmUpload { upload } => format!("uc:{upload}"),
             CancelUpload { upload } => format!("ux:{upload}"),
+            ConfirmOrgImport { import } => format!("oc:{import}"),
+            CancelOrgImport { import } => format!("ox:{import}"),
         }
     }
 
@@ -163,6 +173,8 @@ impl CallbackData {
             })),
             "uc" => arity(1).and(Some(ConfirmUpload { upload: id(0)? })),
             "ux" => arity(1).and(Some(CancelUpload { upload: id(0)? })),
+            "oc" => arity(1).and(Some(ConfirmOrgImport { import: id(0)? })),
+            "ox" => arity(1).and(Some(CancelOrgImport { import: id(0)? })),
             _ => None,
         }?;
         // Reject non-canonical spellings such as "a:01:2:3" so one button has one encoding.
@@ -184,6 +196,8 @@ mod tests {
                 position: 255,
                 option: 15,
             },
+            ConfirmOrgImport { import: big },
+            CancelOrgImport { import: big },
             Toggle {
                 attempt: big,
                 position: 255,

@@ -29,6 +29,8 @@ pub enum PrivateCommand {
     Bank,
     #[command(description = "管理员名单（管理员）")]
     Admins,
+    #[command(description = "组织架构（管理员）")]
+    Org(String),
     #[command(description = "授予管理员（超级管理员）")]
     Grant(String),
     #[command(description = "撤销管理员（超级管理员）")]
@@ -73,8 +75,8 @@ pub enum GroupCommand {
     Held(String),
     #[command(description = "查看我的用户 ID 和本群 chat id")]
     Whoami,
-    #[command(description = "设本群为上级管理员群（超级管理员）")]
-    Adminchat,
+    #[command(description = "设本群为本组织的管理员群（管理员）")]
+    Adminchat(String),
 }
 
 /// How a slash-text in a chat relates to this bot.

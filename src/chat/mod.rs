@@ -77,6 +77,8 @@ pub struct Incoming {
     pub as_group_admin: bool,
     pub text: Option<String>,
     pub document: Option<Document>,
+    /// A group's title: the branch name when a group is bound by an organisation's link.
+    pub chat_title: Option<String>,
 }
 
 /// A message the bot sent earlier, as a button press points at it.

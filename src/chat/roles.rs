@@ -11,31 +11,63 @@ use crate::texts::common as t;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
     /// Bind the group, set the term and plan, record meetings: the group's Telegram
-    /// administrators, or any administrator of the superior organisation.
+    /// administrators, or an administrator whose part of the tree holds the branch (any
+    /// administrator while the group is not bound yet).
     ManageBranch,
-    /// Reports, rounds, the question bank: administrators and super-administrators.
+    /// Reports and escalations of their own subtree: any administrator.
     Administer,
-    /// Grant and revoke the administrator role: super-administrators from the configuration.
+    /// The test calendar and the question bank, which every branch shares: administrators of
+    /// the root organisation and super-administrators.
+    AdministerRoot,
+    /// Grant and revoke administrators, change the organisation tree: super-administrators.
     GrantRoles,
 }
 
 /// The caller's standing, as far as it was needed to decide.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub user_id: i64,
     pub is_super: bool,
     pub is_admin: bool,
+    /// The organisations they administer (their subtrees are what they see).
+    pub admin_orgs: Vec<i64>,
 }
 
 impl Caller {
     pub async fn load(state: &AppState, user_id: i64) -> AppResult<Caller> {
         let is_super = crate::service::first_run::is_super_admin(state, user_id).await?;
-        let is_admin = is_super || branches::is_admin(&state.db, user_id).await?;
+        let admin_orgs = crate::storage::orgs::admin_orgs(&state.db, user_id).await?;
         Ok(Caller {
             user_id,
             is_super,
-            is_admin,
+            is_admin: is_super || !admin_orgs.is_empty(),
+            admin_orgs,
         })
+    }
+
+    /// Administers the root (or is a super-administrator): sees and manages everything.
+    pub fn is_root_admin(&self) -> bool {
+        self.is_super || self.admin_orgs.contains(&crate::domain::org::ROOT)
+    }
+
+    /// Their place in the tree; only meaningful for administrators.
+    pub async fn viewer(&self, state: &AppState) -> AppResult<crate::service::orgs::Viewer> {
+        crate::service::orgs::viewer(state, &self.admin_orgs, self.is_super).await
+    }
+
+    /// Whether they administer the branch bound to `chat_id` (any administrator may act in a
+    /// group that is not bound yet).
+    async fn manages_chat(&self, state: &AppState, chat_id: i64) -> AppResult<bool> {
+        if !self.is_admin {
+            return Ok(false);
+        }
+        if self.is_root_admin() {
+            return Ok(true);
+        }
+        match branches::by_chat(&state.db, chat_id).await? {
+            None => Ok(true),
+            Some(branch) => Ok(self.viewer(state).await?.scope.sees(branch.org_id)),
+        }
     }
 }
 
@@ -51,8 +83,10 @@ pub async fn authorize(
     let allowed = match permission {
         Permission::GrantRoles => caller.is_super,
         Permission::Administer => caller.is_admin,
+        Permission::AdministerRoot => caller.is_root_admin(),
         Permission::ManageBranch => {
-            caller.is_admin || door.is_group_admin(chat_id, user.id).await?
+            caller.manages_chat(state, chat_id).await?
+                || door.is_group_admin(chat_id, user.id).await?
         }
     };
     if allowed {
@@ -61,6 +95,7 @@ pub async fn authorize(
     Ok(Err(match permission {
         Permission::GrantRoles => t::REFUSE_SUPER_ADMIN,
         Permission::Administer => t::REFUSE_ADMIN,
+        Permission::AdministerRoot => t::REFUSE_ROOT_ADMIN,
         Permission::ManageBranch => t::REFUSE_GROUP_ADMIN,
     }))
 }
@@ -79,6 +114,7 @@ pub async fn require(
             user_id: user.id,
             is_super: false,
             is_admin: false,
+            admin_orgs: Vec::new(),
         }));
     }
     match authorize(door, state, msg.chat.id, user, permission).await? {

@@ -339,6 +339,12 @@ impl Console {
             as_group_admin: false,
             text,
             document,
+            chat_title: (self.chat < 0)
+                .then(|| {
+                    let screen = self.door.screen();
+                    screen.chats.get(&self.chat).map(|c| c.name.clone())
+                })
+                .flatten(),
         }
     }
 

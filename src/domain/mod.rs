@@ -4,6 +4,7 @@
 pub mod dates;
 pub mod meetings;
 pub mod numbers;
+pub mod org;
 pub mod quiz;
 pub mod schedule;
 pub mod stats;

@@ -375,6 +375,8 @@ pub async fn close_round(
     if !store::mark_closed(&mut *tx, round_id, now.timestamp()).await? {
         return Ok(None);
     }
+    // Reports of this round keep each branch's organisation of now, whatever moves later.
+    crate::storage::orgs::snapshot_round(&mut tx, round_id).await?;
     // An announcement or reminder not yet sent would now be wrong.
     outbox::cancel_topic(&mut *tx, &topic(round_id)).await?;
     let results = store::branch_results(&mut *tx, round_id).await?;
@@ -847,7 +849,7 @@ mod tests {
             let now = at(Shanghai, 2026, 5, 3, 14, 0);
             let st = state(now).await;
             seed(&st.db).await;
-            let (branch, _) = branches::bind(&st.db, -104, "丁支部", "学校", "DDDD", 0)
+            let (branch, _) = branches::bind(&st.db, -104, "丁支部", "学校", "DDDD", None, 0)
                 .await
                 .unwrap();
             assert!(
@@ -856,7 +858,7 @@ mod tests {
             );
             plan_due(&st, now).await.unwrap();
             assert_eq!(outbox_rows(&st.db).await.len(), 3);
-            let (late, _) = branches::bind(&st.db, -105, "戊支部", "学校", "EEEE", 0)
+            let (late, _) = branches::bind(&st.db, -105, "戊支部", "学校", "EEEE", None, 0)
                 .await
                 .unwrap();
             assert!(announce_open_round_to(&st, &late, now).await.unwrap());

@@ -40,13 +40,6 @@ pub async fn super_admin_ids(state: &AppState) -> AppResult<Vec<i64>> {
     Ok(ids)
 }
 
-/// Where escalations go: the group bound with /adminchat, else `BRANCHBOT_ADMIN_CHAT`.
-pub async fn admin_chat(state: &AppState) -> AppResult<Option<i64>> {
-    Ok(store::admin_chat(&state.db)
-        .await?
-        .or(state.config.admin_chat))
-}
-
 /// At start-up: when nobody can administer the bot, makes and announces a fresh claim code
 /// (log and standard error) and returns it; otherwise voids any old code.
 pub async fn offer_claim(state: &AppState) -> AppResult<Option<String>> {

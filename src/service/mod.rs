@@ -12,6 +12,8 @@ pub mod bank;
 pub mod calendar;
 pub mod first_run;
 pub mod meetings;
+pub mod org_import;
+pub mod orgs;
 pub mod quiz;
 pub mod reminders;
 pub mod reports;

@@ -31,9 +31,41 @@ const MAX_CATCH_UP: usize = 400;
 pub async fn plan_due(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
     plan_terms(state, now).await?;
     plan_meetings(state, now).await?;
-    let missed = store::sweep_missed(&state.db, now.timestamp()).await?;
-    if missed > 0 {
-        tracing::info!(missed, "meeting periods ended with nothing recorded");
+    escalate_missed(state, now).await
+}
+
+/// Meetings whose period ended with nothing recorded are marked missed, and each is told to
+/// the administrators' group nearest up the tree, in the same transaction (so a crash neither
+/// loses nor repeats the notice).
+async fn escalate_missed(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
+    let escalations = crate::service::orgs::Escalations::load(state).await?;
+    let mut tx = crate::storage::write(&state.db).await?;
+    let missed = store::sweep_missed(&mut tx, now.timestamp()).await?;
+    for m in &missed {
+        let Some(chat_id) = escalations.chat_for(m.org_id) else {
+            continue;
+        };
+        let when = format_when(
+            state,
+            DateTime::from_timestamp(m.scheduled_at, 0).unwrap_or(now),
+        );
+        let notice = NewMessage {
+            key: format!("missed:{}:admin", m.occurrence),
+            topic: None,
+            chat_id,
+            text: rt::missed_admin(&esc(&m.branch_name), &esc(&m.title), &when),
+            markup: None,
+            due_at: now.timestamp(),
+            expires_at: None,
+        };
+        outbox::enqueue(&mut *tx, &notice, now.timestamp()).await?;
+    }
+    tx.commit().await?;
+    if !missed.is_empty() {
+        tracing::info!(
+            missed = missed.len(),
+            "meeting periods ended with nothing recorded"
+        );
     }
     Ok(())
 }
@@ -62,7 +94,7 @@ pub fn first_term_check(state: &AppState, end: NaiveDate, today: NaiveDate) -> i
 
 async fn plan_terms(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
     let tz = state.config.timezone;
-    let admin_chat = crate::service::first_run::admin_chat(state).await?;
+    let escalations = crate::service::orgs::Escalations::load(state).await?;
     loop {
         let due = store::due_terms(&state.db, now.timestamp(), BATCH).await?;
         if due.is_empty() {
@@ -100,7 +132,7 @@ async fn plan_terms(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
                         };
                         outbox::enqueue(&mut *tx, &message, now.timestamp()).await?;
                         if let (TermReminder::Overdue { .. }, Some(admin_chat)) =
-                            (reminder, admin_chat)
+                            (reminder, escalations.chat_for(item.org_id))
                         {
                             let days_overdue = (day - end).num_days();
                             let text = format!(

@@ -11,6 +11,8 @@ pub struct Branch {
     pub kind: String,
     pub join_code: String,
     pub active: bool,
+    /// The organisation the branch belongs to (the root until an administrator moves it).
+    pub org_id: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +20,6 @@ pub struct User {
     pub id: i64,
     pub full_name: String,
     pub username: Option<String>,
-    pub is_admin: bool,
 }
 
 /// What `/join` or the deep link did.
@@ -30,7 +31,7 @@ pub enum JoinOutcome {
     Moved(String),
 }
 
-/// Records the user as last seen, keeping the administrator flag.
+/// Records the user as last seen.
 pub async fn upsert_user(
     db: &Db,
     id: i64,
@@ -54,7 +55,7 @@ pub async fn upsert_user(
 pub async fn user(db: &Db, id: i64) -> AppResult<Option<User>> {
     Ok(sqlx::query_as!(
         User,
-        r#"SELECT id, full_name, username, is_admin AS "is_admin: bool" FROM users WHERE id = ?"#,
+        r#"SELECT id, full_name, username FROM users WHERE id = ?"#,
         id
     )
     .fetch_optional(db)
@@ -64,7 +65,7 @@ pub async fn user(db: &Db, id: i64) -> AppResult<Option<User>> {
 pub async fn user_by_username(db: &Db, username: &str) -> AppResult<Option<User>> {
     Ok(sqlx::query_as!(
         User,
-        r#"SELECT id, full_name, username, is_admin AS "is_admin: bool" FROM users
+        r#"SELECT id, full_name, username FROM users
            WHERE username = ? COLLATE NOCASE"#,
         username
     )
@@ -72,42 +73,16 @@ pub async fn user_by_username(db: &Db, username: &str) -> AppResult<Option<User>
     .await?)
 }
 
-pub async fn is_admin(db: &Db, id: i64) -> AppResult<bool> {
-    let row = sqlx::query_scalar!(
-        r#"SELECT is_admin AS "is_admin: bool" FROM users WHERE id = ?"#,
-        id
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(row.unwrap_or(false))
-}
-
-/// Grants or revokes the administrator role; false when the user has never talked to the bot.
-pub async fn set_admin(db: &Db, id: i64, admin: bool) -> AppResult<bool> {
-    let done = sqlx::query!("UPDATE users SET is_admin = ? WHERE id = ?", admin, id)
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-pub async fn admins(db: &Db) -> AppResult<Vec<User>> {
-    Ok(sqlx::query_as!(
-        User,
-        r#"SELECT id, full_name, username, is_admin AS "is_admin: bool" FROM users
-           WHERE is_admin = 1 ORDER BY id"#
-    )
-    .fetch_all(db)
-    .await?)
-}
-
 /// Binds a group chat to a branch, or updates the stored name and kind; returns the branch and
-/// whether it is new. A group bound before keeps its id, join code and history.
+/// whether it is new. A group bound before keeps its id, join code and history, and its
+/// organisation unless `org` names one (a new branch without one goes under the root).
 pub async fn bind(
     db: &Db,
     chat_id: i64,
     name: &str,
     kind: &str,
     new_code: &str,
+    org: Option<i64>,
     now: i64,
 ) -> AppResult<(Branch, bool)> {
     let mut tx = crate::storage::write(db).await?;
@@ -116,22 +91,22 @@ pub async fn bind(
         .await?
         .is_some();
     sqlx::query!(
-        "INSERT INTO branches (chat_id, name, kind, join_code, active, created_at, updated_at)
-         VALUES (?, ?, ?, ?, 1, ?, ?)
+        "INSERT INTO branches (chat_id, name, kind, join_code, active, org_id, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, 1, COALESCE(?5, 1), ?6, ?6)
          ON CONFLICT(chat_id) DO UPDATE SET name = excluded.name, kind = excluded.kind,
-             active = 1, updated_at = excluded.updated_at",
+             active = 1, org_id = COALESCE(?5, org_id), updated_at = excluded.updated_at",
         chat_id,
         name,
         kind,
         new_code,
-        now,
+        org,
         now
     )
     .execute(&mut *tx)
     .await?;
     let branch = sqlx::query_as!(
         Branch,
-        r#"SELECT id AS "id!", chat_id, name, kind, join_code, active AS "active: bool" FROM branches WHERE chat_id = ?"#,
+        r#"SELECT id AS "id!", chat_id, name, kind, join_code, active AS "active: bool", org_id FROM branches WHERE chat_id = ?"#,
         chat_id
     )
     .fetch_one(&mut *tx)
@@ -165,7 +140,7 @@ pub async fn unbind(db: &Db, chat_id: i64, now: i64) -> AppResult<bool> {
 pub async fn by_chat(db: &Db, chat_id: i64) -> AppResult<Option<Branch>> {
     Ok(sqlx::query_as!(
         Branch,
-        r#"SELECT id AS "id!", chat_id, name, kind, join_code, active AS "active: bool" FROM branches
+        r#"SELECT id AS "id!", chat_id, name, kind, join_code, active AS "active: bool", org_id FROM branches
            WHERE chat_id = ? AND active = 1"#,
         chat_id
     )
@@ -176,7 +151,7 @@ pub async fn by_chat(db: &Db, chat_id: i64) -> AppResult<Option<Branch>> {
 pub async fn by_id(db: &Db, id: i64) -> AppResult<Option<Branch>> {
     Ok(sqlx::query_as!(
         Branch,
-        r#"SELECT id AS "id!", chat_id, name, kind, join_code, active AS "active: bool" FROM branches WHERE id = ?"#,
+        r#"SELECT id AS "id!", chat_id, name, kind, join_code, active AS "active: bool", org_id FROM branches WHERE id = ?"#,
         id
     )
     .fetch_optional(db)
@@ -186,7 +161,7 @@ pub async fn by_id(db: &Db, id: i64) -> AppResult<Option<Branch>> {
 pub async fn by_code(db: &Db, code: &str) -> AppResult<Option<Branch>> {
     Ok(sqlx::query_as!(
         Branch,
-        r#"SELECT id AS "id!", chat_id, name, kind, join_code, active AS "active: bool" FROM branches
+        r#"SELECT id AS "id!", chat_id, name, kind, join_code, active AS "active: bool", org_id FROM branches
            WHERE join_code = ? AND active = 1"#,
         code
     )
@@ -197,7 +172,7 @@ pub async fn by_code(db: &Db, code: &str) -> AppResult<Option<Branch>> {
 pub async fn active_branches(db: &Db) -> AppResult<Vec<Branch>> {
     Ok(sqlx::query_as!(
         Branch,
-        r#"SELECT id AS "id!", chat_id, name, kind, join_code, active AS "active: bool" FROM branches
+        r#"SELECT id AS "id!", chat_id, name, kind, join_code, active AS "active: bool", org_id FROM branches
            WHERE active = 1 ORDER BY id"#
     )
     .fetch_all(db)
@@ -237,7 +212,8 @@ pub async fn join(db: &Db, user_id: i64, branch_id: i64, now: i64) -> AppResult<
 pub async fn member_branch(db: &Db, user_id: i64) -> AppResult<Option<Branch>> {
     Ok(sqlx::query_as!(
         Branch,
-        r#"SELECT b.id AS "id!", b.chat_id, b.name, b.kind, b.join_code, b.active AS "active: bool"
+        r#"SELECT b.id AS "id!", b.chat_id, b.name, b.kind, b.join_code, b.active AS "active: bool",
+                  b.org_id
            FROM members m JOIN branches b ON b.id = m.branch_id WHERE m.user_id = ?"#,
         user_id
     )

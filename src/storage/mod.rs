@@ -4,6 +4,7 @@
 pub mod branches;
 pub mod draw_history;
 pub mod keyboards;
+pub mod orgs;
 pub mod outbox;
 pub mod questions;
 pub mod quiz;

@@ -184,13 +184,16 @@ pub struct DueTerm {
     pub chat_id: i64,
     pub branch_name: String,
     pub branch_active: bool,
+    /// The branch's organisation: escalations go up the tree from it.
+    pub org_id: i64,
 }
 
 pub async fn due_terms(db: &Db, now: i64, limit: i64) -> AppResult<Vec<DueTerm>> {
     let rows = sqlx::query!(
         r#"SELECT t.id AS "id!", t.branch_id, t.elected_on AS "elected_on: NaiveDate", t.years,
                   t.ends_on AS "ends_on: NaiveDate", t.delayed_to AS "delayed_to: NaiveDate",
-                  t.next_check_at AS "next_check_at!", b.chat_id, b.name, b.active AS "active: bool"
+                  t.next_check_at AS "next_check_at!", b.chat_id, b.name, b.active AS "active: bool",
+                  b.org_id
            FROM terms t JOIN branches b ON b.id = t.branch_id
            WHERE t.next_check_at IS NOT NULL AND t.next_check_at <= ?
            ORDER BY t.next_check_at LIMIT ?"#,
@@ -214,6 +217,7 @@ pub async fn due_terms(db: &Db, now: i64, limit: i64) -> AppResult<Vec<DueTerm>>
             chat_id: r.chat_id,
             branch_name: r.name,
             branch_active: r.active,
+            org_id: r.org_id,
         })
         .collect())
 }
@@ -617,12 +621,40 @@ pub async fn move_occurrence(
     Ok(true)
 }
 
-/// Occurrences whose period ended with nothing recorded become missed.
-pub async fn sweep_missed(db: &Db, now: i64) -> AppResult<u64> {
-    let done = sqlx::query!("UPDATE meeting_occurrences SET status = 'missed' WHERE status = 'pending' AND period_end <= ?", now)
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected())
+/// An occurrence whose period ended with nothing recorded, as its escalation needs it.
+#[derive(Debug, Clone)]
+pub struct Missed {
+    pub occurrence: i64,
+    pub branch_name: String,
+    pub org_id: i64,
+    pub title: String,
+    pub scheduled_at: i64,
+    pub period_end: i64,
+}
+
+/// Occurrences whose period ended with nothing recorded become missed; returns those of
+/// active branches, so the caller can escalate them in the same transaction.
+pub async fn sweep_missed(conn: &mut sqlx::SqliteConnection, now: i64) -> AppResult<Vec<Missed>> {
+    let missed = sqlx::query_as!(
+        Missed,
+        r#"SELECT o.id AS "occurrence!", b.name AS branch_name, b.org_id, p.title,
+                  COALESCE(o.moved_to, o.scheduled_at) AS "scheduled_at!: i64", o.period_end
+           FROM meeting_occurrences o
+           JOIN meeting_plans p ON p.id = o.plan_id
+           JOIN branches b ON b.id = o.branch_id AND b.active = 1
+           WHERE o.status = 'pending' AND o.period_end <= ?
+           ORDER BY o.id"#,
+        now
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "UPDATE meeting_occurrences SET status = 'missed' WHERE status = 'pending' AND period_end <= ?",
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(missed)
 }
 
 pub async fn next_period_end(db: &Db) -> AppResult<Option<i64>> {

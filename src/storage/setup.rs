@@ -1,11 +1,10 @@
-//! Queries for the first run: claimed super-administrators, the claim code, and settings made
-//! from a chat (the administrators' group).
+//! Queries for the first run: claimed super-administrators and the claim code. (The
+//! administrators' groups belong to organisations: `storage::orgs`.)
 
 use crate::error::AppResult;
 use crate::storage::{write, Db};
 
 const CLAIM_CODE: &str = "claim_code";
-const ADMIN_CHAT: &str = "admin_chat";
 
 /// What `/claim <code>` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,36 +95,6 @@ pub async fn claim(
     Ok(ClaimOutcome::Claimed)
 }
 
-/// The administrators' group bound with /adminchat, if any.
-pub async fn admin_chat(db: &Db) -> AppResult<Option<i64>> {
-    let value = sqlx::query_scalar!("SELECT value FROM bot_settings WHERE key = ?", ADMIN_CHAT)
-        .fetch_optional(db)
-        .await?;
-    Ok(value.and_then(|v| v.parse().ok()))
-}
-
-pub async fn set_admin_chat(db: &Db, chat_id: i64, now: i64) -> AppResult<()> {
-    let value = chat_id.to_string();
-    sqlx::query!(
-        "INSERT INTO bot_settings (key, value, updated_at) VALUES (?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        ADMIN_CHAT,
-        value,
-        now
-    )
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
-/// A branch group that became a supergroup keeps being the administrators' group.
-pub async fn migrate_admin_chat(db: &Db, from: i64, to: i64) -> AppResult<()> {
-    if admin_chat(db).await? == Some(from) {
-        set_admin_chat(db, to, 0).await?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,16 +130,5 @@ mod tests {
         assert_eq!(stored_super_admins(&db).await.unwrap(), vec![7]);
         assert!(is_stored_super_admin(&db, 7).await.unwrap());
         assert!(!is_stored_super_admin(&db, 8).await.unwrap());
-    }
-
-    #[tokio::test]
-    async fn the_admin_chat_is_stored_and_follows_a_migration() {
-        let db = connect_memory().await.unwrap();
-        assert_eq!(admin_chat(&db).await.unwrap(), None);
-        set_admin_chat(&db, -5, 1).await.unwrap();
-        set_admin_chat(&db, -6, 2).await.unwrap();
-        assert_eq!(admin_chat(&db).await.unwrap(), Some(-6));
-        migrate_admin_chat(&db, -6, -1006).await.unwrap();
-        assert_eq!(admin_chat(&db).await.unwrap(), Some(-1006));
     }
 }

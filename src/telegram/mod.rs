@@ -125,6 +125,7 @@ fn incoming(msg: &Message) -> Option<Incoming> {
             file_name: d.file_name.clone(),
             size: d.file.size,
         }),
+        chat_title: msg.chat.title().map(str::to_owned),
     })
 }
 

@@ -16,7 +16,8 @@ pub const PRIVATE_ONLY: &str = "这个命令请在与我的私聊中使用，以
 pub const PRIVATE_HINT: &str = "请使用命令与我交流，发送 /help 查看可用命令。";
 
 pub const REFUSE_GROUP_ADMIN: &str = "只有本群的管理员（或上级管理员）可以这样做。";
-pub const REFUSE_SUPER_ADMIN: &str = "只有超级管理员可以授予或撤销管理员权限。";
+pub const REFUSE_SUPER_ADMIN: &str = "只有超级管理员可以授予或撤销管理员权限、调整组织架构。";
+pub const REFUSE_ROOT_ADMIN: &str = "测试日历和题库由最上级组织的管理员统一管理，您的管理范围是所辖组织。如需调整，请联系上级组织管理员。";
 pub const REFUSE_ADMIN: &str = "只有上级组织的管理员可以这样做。如需权限，请联系超级管理员授权。";
 pub const NOT_BOUND: &str = "本群尚未绑定支部。群管理员可发送 /bind 支部名称 [类型] 进行绑定。";
 
@@ -30,11 +31,13 @@ pub const HELP_PRIVATE_TRAINEE: &str = "<b>支部工作助手</b>\n\
 /help — 查看本说明";
 
 pub const HELP_PRIVATE_ADMIN: &str = "\n\n<b>管理员命令</b>\n\
-/report [期次] — 测试成绩报告（含 Excel、CSV 和图表）\n\
+/report [期次] — 所辖支部的测试成绩报告（含各级组织汇总、Excel、CSV 和图表）\n\
 /overdue — 换届逾期与会议缺失情况\n\
 /rounds — 测试日历；/rounds open 开启一期，/rounds close 结束本期\n\
 /bank — 题库情况；直接发送 TOML 或 Excel 文件可上传题库\n\
-/admins — 管理员名单";
+/admins — 管理员名单
+/org — 所辖组织架构；/org link 组织 — 获取支部群绑定链接
+在管理员群里发送 /adminchat [组织] — 把该群设为本组织接收逾期提醒的管理员群";
 
 pub const HELP_PRIVATE_SUPER: &str = "\n\n<b>超级管理员命令</b>\n\
 /grant 用户ID或@用户名 — 授予管理员权限\n\
@@ -116,24 +119,8 @@ pub fn moved(from: &str, to: &str) -> String {
     format!("你已从 {from} 转入 <b>{to}</b>。")
 }
 
-pub const GRANT_USAGE: &str =
-    "用法：/grant 用户ID 或 /grant @用户名\n对方需要先私聊我一次（发送 /start），我才认识他。";
-pub const REVOKE_USAGE: &str = "用法：/revoke 用户ID 或 /revoke @用户名";
-
 pub fn unknown_user(who: &str) -> String {
     format!("找不到用户“{who}”。对方需要先私聊我发送 /start，然后再授权。")
-}
-
-pub fn granted(name: &str) -> String {
-    format!("已授予 {name} 管理员权限。")
-}
-
-pub fn revoked(name: &str) -> String {
-    format!("已撤销 {name} 的管理员权限。")
-}
-
-pub fn not_admin(name: &str) -> String {
-    format!("{name} 本来就不是管理员，未作改动。")
 }
 
 pub const CANNOT_REVOKE_SUPER: &str = "超级管理员由配置文件指定，无法在聊天中撤销。";

@@ -6,6 +6,7 @@ pub mod common;
 pub mod console;
 pub mod lint;
 pub mod meetings;
+pub mod orgs;
 pub mod questions;
 pub mod quiz;
 pub mod quiz_flow;

@@ -260,6 +260,13 @@ pub fn overdue_notice(end: NaiveDate, days_overdue: i64) -> String {
 /// Heading of the admin-chat notice; the caller lists the branches under it.
 pub const OVERDUE_ADMIN_HEADER: &str = "【换届逾期】以下支部任期已届满，尚未记录换届选举：";
 
+/// A meeting's period ended with nothing recorded: told to the administrators' group.
+pub fn missed_admin(branch: &str, meeting: &str, when: &str) -> String {
+    format!(
+        "【会议未按期召开】<b>{branch}</b>：{meeting}（原定 {when}）期限已过，仍未记录召开。请督促支部补开并在群里用 /held 记录。"
+    )
+}
+
 /// Follows the escaped branch name in the admin-chat notice.
 pub fn overdue_admin_detail(end: NaiveDate, days_overdue: i64) -> String {
     format!("（{}届满，已逾期{}天）", date(end), days_overdue)

@@ -23,10 +23,5 @@ pub fn whoami_group(user_id: i64, chat_id: i64) -> String {
     format!("你的 Telegram 用户 ID：<code>{user_id}</code>\n本群的 chat id：<code>{chat_id}</code>")
 }
 
-pub const ADMIN_CHAT_BOUND: &str =
-    "已将本群设为<b>上级管理员群</b>。支部换届逾期、机器人被移出支部群等情况会发到这里。";
-
-pub const ADMIN_CHAT_REFUSED: &str = "只有超级管理员可以把群设为上级管理员群。";
-
 pub const ADMIN_CHAT_IS_BRANCH: &str =
     "本群已绑定为支部群，不能同时作上级管理员群。请在上级管理员自己的群里发送 /adminchat。";

@@ -49,7 +49,7 @@ pub async fn rounds(
     args: &str,
     state: &AppState,
 ) -> AppResult<()> {
-    if require(door, state, msg, user, Permission::Administer)
+    if require(door, state, msg, user, Permission::AdministerRoot)
         .await?
         .is_none()
     {
@@ -145,7 +145,7 @@ pub async fn bank(
     user: &Person,
     state: &AppState,
 ) -> AppResult<()> {
-    if require(door, state, msg, user, Permission::Administer)
+    if require(door, state, msg, user, Permission::AdministerRoot)
         .await?
         .is_none()
     {
@@ -269,6 +269,16 @@ pub async fn on_document(
             .await
             .map(drop);
     }
+    // An Excel sheet headed 组织名称 is the organisation tree, not a question bank.
+    if name.to_lowercase().ends_with(".xlsx") && super::orgs::is_org_sheet(&bytes) {
+        return super::orgs::on_import(door, msg, user, &name, &bytes, state).await;
+    }
+    if require(door, state, msg, user, Permission::AdministerRoot)
+        .await?
+        .is_none()
+    {
+        return Ok(());
+    }
     let checked = match bank::check_upload(state, user.id, &name, &bytes).await? {
         Ok(checked) => checked,
         Err(errors) => {
@@ -369,7 +379,15 @@ pub async fn on_upload_button(
         _ => return alert(crate::texts::common::STALE_BUTTON).await,
     };
     let chat_id = query.message.map_or(query.from.id, |m| m.chat_id);
-    let caller = match authorize(door, state, chat_id, &query.from, Permission::Administer).await? {
+    let caller = match authorize(
+        door,
+        state,
+        chat_id,
+        &query.from,
+        Permission::AdministerRoot,
+    )
+    .await?
+    {
         Ok(caller) => caller,
         Err(refusal) => return alert(refusal).await,
     };

@@ -8,7 +8,9 @@ use crate::domain::term::BranchKind;
 use crate::error::AppResult;
 use crate::service::AppState;
 use crate::storage::branches::{self, JoinOutcome};
+use crate::storage::orgs as orgs_store;
 use crate::texts::common as t;
+use crate::texts::orgs as ot;
 
 /// Deep-link payload prefix that joins a branch: `j_<code>`.
 pub const JOIN_PAYLOAD: &str = "j_";
@@ -194,25 +196,54 @@ pub async fn bind(
         Ok(parsed) => parsed,
         Err(reply) => return send::html(door, msg.chat.id, &reply).await.map(drop),
     };
-    let now = state.now();
-    let code = new_join_code(state);
-    let (branch, new) = branches::bind(
-        &state.db,
-        msg.chat.id,
-        &name,
-        kind.label(),
-        &code,
-        now.timestamp(),
-    )
-    .await?;
-    super::on_branch_bound(state, &branch, new, now).await?;
+    // A scoped administrator binding a new group puts it under the organisation they hold.
+    let caller = Caller::load(state, user.id).await?;
+    let org = match caller.admin_orgs.as_slice() {
+        [one] if !caller.is_root_admin() => Some(*one),
+        _ => None,
+    };
+    let branch = bind_branch(state, msg.chat.id, &name, kind, org).await?;
     let reply = t::bound(
         &send::esc(&branch.name),
         kind.label(),
         kind.default_term_years(),
-        new,
+        branch.new,
     );
     send::html(door, msg.chat.id, &reply).await.map(drop)
+}
+
+/// A branch as just bound, and whether it is new.
+pub struct Bound {
+    pub name: String,
+    pub new: bool,
+}
+
+/// Binds (or binds again) the group as a branch, under `org` when given (a new branch without
+/// one goes under the root), and sets it up.
+pub async fn bind_branch(
+    state: &AppState,
+    chat_id: i64,
+    name: &str,
+    kind: BranchKind,
+    org: Option<i64>,
+) -> AppResult<Bound> {
+    let now = state.now();
+    let code = new_join_code(state);
+    let (branch, new) = branches::bind(
+        &state.db,
+        chat_id,
+        name,
+        kind.label(),
+        &code,
+        org,
+        now.timestamp(),
+    )
+    .await?;
+    super::on_branch_bound(state, &branch, new, now).await?;
+    Ok(Bound {
+        name: branch.name,
+        new,
+    })
 }
 
 pub async fn unbind(
@@ -283,26 +314,28 @@ pub async fn invite(
     .map(drop)
 }
 
-/// `/grant` and `/revoke`: by numeric id or @username of someone who has talked to the bot.
+/// `/grant` and `/revoke`: by numeric id or @username of someone who has talked to the bot,
+/// optionally naming the organisation (the root when left out; `/revoke` without one takes
+/// every organisation away).
 pub async fn grant(
     door: &dyn Door,
     msg: &Incoming,
     user: &Person,
-    who: &str,
+    args: &str,
     grant: bool,
     state: &AppState,
 ) -> AppResult<()> {
-    if require(door, state, msg, user, Permission::GrantRoles)
-        .await?
-        .is_none()
-    {
+    let Some(caller) = require(door, state, msg, user, Permission::GrantRoles).await? else {
         return Ok(());
-    }
+    };
+    let (who, org_ref) = args
+        .split_once(char::is_whitespace)
+        .map_or((args, ""), |(w, o)| (w, o.trim()));
     if who.is_empty() {
         let usage = if grant {
-            t::GRANT_USAGE
+            ot::GRANT_USAGE
         } else {
-            t::REVOKE_USAGE
+            ot::REVOKE_USAGE
         };
         return send::html(door, msg.chat.id, usage).await.map(drop);
     }
@@ -318,45 +351,90 @@ pub async fn grant(
             .await
             .map(drop);
     };
+    let viewer = caller.viewer(state).await?;
+    let org = if org_ref.is_empty() {
+        None
+    } else {
+        match crate::service::orgs::resolve(&viewer.tree, org_ref) {
+            Ok(org) => Some(org),
+            Err(refusal) => {
+                return send::html(door, msg.chat.id, &ot::refusal(&refusal))
+                    .await
+                    .map(drop)
+            }
+        }
+    };
     let name = send::esc(&target.full_name);
+    let now = state.now().timestamp();
     let reply = if grant {
-        branches::set_admin(&state.db, target.id, true).await?;
-        door.role_changed(target.id, true).await;
-        t::granted(&name)
+        let org = org.unwrap_or(crate::domain::org::ROOT);
+        let org_name = send::esc(
+            &viewer
+                .tree
+                .get(org)
+                .map(|o| o.name.clone())
+                .unwrap_or_default(),
+        );
+        if orgs_store::grant(&state.db, target.id, org, user.id, now).await? {
+            door.role_changed(target.id, true).await;
+            tracing::info!(user = target.id, org, "administrator granted");
+            ot::granted(&name, &org_name)
+        } else {
+            ot::granted_already(&name, &org_name)
+        }
     } else if crate::service::first_run::is_super_admin(state, target.id).await? {
         t::CANNOT_REVOKE_SUPER.to_owned()
-    } else if !target.is_admin {
-        t::not_admin(&name)
     } else {
-        branches::set_admin(&state.db, target.id, false).await?;
-        door.role_changed(target.id, false).await;
-        t::revoked(&name)
+        match orgs_store::revoke(&state.db, target.id, org).await? {
+            0 => ot::not_admin_of(&name),
+            n => {
+                let still = !orgs_store::admin_orgs(&state.db, target.id)
+                    .await?
+                    .is_empty();
+                door.role_changed(target.id, still).await;
+                tracing::info!(user = target.id, ?org, "administrator revoked");
+                ot::revoked(&name, n)
+            }
+        }
     };
     send::html(door, msg.chat.id, &reply).await.map(drop)
 }
 
+/// `/admins`: the administrators of the caller's part of the tree and what each holds there.
 pub async fn list_admins(
     door: &dyn Door,
     msg: &Incoming,
     user: &Person,
     state: &AppState,
 ) -> AppResult<()> {
-    if require(door, state, msg, user, Permission::Administer)
-        .await?
-        .is_none()
-    {
+    let Some(caller) = require(door, state, msg, user, Permission::Administer).await? else {
         return Ok(());
+    };
+    let viewer = caller.viewer(state).await?;
+    let mut held: Vec<(crate::storage::branches::User, Vec<i64>)> = Vec::new();
+    for (admin, org) in orgs_store::admins(&state.db).await? {
+        if !viewer.scope.sees(org) {
+            continue;
+        }
+        match held.iter_mut().find(|(u, _)| u.id == admin.id) {
+            Some((_, orgs)) => orgs.push(org),
+            None => held.push((admin, vec![org])),
+        }
     }
-    let lines: Vec<String> = branches::admins(&state.db)
-        .await?
+    let lines: Vec<String> = held
         .iter()
-        .map(|u| {
+        .map(|(u, orgs)| {
             let handle = u
                 .username
                 .as_deref()
                 .map(|n| format!(" @{}", send::esc(n)))
                 .unwrap_or_default();
-            format!("• {}{} （ID {}）", send::esc(&u.full_name), handle, u.id)
+            ot::admin_line(
+                &send::esc(&u.full_name),
+                &handle,
+                u.id,
+                &send::esc(&super::orgs::org_names(&viewer, orgs)),
+            )
         })
         .collect();
     send::html(door, msg.chat.id, &t::admin_list(&lines))

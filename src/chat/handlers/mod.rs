@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod branch;
+pub mod orgs;
 pub mod quiz;
 pub mod reminders;
 pub mod reports;
@@ -66,7 +67,8 @@ pub async fn on_removed_from_group(state: &AppState, chat_id: i64, event_at: i64
         chat = branch.chat_id,
         "the bot was removed from a branch group"
     );
-    let Some(admin_chat) = crate::service::first_run::admin_chat(state).await? else {
+    let Some(admin_chat) = crate::service::orgs::escalation_chat(state, branch.org_id).await?
+    else {
         return Ok(());
     };
     let now = state.now();
@@ -152,7 +154,7 @@ async fn route_message(door: &dyn Door, msg: &Incoming, state: &AppState) -> App
 /// (and its queued messages) moves to the supergroup, so the branch keeps its history and join
 /// code and reminders reach the chat people now use.
 pub async fn follow_migration(state: &AppState, from: i64, to: i64) -> AppResult<()> {
-    crate::storage::setup::migrate_admin_chat(&state.db, from, to).await?;
+    crate::storage::orgs::migrate_admin_chat(&state.db, from, to).await?;
     if branches::migrate_chat(&state.db, from, to).await? {
         tracing::info!(
             from,
@@ -179,6 +181,7 @@ async fn private_command(
         C::Grant(who) => branch::grant(door, msg, user, who.trim(), true, state).await,
         C::Revoke(who) => branch::grant(door, msg, user, who.trim(), false, state).await,
         C::Admins => branch::list_admins(door, msg, user, state).await,
+        C::Org(args) => orgs::org(door, msg, user, args.trim(), state).await,
         C::Test => quiz::entry(door, msg.chat.id, user, state).await,
         C::Practice => quiz::practice(door, msg, user, state).await,
         C::Myscores => quiz::myscores(door, msg, user, state).await,
@@ -200,7 +203,14 @@ async fn group_command(
 ) -> AppResult<()> {
     use GroupCommand as C;
     match cmd {
-        C::Start(_) | C::Help => branch::help_group(door, msg, user, state).await,
+        C::Start(payload) => match payload
+            .trim()
+            .strip_prefix(crate::service::orgs::BIND_PAYLOAD)
+        {
+            Some(code) => orgs::start_group(door, msg, user, code, state).await,
+            None => branch::help_group(door, msg, user, state).await,
+        },
+        C::Help => branch::help_group(door, msg, user, state).await,
         C::Bind(args) => branch::bind(door, msg, user, args.trim(), state).await,
         C::Unbind => branch::unbind(door, msg, user, state).await,
         C::Status => branch::status(door, msg, state).await,
@@ -218,7 +228,7 @@ async fn group_command(
         C::Held(args) => reminders::held(door, msg, user, args.trim(), state).await,
         C::Report(args) => reports::report_group(door, msg, user, args.trim(), state).await,
         C::Whoami => setup::whoami(door, msg, user).await,
-        C::Adminchat => setup::adminchat(door, msg, user, state).await,
+        C::Adminchat(args) => orgs::adminchat(door, msg, user, args.trim(), state).await,
     }
 }
 
@@ -236,6 +246,11 @@ async fn route_callback(door: &dyn Door, query: &Press, state: &AppState) -> App
         }
         Some(data @ (CallbackData::ConfirmUpload { .. } | CallbackData::CancelUpload { .. })) => {
             admin::on_upload_button(door, query, data, state).await?;
+        }
+        Some(
+            data @ (CallbackData::ConfirmOrgImport { .. } | CallbackData::CancelOrgImport { .. }),
+        ) => {
+            orgs::on_import_button(door, query, data, state).await?;
         }
         Some(data) => quiz::on_button(door, query, data, state).await?,
     }

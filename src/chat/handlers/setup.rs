@@ -1,10 +1,10 @@
-//! First-run commands: `/claim` (private), `/whoami` (anywhere), `/adminchat` (a group).
+//! First-run commands: `/claim` (private), `/whoami` (anywhere). (`/adminchat` binds an
+//! organisation's administrators' group: `handlers::orgs`.)
 
 use crate::chat::{send, Door, Incoming, Person};
 use crate::error::AppResult;
 use crate::service::first_run;
 use crate::service::AppState;
-use crate::storage::branches;
 use crate::storage::setup::{self as store, ClaimOutcome};
 use crate::texts::setup_replies as t;
 
@@ -50,32 +50,4 @@ pub async fn whoami(door: &dyn Door, msg: &Incoming, user: &Person) -> AppResult
         t::whoami_group(user_id, msg.chat.id)
     };
     send::html(door, msg.chat.id, &text).await.map(drop)
-}
-
-/// `/adminchat` in a group: a super-administrator makes it the administrators' group.
-pub async fn adminchat(
-    door: &dyn Door,
-    msg: &Incoming,
-    user: &Person,
-    state: &AppState,
-) -> AppResult<()> {
-    if !first_run::is_super_admin(state, user.id).await? {
-        return send::html(door, msg.chat.id, t::ADMIN_CHAT_REFUSED)
-            .await
-            .map(drop);
-    }
-    let bound_branch = branches::by_chat(&state.db, msg.chat.id).await?;
-    if bound_branch.is_some_and(|b| b.active) {
-        return send::html(door, msg.chat.id, t::ADMIN_CHAT_IS_BRANCH)
-            .await
-            .map(drop);
-    }
-    store::set_admin_chat(&state.db, msg.chat.id, state.now().timestamp()).await?;
-    tracing::info!(
-        chat = msg.chat.id,
-        "administrators' group bound from the chat"
-    );
-    send::html(door, msg.chat.id, t::ADMIN_CHAT_BOUND)
-        .await
-        .map(drop)
 }
