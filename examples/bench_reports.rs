@@ -184,7 +184,7 @@ async fn run(sizes: Sizes) -> String {
         let round = round.clone();
         let options = options.clone();
         async move {
-            store::round_report(&db, &round, &options)
+            store::round_report(&db, &round, &options, None)
                 .await
                 .expect("round report")
         }
@@ -206,7 +206,7 @@ async fn run(sizes: Sizes) -> String {
     let (compliance_query, compliance) = time_runs(sizes.runs, || {
         let db = db.clone();
         async move {
-            store::compliance_report(&db, as_of, DEFAULT_OVERDUE_DAYS, APPROACHING_DAYS, TZ)
+            store::compliance_report(&db, as_of, DEFAULT_OVERDUE_DAYS, APPROACHING_DAYS, TZ, None)
                 .await
                 .expect("compliance report")
         }

@@ -102,12 +102,15 @@ pub enum Command {
     #[command(
         help_template = SUBCOMMAND_TEMPLATE,
         next_help_heading = "参数和选项",
-        override_usage = "branchbot report [--round 期次] [--format text|xlsx|csv] [--out 文件或目录]"
+        override_usage = "branchbot report [--round 期次] [--org 组织] [--format text|xlsx|csv] [--out 文件或目录]"
     )]
     Report {
         /// 期次；默认为最近结束的一期，没有则为正在进行的一期
         #[arg(long, value_name = "期次")]
         round: Option<i64>,
+        /// 只看某个组织及其下级（组织名称或编号）；默认为全部
+        #[arg(long, value_name = "组织")]
+        org: Option<String>,
         /// 格式：text（文本，默认）、xlsx（Excel）、csv
         #[arg(
             long,

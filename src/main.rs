@@ -84,8 +84,13 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Report { round, format, out } => {
-            match runtime.block_on(branchbot::reports::cli_report(round, format, out)) {
+        Command::Report {
+            round,
+            org,
+            format,
+            out,
+        } => {
+            match runtime.block_on(branchbot::reports::cli_report(round, org, format, out)) {
                 Ok(()) => ExitCode::SUCCESS,
                 // A report's own errors are already a Chinese sentence; others are internal.
                 Err(AppError::Report(message)) => fail(&message),

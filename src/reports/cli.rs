@@ -19,8 +19,12 @@ use crate::texts::setup as t;
 /// Writes round `round`'s report (default: the latest closed round, or the open one) as text
 /// (to `out` or standard output), an Excel workbook (`out`, default `round-N.xlsx`) or CSV files
 /// (into the directory `out`, default `round-N-csv`). Says on standard error where files went.
+///
+/// `org` (a name or number) limits the report to that organisation's subtree, as its
+/// administrator would see it.
 pub async fn cli_report(
     round: Option<i64>,
+    org: Option<String>,
     format: ReportFormat,
     out: Option<PathBuf>,
 ) -> AppResult<()> {
@@ -35,7 +39,7 @@ pub async fn cli_report(
             None => t::REPORT_NO_ROUNDS.to_owned(),
         }));
     };
-    let report = store::round_report(&db, &picked, &report_options(&config)).await;
+    let report = scoped(&db, &picked, &config, org.as_deref()).await;
     db.close().await;
     let report = report?;
     if report.is_empty() {
@@ -83,6 +87,28 @@ pub async fn cli_report(
         }
     }
     Ok(())
+}
+
+/// The report of the whole tree, or of one organisation's subtree.
+async fn scoped(
+    db: &storage::Db,
+    round: &store::RoundInfo,
+    config: &Config,
+    org: Option<&str>,
+) -> AppResult<crate::reports::model::RoundReport> {
+    let tree = storage::orgs::tree(db).await?;
+    let holds = match org {
+        None => vec![crate::domain::org::ROOT],
+        Some(reference) => match crate::service::orgs::resolve(&tree, reference) {
+            Ok(id) => vec![id],
+            Err(refusal) => {
+                let text = crate::texts::orgs::refusal(&refusal);
+                return Err(AppError::Report(plain_text(&text)));
+            }
+        },
+    };
+    let viewer = crate::service::orgs::viewer_in(tree, &holds, false);
+    crate::service::reports::scoped_round_report(db, round, &report_options(config), &viewer).await
 }
 
 /// The bot's configuration without its token: the report reads the database, never Telegram.

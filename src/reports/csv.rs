@@ -110,6 +110,8 @@ mod tests {
             names,
             vec![
                 "round-12-overview.csv",
+                "round-12-organisations.csv",
+                "round-12-branch-kinds.csv",
                 "round-12-branches.csv",
                 "round-12-trainees.csv",
                 "round-12-non-participants.csv",
@@ -119,7 +121,7 @@ mod tests {
             ]
         );
 
-        let branches = read(&files[1].1);
+        let branches = read(&files[3].1);
         assert_eq!(branches[0][0], t::COL_BRANCH);
         assert_eq!(
             branches[1],
@@ -127,14 +129,14 @@ mod tests {
         );
         assert_eq!(branches[3][5], "");
 
-        let trainees = read(&files[2].1);
+        let trainees = read(&files[4].1);
         assert_eq!(trainees[1][1], "张三");
         assert_eq!(trainees[1][7], "2026-03-02 10:00");
         assert_eq!(trainees[1][8], "0:12:34");
         // A name that looks like a formula is defused.
         assert_eq!(trainees[3][1], "'=王五");
 
-        let questions = read(&files[4].1);
+        let questions = read(&files[6].1);
         assert_eq!(questions[1][7], "-0.050");
         assert_eq!(questions[2][7], "");
     }
@@ -144,8 +146,8 @@ mod tests {
         let files = compliance_csv(&sample_compliance()).expect("csv");
         assert_eq!(files[0].0, "compliance-2026-03-15-elections.csv");
         let elections = read(&files[0].1);
-        assert_eq!(elections[1][2], "2026-01-10");
-        assert_eq!(elections[2][3], "2026-05-01");
+        assert_eq!(elections[1][3], "2026-01-10");
+        assert_eq!(elections[2][4], "2026-05-01");
         let meetings = read(&files[1].1);
         assert_eq!(meetings.len(), 4);
     }

@@ -29,6 +29,10 @@ pub struct RoundReport {
     pub trainees: Vec<TraineeRow>,
     /// Members of a branch who did not submit an attempt.
     pub non_participants: Vec<NonParticipantRow>,
+    /// Totals per organisation of the viewer's subtree, depth-first (empty for a branch view).
+    pub orgs: Vec<OrgRollup>,
+    /// Totals per branch kind (农村、社区、…), so the kinds that lag stand out.
+    pub kinds: Vec<KindRollup>,
     pub questions: Vec<QuestionRow>,
     pub categories: Vec<CategoryRow>,
     /// KR-20, when the draws share enough questions (see `domain::stats::kr20`).
@@ -45,6 +49,10 @@ pub struct BranchRow {
     pub name: String,
     /// 农村, 社区, 机关, ...: the report compares kinds because some lag behind others.
     pub kind: String,
+    /// The organisation the branch belonged to in the round (as the round closed).
+    pub org_id: i64,
+    /// Names from the viewer's top organisation down to `org_id`.
+    pub org_path: Vec<String>,
     /// Members at report time: who was expected to take part.
     pub members: u32,
     /// Members who submitted an attempt.
@@ -69,6 +77,8 @@ impl BranchRow {
             id,
             name: name.into(),
             kind: kind.into(),
+            org_id: crate::domain::org::ROOT,
+            org_path: Vec::new(),
             members,
             participants: scores.len() as u32,
             average: average(scores),
@@ -266,10 +276,12 @@ impl RoundReport {
         self.branches.iter().find(|b| b.id == id)
     }
 
-    /// The report as tables: 概况, 支部, 学员, 未参加, 题目, 分类, 趋势.
+    /// The report as tables: 概况, 组织汇总, 类型汇总, 支部, 学员, 未参加, 题目, 分类, 趋势.
     pub fn tables(&self) -> Vec<Table> {
         vec![
             self.overview_table(),
+            self.org_table(),
+            self.kind_table(),
             self.branch_table(),
             self.trainee_table(),
             self.non_participant_table(),
@@ -336,24 +348,41 @@ impl RoundReport {
         }
     }
 
+    /// How many path columns the branch table needs: the deepest path, at most the levels named.
+    fn path_levels(&self) -> usize {
+        self.branches
+            .iter()
+            .map(|b| b.org_path.len())
+            .max()
+            .unwrap_or(0)
+            .min(t::COL_ORG_LEVELS.len())
+    }
+
     fn branch_table(&self) -> Table {
+        let levels = self.path_levels();
+        let mut columns: Vec<Column> = t::COL_ORG_LEVELS[..levels]
+            .iter()
+            .map(|h| Column::new(h, 20.0))
+            .collect();
+        columns.extend([
+            Column::new(t::COL_BRANCH, 28.0),
+            Column::new(t::COL_BRANCH_KIND, 8.0),
+            Column::new(t::COL_MEMBERS, 8.0),
+            Column::new(t::COL_PARTICIPANTS, 10.0),
+            Column::new(t::COL_PARTICIPATION, 10.0),
+            Column::new(t::COL_AVERAGE, 10.0),
+            Column::new(t::COL_PASS_RATE, 10.0),
+        ]);
         Table {
             sheet: t::SHEET_BRANCHES,
             file_stem: "branches",
-            columns: vec![
-                Column::new(t::COL_BRANCH, 28.0),
-                Column::new(t::COL_BRANCH_KIND, 8.0),
-                Column::new(t::COL_MEMBERS, 8.0),
-                Column::new(t::COL_PARTICIPANTS, 10.0),
-                Column::new(t::COL_PARTICIPATION, 10.0),
-                Column::new(t::COL_AVERAGE, 10.0),
-                Column::new(t::COL_PASS_RATE, 10.0),
-            ],
+            columns,
             rows: self
                 .branches
                 .iter()
                 .map(|b| {
-                    vec![
+                    let mut row = path_cells(&b.org_path, levels);
+                    row.extend([
                         Cell::text(&b.name),
                         Cell::text(&b.kind),
                         Cell::Int(i64::from(b.members)),
@@ -361,7 +390,64 @@ impl RoundReport {
                         Cell::percent(b.participation()),
                         Cell::decimal(b.average),
                         Cell::percent(b.pass_rate),
-                    ]
+                    ]);
+                    row
+                })
+                .collect(),
+        }
+    }
+
+    fn org_table(&self) -> Table {
+        Table {
+            sheet: t::SHEET_ORGS,
+            file_stem: "organisations",
+            columns: vec![
+                Column::new(t::COL_DEPTH, 6.0),
+                Column::new(t::COL_ORG, 24.0),
+                Column::new(t::COL_ORG_PATH, 40.0),
+                Column::new(t::COL_BRANCH_COUNT, 8.0),
+                Column::new(t::COL_MEMBERS, 8.0),
+                Column::new(t::COL_PARTICIPANTS, 10.0),
+                Column::new(t::COL_PARTICIPATION, 10.0),
+                Column::new(t::COL_AVERAGE, 10.0),
+                Column::new(t::COL_PASS_RATE, 10.0),
+            ],
+            rows: self
+                .orgs
+                .iter()
+                .map(|o| {
+                    let mut row = vec![
+                        Cell::Int(o.depth as i64 + 1),
+                        Cell::text(&o.name),
+                        Cell::text(o.path.join(" / ")),
+                    ];
+                    row.extend(totals_cells(&o.totals));
+                    row
+                })
+                .collect(),
+        }
+    }
+
+    fn kind_table(&self) -> Table {
+        Table {
+            sheet: t::SHEET_KINDS,
+            file_stem: "branch-kinds",
+            columns: vec![
+                Column::new(t::COL_BRANCH_KIND, 8.0),
+                Column::new(t::COL_BRANCH_COUNT, 8.0),
+                Column::new(t::COL_MEMBERS, 8.0),
+                Column::new(t::COL_PARTICIPANTS, 10.0),
+                Column::new(t::COL_PARTICIPATION, 10.0),
+                Column::new(t::COL_AVERAGE, 10.0),
+                Column::new(t::COL_PASS_RATE, 10.0),
+            ],
+            rows: self
+                .kinds
+                .iter()
+                .map(|k| {
+                    let mut row = vec![Cell::text(&k.kind)];
+                    row.extend(totals_cells(&k.totals));
+                    row
                 })
                 .collect(),
         }
@@ -607,6 +693,85 @@ pub fn category_rows(questions: &[QuestionRow]) -> Vec<CategoryRow> {
         .collect()
 }
 
+/// One organisation's totals over every branch below it in a round.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrgRollup {
+    pub org_id: i64,
+    /// 0 for the viewer's top organisation, 1 for its children, ...
+    pub depth: usize,
+    pub name: String,
+    /// Names from the viewer's top down to this organisation.
+    pub path: Vec<String>,
+    pub totals: Totals,
+}
+
+/// One branch kind's totals in a round.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KindRollup {
+    pub kind: String,
+    pub totals: Totals,
+}
+
+/// Totals over a set of branches.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Totals {
+    pub branches: u32,
+    pub members: u32,
+    pub participants: u32,
+    /// Mean score over all participants (not a mean of branch means).
+    pub average: Option<f64>,
+    pub pass_rate: Option<f64>,
+}
+
+impl Totals {
+    pub fn of<'a>(rows: impl IntoIterator<Item = &'a BranchRow>) -> Self {
+        let (mut t, mut score_sum, mut passed) = (Totals::default(), 0.0, 0.0);
+        for row in rows {
+            t.branches += 1;
+            t.members += row.members;
+            t.participants += row.participants;
+            let n = f64::from(row.participants);
+            score_sum += row.average.unwrap_or(0.0) * n;
+            passed += row.pass_rate.unwrap_or(0.0) * n;
+        }
+        if t.participants > 0 {
+            let n = f64::from(t.participants);
+            t.average = Some(score_sum / n);
+            t.pass_rate = Some(passed / n);
+        }
+        t
+    }
+
+    pub fn participation(&self) -> Option<f64> {
+        (self.members > 0).then(|| f64::from(self.participants) / f64::from(self.members))
+    }
+}
+
+/// The organisation path spread over `levels` columns; a deeper path keeps its last names in
+/// the last column.
+fn path_cells(path: &[String], levels: usize) -> Vec<Cell> {
+    (0..levels)
+        .map(|i| {
+            if i + 1 == levels && path.len() > levels {
+                Cell::text(path[i..].join(" / "))
+            } else {
+                path.get(i).map_or(Cell::Empty, Cell::text)
+            }
+        })
+        .collect()
+}
+
+fn totals_cells(totals: &Totals) -> Vec<Cell> {
+    vec![
+        Cell::Int(i64::from(totals.branches)),
+        Cell::Int(i64::from(totals.members)),
+        Cell::Int(i64::from(totals.participants)),
+        Cell::percent(totals.participation()),
+        Cell::decimal(totals.average),
+        Cell::percent(totals.pass_rate),
+    ]
+}
+
 /// Compliance with the election and meeting rules at one date.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ComplianceReport {
@@ -627,6 +792,9 @@ pub struct ComplianceReport {
 pub struct ElectionRow {
     pub branch: String,
     pub kind: String,
+    pub org_id: i64,
+    /// The organisation's path, as `/overdue` groups by it.
+    pub org: String,
     pub term_ends_on: NaiveDate,
     /// An approved delay replaces the term end as the deadline.
     pub delayed_to: Option<NaiveDate>,
@@ -646,6 +814,8 @@ impl ElectionRow {
         Self {
             branch: branch.into(),
             kind: kind.into(),
+            org_id: crate::domain::org::ROOT,
+            org: String::new(),
             term_ends_on,
             delayed_to,
             days_left: (deadline - as_of).num_days(),
@@ -661,6 +831,8 @@ impl ElectionRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MeetingRow {
     pub branch: String,
+    pub org_id: i64,
+    pub org: String,
     /// The meeting's title as the plan shows it, e.g. 支部委员会会议.
     pub meeting: String,
     /// Occurrences whose period ended within the report period.
@@ -688,6 +860,7 @@ impl ComplianceReport {
             )
             .map(|(row, status)| {
                 vec![
+                    Cell::text(&row.org),
                     Cell::text(&row.branch),
                     Cell::text(&row.kind),
                     Cell::Date(row.term_ends_on),
@@ -702,6 +875,7 @@ impl ComplianceReport {
                 sheet: t::SHEET_ELECTIONS,
                 file_stem: "elections",
                 columns: vec![
+                    Column::new(t::COL_ORG, 28.0),
                     Column::new(t::COL_BRANCH, 28.0),
                     Column::new(t::COL_BRANCH_KIND, 8.0),
                     Column::new(t::COL_TERM_ENDS, 12.0),
@@ -715,6 +889,7 @@ impl ComplianceReport {
                 sheet: t::SHEET_MEETINGS,
                 file_stem: "meetings",
                 columns: vec![
+                    Column::new(t::COL_ORG, 28.0),
                     Column::new(t::COL_BRANCH, 28.0),
                     Column::new(t::COL_MEETING, 16.0),
                     Column::new(t::COL_SCHEDULED, 8.0),
@@ -726,6 +901,7 @@ impl ComplianceReport {
                     .iter()
                     .map(|m| {
                         vec![
+                            Cell::text(&m.org),
                             Cell::text(&m.branch),
                             Cell::text(&m.meeting),
                             Cell::Int(i64::from(m.scheduled)),
@@ -824,6 +1000,8 @@ pub(crate) mod tests {
     pub(crate) fn sample_report() -> RoundReport {
         let pass_mark = 60;
         RoundReport {
+            orgs: Vec::new(),
+            kinds: Vec::new(),
             round_id: 12,
             opens_at: at(1, 9),
             closes_at: at(8, 9),
@@ -952,6 +1130,8 @@ pub(crate) mod tests {
             )],
             missed_meetings: vec![
                 MeetingRow {
+                    org_id: 1,
+                    org: String::new(),
                     branch: "第一中学党支部".to_owned(),
                     meeting: "支部委员会会议".to_owned(),
                     scheduled: 3,
@@ -959,6 +1139,8 @@ pub(crate) mod tests {
                     missed: 2,
                 },
                 MeetingRow {
+                    org_id: 1,
+                    org: String::new(),
                     branch: "第一中学党支部".to_owned(),
                     meeting: "党小组会".to_owned(),
                     scheduled: 3,
@@ -966,6 +1148,8 @@ pub(crate) mod tests {
                     missed: 1,
                 },
                 MeetingRow {
+                    org_id: 1,
+                    org: String::new(),
                     branch: "人民医院党支部".to_owned(),
                     meeting: "主题党日".to_owned(),
                     scheduled: 3,

@@ -142,6 +142,8 @@ mod tests {
             .and_then(|d| d.and_hms_opt(9, 0, 0))
             .unwrap_or_default();
         let report = RoundReport {
+            orgs: Vec::new(),
+            kinds: Vec::new(),
             round_id: 3,
             opens_at: at,
             closes_at: at,

@@ -56,6 +56,7 @@ pub fn round_summary(report: &RoundReport) -> Vec<String> {
         return split_message(&lines.join("\n"), TELEGRAM_TEXT_LIMIT);
     }
     lines.extend(overall_lines(report));
+    lines.extend(rollup_lines(report));
     lines.extend(branch_lines(report));
     lines.extend(weakest_lines(report));
     lines.extend(lowest_score_lines(report));
@@ -86,6 +87,61 @@ fn overall_lines(report: &RoundReport) -> Vec<String> {
     ];
     if let Some(reliability) = report.reliability {
         lines.push(escape(&t::reliability_line(&coefficient(reliability))));
+    }
+    lines
+}
+
+/// Organisations shown in the chat summary: the viewer's top levels; the workbook has them all.
+const ORG_LINES: usize = 30;
+const ORG_DEPTH: usize = 2;
+
+/// Totals per organisation (the top levels of the viewer's subtree) and per branch kind. Only
+/// worth showing when there is more than one of either.
+fn rollup_lines(report: &RoundReport) -> Vec<String> {
+    let mut lines = Vec::new();
+    if report.orgs.len() > 1 {
+        lines.push(heading(t::BY_ORG));
+        let shown: Vec<_> = report
+            .orgs
+            .iter()
+            .filter(|o| o.depth <= ORG_DEPTH)
+            .collect();
+        for org in shown.iter().take(ORG_LINES) {
+            let totals = &org.totals;
+            lines.push(format!(
+                "{}• {}",
+                "　".repeat(org.depth),
+                escape(&t::org_line(
+                    &org.name,
+                    totals.branches,
+                    totals.participants,
+                    totals.members,
+                    &or_dash(totals.participation(), percent),
+                    &or_dash(totals.average, points),
+                ))
+            ));
+        }
+        let hidden = report.orgs.len() - shown.len().min(ORG_LINES);
+        if hidden > 0 {
+            lines.push(escape(&t::more_orgs(hidden)));
+        }
+    }
+    if report.kinds.len() > 1 {
+        lines.push(heading(t::BY_KIND));
+        for kind in &report.kinds {
+            let totals = &kind.totals;
+            lines.push(format!(
+                "• {}",
+                escape(&t::kind_line(
+                    &kind.kind,
+                    totals.branches,
+                    totals.participants,
+                    totals.members,
+                    &or_dash(totals.participation(), percent),
+                    &or_dash(totals.average, points),
+                ))
+            ));
+        }
     }
     lines
 }
@@ -235,7 +291,9 @@ pub fn compliance_summary(report: &ComplianceReport) -> Vec<String> {
     if report.overdue_elections.is_empty() {
         lines.push(escape(t::NO_OVERDUE_ELECTIONS));
     }
+    let mut group = OrgGroups::default();
     for row in &report.overdue_elections {
+        group.enter(&mut lines, &row.org);
         lines.push(format!(
             "• {}",
             escape(&t::overdue_line(
@@ -250,7 +308,9 @@ pub fn compliance_summary(report: &ComplianceReport) -> Vec<String> {
 
     if !report.approaching_elections.is_empty() {
         lines.push(heading(t::APPROACHING_ELECTIONS));
+        let mut group = OrgGroups::default();
         for row in &report.approaching_elections {
+            group.enter(&mut lines, &row.org);
             lines.push(format!(
                 "• {}",
                 escape(&t::approaching_line(
@@ -268,19 +328,30 @@ pub fn compliance_summary(report: &ComplianceReport) -> Vec<String> {
         &t::date(report.period_start),
         &t::date(report.period_end),
     )));
-    // Group by branch, keeping the order in which branches first appear.
-    let mut branches: Vec<(&str, Vec<String>)> = Vec::new();
-    for row in report.missed_meetings.iter().filter(|m| m.missed > 0) {
+    // Group by organisation, then branch, keeping the order in which branches first appear.
+    let mut branches: Vec<(&str, &str, Vec<String>)> = Vec::new();
+    let mut rows: Vec<_> = report
+        .missed_meetings
+        .iter()
+        .filter(|m| m.missed > 0)
+        .collect();
+    rows.sort_by(|a, b| a.org.cmp(&b.org));
+    for row in rows {
         let item = t::missed_meeting(&row.meeting, row.missed, row.scheduled);
-        match branches.iter_mut().find(|(name, _)| *name == row.branch) {
-            Some((_, items)) => items.push(item),
-            None => branches.push((&row.branch, vec![item])),
+        match branches
+            .iter_mut()
+            .find(|(org, name, _)| *name == row.branch && *org == row.org)
+        {
+            Some((_, _, items)) => items.push(item),
+            None => branches.push((&row.org, &row.branch, vec![item])),
         }
     }
     if branches.is_empty() {
         lines.push(escape(t::NO_MISSED_MEETINGS));
     }
-    for (branch, items) in branches {
+    let mut group = OrgGroups::default();
+    for (org, branch, items) in branches {
+        group.enter(&mut lines, org);
         lines.push(format!(
             "• {}",
             escape(&t::branch_meetings_line(
@@ -290,6 +361,22 @@ pub fn compliance_summary(report: &ComplianceReport) -> Vec<String> {
         ));
     }
     split_message(&lines.join("\n"), TELEGRAM_TEXT_LIMIT)
+}
+
+/// Writes an organisation's heading when the rows move on to another organisation.
+#[derive(Default)]
+struct OrgGroups {
+    current: Option<String>,
+}
+
+impl OrgGroups {
+    fn enter(&mut self, lines: &mut Vec<String>, org: &str) {
+        if org.is_empty() || self.current.as_deref() == Some(org) {
+            return;
+        }
+        self.current = Some(org.to_owned());
+        lines.push(escape(&t::org_group(org)));
+    }
 }
 
 #[cfg(test)]

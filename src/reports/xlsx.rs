@@ -187,7 +187,17 @@ mod tests {
         let mut book = open(bytes);
         assert_eq!(
             book.sheet_names(),
-            vec!["概况", "支部", "学员", "未参加", "题目", "分类", "趋势"]
+            vec![
+                "概况",
+                "组织汇总",
+                "类型汇总",
+                "支部",
+                "学员",
+                "未参加",
+                "题目",
+                "分类",
+                "趋势"
+            ]
         );
 
         let branches = book.worksheet_range(t::SHEET_BRANCHES).expect("sheet");
@@ -236,11 +246,11 @@ mod tests {
         let mut book = open(bytes);
         assert_eq!(book.sheet_names(), vec!["换届", "会议"]);
         let elections = book.worksheet_range(t::SHEET_ELECTIONS).expect("sheet");
-        assert_eq!(elections.get((1, 4)), Some(&text(t::ELECTION_OVERDUE)));
-        assert_eq!(elections.get((1, 5)), Some(&Data::Float(-64.0)));
+        assert_eq!(elections.get((1, 5)), Some(&text(t::ELECTION_OVERDUE)));
+        assert_eq!(elections.get((1, 6)), Some(&Data::Float(-64.0)));
         let meetings = book.worksheet_range(t::SHEET_MEETINGS).expect("sheet");
-        assert_eq!(meetings.get((1, 1)), Some(&text("支部委员会会议")));
-        assert_eq!(meetings.get((1, 4)), Some(&Data::Float(2.0)));
+        assert_eq!(meetings.get((1, 2)), Some(&text("支部委员会会议")));
+        assert_eq!(meetings.get((1, 5)), Some(&Data::Float(2.0)));
     }
 
     #[test]

@@ -269,7 +269,11 @@ pub fn plan(tree: &OrgTree, rows: &[Row]) -> Result<Plan, Vec<ImportError>> {
     let root_name = tree.get(ROOT).map(|o| o.name.clone()).unwrap_or_default();
     // Resolve each row's parent: a row of the sheet, or a live organisation of the tree.
     let mut parent_of: HashMap<&str, Parent> = HashMap::new();
-    for row in rows.iter().filter(|r| !r.parent.is_empty()) {
+    // A duplicate row was reported already; only a name's first row places it.
+    let first_rows = rows
+        .iter()
+        .filter(|r| first_line.get(r.name.as_str()) == Some(&r.line));
+    for row in first_rows.filter(|r| !r.parent.is_empty()) {
         let parent = if first_line.contains_key(row.parent.as_str()) {
             Parent::Row(row.parent.clone())
         } else if row.parent == root_name {

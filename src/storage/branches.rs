@@ -266,9 +266,11 @@ mod tests {
     #[tokio::test]
     async fn binding_again_updates_and_unbind_keeps_history() {
         let db = connect_memory().await.unwrap();
-        let (b, new) = bind(&db, -100, "一支部", "机关", "CODE1", 1).await.unwrap();
+        let (b, new) = bind(&db, -100, "一支部", "机关", "CODE1", None, 1)
+            .await
+            .unwrap();
         assert!(new);
-        let (b2, new2) = bind(&db, -100, "第一支部", "学校", "CODE2", 2)
+        let (b2, new2) = bind(&db, -100, "第一支部", "学校", "CODE2", None, 2)
             .await
             .unwrap();
         assert!(!new2);
@@ -305,8 +307,8 @@ mod tests {
     async fn joining_twice_is_harmless() {
         let db = connect_memory().await.unwrap();
         upsert_user(&db, 7, "张三", None, 0).await.unwrap();
-        let (a, _) = bind(&db, -1, "甲", "农村", "A1", 0).await.unwrap();
-        let (b, _) = bind(&db, -2, "乙", "农村", "B1", 0).await.unwrap();
+        let (a, _) = bind(&db, -1, "甲", "农村", "A1", None, 0).await.unwrap();
+        let (b, _) = bind(&db, -2, "乙", "农村", "B1", None, 0).await.unwrap();
         assert_eq!(join(&db, 7, a.id, 1).await.unwrap(), JoinOutcome::Joined);
         assert_eq!(
             join(&db, 7, a.id, 2).await.unwrap(),
@@ -322,13 +324,13 @@ mod tests {
     #[tokio::test]
     async fn an_upgraded_group_keeps_its_branch() {
         let db = connect_memory().await.unwrap();
-        let (b, _) = bind(&db, -5, "甲", "农村", "C1", 0).await.unwrap();
+        let (b, _) = bind(&db, -5, "甲", "农村", "C1", None, 0).await.unwrap();
         assert!(migrate_chat(&db, -5, -1005).await.unwrap());
         assert_eq!(by_chat(&db, -1005).await.unwrap().unwrap().id, b.id);
         assert!(!migrate_chat(&db, -5, -1006).await.unwrap());
         // A supergroup bound on its own before the notice arrived keeps its branch.
-        let (old, _) = bind(&db, -7, "乙", "机关", "C2", 0).await.unwrap();
-        let (new, _) = bind(&db, -1007, "乙", "机关", "C3", 0).await.unwrap();
+        let (old, _) = bind(&db, -7, "乙", "机关", "C2", None, 0).await.unwrap();
+        let (new, _) = bind(&db, -1007, "乙", "机关", "C3", None, 0).await.unwrap();
         assert!(!migrate_chat(&db, -7, -1007).await.unwrap());
         assert_eq!(by_chat(&db, -7).await.unwrap().unwrap().id, old.id);
         assert_eq!(by_chat(&db, -1007).await.unwrap().unwrap().id, new.id);

@@ -75,17 +75,26 @@ pub async fn pick_round(db: &Db, requested: Option<i64>) -> AppResult<Option<Rou
 }
 
 /// The full report of a round: every branch, every trainee, the question analysis, the trend.
+///
+/// `only` limits everything to those branches (an administrator's subtree); `None` reads all.
+/// The branch list travels as one JSON array, which SQLite reads with `json_each`: the round's
+/// attempts are then looked up by (round, branch) on the index, so a small subtree never reads
+/// the rest of the round.
 pub async fn round_report(
     db: &Db,
     round: &RoundInfo,
     options: &ReportOptions,
+    only: Option<&[i64]>,
 ) -> AppResult<RoundReport> {
+    let only = only.map(branch_list);
+    let only = only.as_deref();
     let mut tx = db.begin().await?;
-    let branches = branch_rows(&mut tx, round.id, None, options.pass_mark).await?;
-    let trainees = trainee_rows(&mut tx, round.id, options.timezone).await?;
-    let non_participants = non_participant_rows(&mut tx, round.id).await?;
-    let (questions, reliability) = question_rows(&mut tx, round.id, &options.thresholds).await?;
-    let trend = trend_points(&mut tx, round.id, options).await?;
+    let branches = branch_rows(&mut tx, round.id, only, options.pass_mark).await?;
+    let trainees = trainee_rows(&mut tx, round.id, only, options.timezone).await?;
+    let non_participants = non_participant_rows(&mut tx, round.id, only).await?;
+    let (questions, reliability) =
+        question_rows(&mut tx, round.id, only, &options.thresholds).await?;
+    let trend = trend_points(&mut tx, round.id, only, options).await?;
     tx.commit().await?;
     Ok(RoundReport {
         round_id: round.id,
@@ -96,6 +105,8 @@ pub async fn round_report(
         branches,
         trainees,
         non_participants,
+        orgs: Vec::new(),
+        kinds: Vec::new(),
         categories: category_rows(&questions),
         questions,
         reliability,
@@ -112,7 +123,8 @@ pub async fn branch_report(
     options: &ReportOptions,
 ) -> AppResult<RoundReport> {
     let mut conn = db.acquire().await?;
-    let branches = branch_rows(&mut conn, round.id, Some(branch_id), options.pass_mark).await?;
+    let only = branch_list(&[branch_id]);
+    let branches = branch_rows(&mut conn, round.id, Some(&only), options.pass_mark).await?;
     Ok(RoundReport {
         round_id: round.id,
         opens_at: local(round.opens_at, options.timezone),
@@ -122,6 +134,8 @@ pub async fn branch_report(
         branches,
         trainees: Vec::new(),
         non_participants: Vec::new(),
+        orgs: Vec::new(),
+        kinds: Vec::new(),
         questions: Vec::new(),
         categories: Vec::new(),
         reliability: None,
@@ -149,12 +163,12 @@ pub async fn has_submissions(db: &Db, round_id: i64) -> AppResult<bool> {
 async fn branch_rows(
     conn: &mut sqlx::SqliteConnection,
     round_id: i64,
-    only: Option<i64>,
+    only: Option<&str>,
     pass_mark: u32,
 ) -> AppResult<Vec<BranchRow>> {
     let pass_mark = i64::from(pass_mark);
     let rows = sqlx::query!(
-        r#"SELECT b.id AS "id!", b.name, b.kind,
+        r#"SELECT b.id AS "id!", b.name, b.kind, b.org_id,
                   (SELECT COUNT(*) FROM (
                        SELECT m.user_id FROM members m
                        WHERE m.branch_id = b.id
@@ -173,7 +187,7 @@ async fn branch_rows(
            FROM branches b
            LEFT JOIN attempts a
              ON a.branch_id = b.id AND a.round_id = ?2 AND a.status IN ('finished', 'timed_out')
-           WHERE b.active = 1 AND (?3 IS NULL OR b.id = ?3)
+           WHERE b.active = 1 AND (?3 IS NULL OR b.id IN (SELECT value FROM json_each(?3)))
            GROUP BY b.id
            ORDER BY b.name, b.id"#,
         pass_mark,
@@ -190,6 +204,8 @@ async fn branch_rows(
                 id: r.id,
                 name: r.name,
                 kind: r.kind,
+                org_id: r.org_id,
+                org_path: Vec::new(),
                 members: count(r.members),
                 participants,
                 average: r.average.filter(|_| participants > 0),
@@ -203,6 +219,7 @@ async fn branch_rows(
 async fn trainee_rows(
     conn: &mut sqlx::SqliteConnection,
     round_id: i64,
+    only: Option<&str>,
     tz: Tz,
 ) -> AppResult<Vec<TraineeRow>> {
     let rows = sqlx::query!(
@@ -214,8 +231,10 @@ async fn trainee_rows(
            JOIN users u ON u.id = a.user_id
            LEFT JOIN branches b ON b.id = a.branch_id
            WHERE a.round_id = ? AND a.status IN ('finished', 'timed_out')
+             AND (?2 IS NULL OR a.branch_id IN (SELECT value FROM json_each(?2)))
            ORDER BY b.name, u.full_name, a.id"#,
-        round_id
+        round_id,
+        only
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -242,6 +261,7 @@ async fn trainee_rows(
 async fn non_participant_rows(
     conn: &mut sqlx::SqliteConnection,
     round_id: i64,
+    only: Option<&str>,
 ) -> AppResult<Vec<NonParticipantRow>> {
     let rows = sqlx::query_as!(
         NonParticipantRow,
@@ -252,8 +272,10 @@ async fn non_participant_rows(
            WHERE NOT EXISTS (SELECT 1 FROM attempts a
                              WHERE a.round_id = ? AND a.user_id = m.user_id
                                AND a.status IN ('finished', 'timed_out'))
+             AND (?2 IS NULL OR m.branch_id IN (SELECT value FROM json_each(?2)))
            ORDER BY b.name, u.full_name, m.user_id"#,
-        round_id
+        round_id,
+        only
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -268,7 +290,7 @@ pub async fn question_analysis(
     thresholds: &Thresholds,
 ) -> AppResult<Vec<QuestionRow>> {
     let mut conn = db.acquire().await?;
-    let (rows, _) = question_rows(&mut conn, round_id, thresholds).await?;
+    let (rows, _) = question_rows(&mut conn, round_id, None, thresholds).await?;
     Ok(rows)
 }
 
@@ -282,9 +304,10 @@ pub async fn question_analysis(
 async fn question_rows(
     conn: &mut sqlx::SqliteConnection,
     round_id: i64,
+    only: Option<&str>,
     thresholds: &Thresholds,
 ) -> AppResult<(Vec<QuestionRow>, Option<f64>)> {
-    let answers = fold_answers(conn, round_id).await?;
+    let answers = fold_answers(conn, round_id, only).await?;
     let analysis = stats::analyse(&answers.matrix, answers.ids.len(), thresholds);
     let bank = sqlx::query!(r#"SELECT id AS "id!", category, kind, text FROM questions"#)
         .fetch_all(&mut *conn)
@@ -371,6 +394,7 @@ struct FoldedAnswers {
 async fn fold_answers(
     conn: &mut sqlx::SqliteConnection,
     round_id: i64,
+    only: Option<&str>,
 ) -> AppResult<FoldedAnswers> {
     let mut folded = FoldedAnswers {
         ids: Vec::new(),
@@ -384,8 +408,10 @@ async fn fold_answers(
                    FROM attempt_questions aq WHERE aq.attempt_id = a.id) AS "answers?: String"
            FROM attempts a
            WHERE a.round_id = ? AND a.status IN ('finished', 'timed_out')
+             AND (?2 IS NULL OR a.branch_id IN (SELECT value FROM json_each(?2)))
            ORDER BY a.branch_id, a.id"#,
-        round_id
+        round_id,
+        only
     )
     .fetch(&mut *conn);
     while let Some(answers) = rows.try_next().await? {
@@ -423,21 +449,25 @@ async fn fold_answers(
 async fn trend_points(
     conn: &mut sqlx::SqliteConnection,
     round_id: i64,
+    only: Option<&str>,
     options: &ReportOptions,
 ) -> AppResult<Vec<TrendPoint>> {
     let limit = i64::from(options.trend_rounds.max(1));
     let rows = sqlx::query!(
         r#"SELECT r.id AS "id!",
                   (SELECT COUNT(*) FROM attempts a
-                    WHERE a.round_id = r.id AND a.status IN ('finished', 'timed_out')) AS "participants!: i64",
+                    WHERE a.round_id = r.id AND a.status IN ('finished', 'timed_out')
+                      AND (?3 IS NULL OR a.branch_id IN (SELECT value FROM json_each(?3)))) AS "participants!: i64",
                   (SELECT AVG(a.score) FROM attempts a
-                    WHERE a.round_id = r.id AND a.status IN ('finished', 'timed_out')) AS "average?: f64"
+                    WHERE a.round_id = r.id AND a.status IN ('finished', 'timed_out')
+                      AND (?3 IS NULL OR a.branch_id IN (SELECT value FROM json_each(?3)))) AS "average?: f64"
            FROM rounds r
-           WHERE r.id <= ?
+           WHERE r.id <= ?1
            ORDER BY r.id DESC
-           LIMIT ?"#,
+           LIMIT ?2"#,
         round_id,
-        limit
+        limit,
+        only
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -461,7 +491,9 @@ pub async fn compliance_report(
     period_days: u32,
     approaching_days: u32,
     tz: Tz,
+    only: Option<&[i64]>,
 ) -> AppResult<ComplianceReport> {
+    let only = only.map(branch_list);
     let period_start = as_of - Duration::days(i64::from(period_days));
     let horizon = as_of + Duration::days(i64::from(approaching_days));
     let mut tx = db.begin().await?;
@@ -469,12 +501,14 @@ pub async fn compliance_report(
     let today = as_of.format("%Y-%m-%d").to_string();
     let until = horizon.format("%Y-%m-%d").to_string();
     let terms = sqlx::query!(
-        r#"SELECT b.name, b.kind, t.ends_on, t.delayed_to
+        r#"SELECT b.name, b.kind, b.org_id, t.ends_on, t.delayed_to
            FROM terms t
            JOIN branches b ON b.id = t.branch_id AND b.active = 1
            WHERE t.closed_on IS NULL AND COALESCE(t.delayed_to, t.ends_on) <= ?
+             AND (?2 IS NULL OR b.id IN (SELECT value FROM json_each(?2)))
            ORDER BY COALESCE(t.delayed_to, t.ends_on), b.name, b.id"#,
-        until
+        until,
+        only
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -489,7 +523,8 @@ pub async fn compliance_report(
             .delayed_to
             .as_deref()
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-        let row = ElectionRow::new(term.name, term.kind, ends_on, delayed_to, as_of);
+        let mut row = ElectionRow::new(term.name, term.kind, ends_on, delayed_to, as_of);
+        row.org_id = term.org_id;
         if row.deadline().format("%Y-%m-%d").to_string() < today {
             overdue.push(row);
         } else {
@@ -501,7 +536,7 @@ pub async fn compliance_report(
     let from = local_midnight(tz, period_start);
     let to = local_midnight(tz, as_of + Duration::days(1));
     let meetings = sqlx::query!(
-        r#"SELECT b.name AS branch, p.title AS meeting,
+        r#"SELECT b.name AS branch, b.org_id, p.title AS meeting,
                   COUNT(*) AS "scheduled!: i64",
                   COALESCE(SUM(o.status = 'held'), 0) AS "held!: i64",
                   COALESCE(SUM(o.status = 'missed'), 0) AS "missed!: i64"
@@ -509,11 +544,13 @@ pub async fn compliance_report(
            JOIN meeting_plans p ON p.id = o.plan_id
            JOIN branches b ON b.id = o.branch_id AND b.active = 1
            WHERE o.scheduled_at >= ? AND o.scheduled_at < ?
+             AND (?3 IS NULL OR b.id IN (SELECT value FROM json_each(?3)))
            GROUP BY o.branch_id, p.title
            HAVING SUM(o.status = 'missed') > 0
            ORDER BY b.name, o.branch_id, p.title"#,
         from,
-        to
+        to,
+        only
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -528,6 +565,8 @@ pub async fn compliance_report(
             .into_iter()
             .map(|m| MeetingRow {
                 branch: m.branch,
+                org_id: m.org_id,
+                org: String::new(),
                 meeting: m.meeting,
                 scheduled: count(m.scheduled),
                 held: count(m.held),
@@ -535,6 +574,20 @@ pub async fn compliance_report(
             })
             .collect(),
     })
+}
+
+/// Branch ids as the JSON array the queries read with `json_each`.
+fn branch_list(ids: &[i64]) -> String {
+    let mut list = String::with_capacity(ids.len() * 6 + 2);
+    list.push('[');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            list.push(',');
+        }
+        list.push_str(&id.to_string());
+    }
+    list.push(']');
+    list
 }
 
 /// A unix instant as local time in `tz`.
@@ -711,7 +764,7 @@ mod tests {
         )
         .await;
         let round = pick_round(&db, Some(2)).await.unwrap().unwrap();
-        let report = round_report(&db, &round, &options()).await.unwrap();
+        let report = round_report(&db, &round, &options(), None).await.unwrap();
         let q1 = report.questions.iter().find(|q| q.id == "q1").unwrap();
         assert_eq!(
             (q1.text.as_str(), q1.category.as_str()),
@@ -744,7 +797,7 @@ mod tests {
     async fn round_report_matches_hand_computation() {
         let db = fixture().await;
         let round = pick_round(&db, Some(2)).await.unwrap().unwrap();
-        let report = round_report(&db, &round, &options()).await.unwrap();
+        let report = round_report(&db, &round, &options(), None).await.unwrap();
         assert!(report.closed);
         assert_eq!(
             report.opens_at.format("%Y-%m-%d %H:%M").to_string(),
@@ -854,7 +907,7 @@ mod tests {
         let round = pick_round(&db, Some(3)).await.unwrap().unwrap();
         assert!(!has_submissions(&db, 3).await.unwrap());
         assert!(has_submissions(&db, 2).await.unwrap());
-        let report = round_report(&db, &round, &options()).await.unwrap();
+        let report = round_report(&db, &round, &options(), None).await.unwrap();
         assert!(report.is_empty());
         assert!(report.questions.is_empty() && report.categories.is_empty());
         assert_eq!(report.non_participants.len(), 5);
@@ -929,7 +982,9 @@ mod tests {
             .unwrap();
         }
         let as_of = NaiveDate::from_ymd_opt(2026, 3, 15).unwrap();
-        let report = compliance_report(&db, as_of, 90, 180, TZ).await.unwrap();
+        let report = compliance_report(&db, as_of, 90, 180, TZ, None)
+            .await
+            .unwrap();
         assert_eq!(
             report.period_start,
             NaiveDate::from_ymd_opt(2025, 12, 15).unwrap()
@@ -975,6 +1030,7 @@ mod tests {
             90,
             180,
             TZ,
+            None,
         )
         .await
         .unwrap();

@@ -58,6 +58,34 @@ pub fn branch_line_nobody(name: &str, kind: &str, members: u32) -> String {
     format!("{name}（{kind}）：无人参加（0/{members}）")
 }
 pub const LOWEST_BRANCHES: &str = "平均分最低的支部";
+pub const BY_ORG: &str = "按组织汇总";
+pub const BY_KIND: &str = "按支部类型汇总";
+pub fn org_line(
+    name: &str,
+    branches: u32,
+    participants: u32,
+    members: u32,
+    rate: &str,
+    average: &str,
+) -> String {
+    format!("{name}：{branches} 个支部，参加 {participants}/{members}（{rate}），平均 {average} 分")
+}
+pub fn kind_line(
+    kind: &str,
+    branches: u32,
+    participants: u32,
+    members: u32,
+    rate: &str,
+    average: &str,
+) -> String {
+    format!("{kind}：{branches} 个支部，参加 {participants}/{members}（{rate}），平均 {average} 分")
+}
+pub fn more_orgs(n: usize) -> String {
+    format!("……另有 {n} 个下级组织，见 Excel “组织汇总”表")
+}
+pub fn org_group(path: &str) -> String {
+    format!("〔{path}〕")
+}
 pub fn ranked_branch(rank: usize, name: &str, average: &str) -> String {
     format!("{rank}. {name}：{average} 分")
 }
@@ -167,6 +195,22 @@ pub const SHEET_CATEGORIES: &str = "分类";
 pub const SHEET_TREND: &str = "趋势";
 pub const SHEET_ELECTIONS: &str = "换届";
 pub const SHEET_MEETINGS: &str = "会议";
+pub const SHEET_ORGS: &str = "组织汇总";
+pub const SHEET_KINDS: &str = "类型汇总";
+
+pub const COL_DEPTH: &str = "层级";
+pub const COL_ORG: &str = "组织";
+pub const COL_ORG_PATH: &str = "组织路径";
+pub const COL_BRANCH_COUNT: &str = "支部数";
+/// Columns of the organisation path, top level first; deeper levels share the last column.
+pub const COL_ORG_LEVELS: [&str; 6] = [
+    "一级组织",
+    "二级组织",
+    "三级组织",
+    "四级组织",
+    "五级组织",
+    "六级及以下组织",
+];
 
 pub const COL_ITEM: &str = "项目";
 pub const COL_VALUE: &str = "数值";

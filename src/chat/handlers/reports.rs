@@ -32,18 +32,17 @@ pub async fn report_private(
     state: &AppState,
 ) -> AppResult<()> {
     let chat = msg.chat.id;
-    if require(door, state, msg, user, Permission::Administer)
-        .await?
-        .is_none()
-    {
+    let Some(caller) = require(door, state, msg, user, Permission::Administer).await? else {
         return Ok(());
-    }
+    };
     let Some(round) = find_round(door, chat, args, state).await? else {
         return Ok(());
     };
     // Purely cosmetic: a failure to show "sending a file…" must not stop the report.
     door.show_working(chat).await;
-    let Some(report) = service::round_report(state, &round).await? else {
+    // Only the caller's subtree is read at all, so nothing else can reach a file or a line.
+    let viewer = caller.viewer(state).await?;
+    let Some(report) = service::round_report(state, &round, &viewer).await? else {
         return send::html(door, chat, &text::empty_round(round.id))
             .await
             .map(drop);
@@ -88,17 +87,15 @@ pub async fn overdue(
     state: &AppState,
 ) -> AppResult<()> {
     let chat = msg.chat.id;
-    if require(door, state, msg, user, Permission::Administer)
-        .await?
-        .is_none()
-    {
+    let Some(caller) = require(door, state, msg, user, Permission::Administer).await? else {
         return Ok(());
-    }
+    };
     let Some(days) = parse_days(args) else {
         let usage = texts::overdue_usage(MAX_OVERDUE_DAYS, DEFAULT_OVERDUE_DAYS);
         return send::html(door, chat, &usage).await.map(drop);
     };
-    let report = service::compliance(state, days).await?;
+    let viewer = caller.viewer(state).await?;
+    let report = service::compliance(state, days, &viewer).await?;
     let parts = text::compliance_summary(&report);
     let long = parts.len() > 1;
     send_summary(door, chat, &parts).await?;
