@@ -358,3 +358,88 @@ pub async fn close_import(
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use sqlx::migrate::Migrator;
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+
+    use super::*;
+
+    /// A deployment from before the tree: its branches go under the root, its administrators
+    /// administer the root (so they keep seeing everything), its administrators' group is the
+    /// root's, and its closed rounds keep their branches at the root.
+    #[tokio::test]
+    async fn an_existing_deployment_upgrades_in_place() {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")
+            .unwrap()
+            .foreign_keys(true);
+        let db = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap();
+        let all = sqlx::migrate!("./migrations");
+        let before = Migrator {
+            migrations: all
+                .migrations
+                .iter()
+                .filter(|m| m.version < 50)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into(),
+            ..Migrator::DEFAULT
+        };
+        before.run(&db).await.unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO users (id, full_name, is_admin, created_at) VALUES (7, '管理员', 1, 0), (8, '党员', 0, 0);
+             INSERT INTO branches (id, chat_id, name, kind, join_code, created_at, updated_at)
+               VALUES (1, -100, '一支部', '农村', 'C1', 0, 0);
+             INSERT INTO bot_settings (key, value, updated_at) VALUES ('admin_chat', '-555', 0);
+             INSERT INTO rounds (id, opens_at, closes_at, status) VALUES (1, 0, 10, 'closed'), (2, 20, 30, 'open');",
+        )
+        .execute(&db)
+        .await
+        .unwrap();
+        all.run(&db).await.unwrap();
+
+        assert_eq!(admin_orgs(&db, 7).await.unwrap(), vec![1]);
+        assert!(admin_orgs(&db, 8).await.unwrap().is_empty());
+        assert_eq!(branch_orgs(&db).await.unwrap()[&1], 1);
+        assert_eq!(admin_chats(&db).await.unwrap()[&1], -555);
+        assert_eq!(round_orgs(&db, 1).await.unwrap()[&1], 1);
+        let tree = tree(&db).await.unwrap();
+        assert_eq!(tree.len(), 1);
+        assert_eq!(tree.get(1).unwrap().parent_id, None);
+    }
+
+    #[tokio::test]
+    async fn a_closed_round_keeps_the_organisation_a_branch_had() {
+        let db = crate::storage::connect_memory().await.unwrap();
+        let org = create(&db, "城关镇党委", "党委", 1, "abc", 0)
+            .await
+            .unwrap();
+        sqlx::raw_sql(
+            "INSERT INTO branches (id, chat_id, name, kind, join_code, created_at, updated_at)
+               VALUES (1, -100, '一支部', '农村', 'C1', 0, 0);
+             INSERT INTO rounds (id, opens_at, closes_at, status) VALUES (1, 0, 10, 'open');",
+        )
+        .execute(&db)
+        .await
+        .unwrap();
+        let mut conn = db.acquire().await.unwrap();
+        snapshot_round(&mut conn, 1).await.unwrap();
+        drop(conn);
+        move_branch(&db, 1, org, 1).await.unwrap();
+        assert_eq!(round_orgs(&db, 1).await.unwrap()[&1], 1, "as it was");
+        assert_eq!(branch_orgs(&db).await.unwrap()[&1], org, "as it is");
+        assert!(
+            retire(&db, org, 2).await.is_ok_and(|r| !r),
+            "a branch hangs under it"
+        );
+        move_branch(&db, 1, 1, 3).await.unwrap();
+        assert!(retire(&db, org, 4).await.unwrap());
+    }
+}

@@ -26,6 +26,7 @@ mod first_hour;
 mod foundation;
 mod fuzz;
 mod handlers;
+mod orgs;
 mod quiet;
 mod quiz;
 mod reliability;
