@@ -413,15 +413,15 @@ async fn the_first_super_administrator_claims_the_bot_once() {
     api.wait_for_text(ADMIN_GROUP, &ADMIN_GROUP.to_string(), WAIT)
         .await;
 
-    // Only a super-administrator binds the administrators' group.
+    // Only an administrator binds the administrators' group.
     api.push_text(STRANGER, ADMIN_GROUP, "/adminchat");
-    api.wait_for_text(ADMIN_GROUP, "只有超级管理员", WAIT).await;
+    api.wait_for_text(ADMIN_GROUP, "只有上级组织的管理员", WAIT).await;
     api.push_text(OWNER, ADMIN_GROUP, "/adminchat");
     api.wait_for_text(ADMIN_GROUP, "已将本群设为", WAIT).await;
     let stored = env
-        .query_one::<String>("SELECT value FROM bot_settings WHERE key = 'admin_chat'")
+        .query_one::<i64>("SELECT chat_id FROM org_admin_chats WHERE org_id = 1")
         .await;
-    assert_eq!(stored, ADMIN_GROUP.to_string());
+    assert_eq!(stored, ADMIN_GROUP);
 
     // Escalations go to the bound group: the bot removed from a branch group is reported there.
     api.push_text(OWNER, BRANCH_GROUP, "/bind 第一党支部 学校");

@@ -267,7 +267,7 @@ async fn guarded_state(db: &sqlx::SqlitePool) -> String {
         ("pending_uploads", "id, applied_at"),
         ("questions", "*"),
         ("bank_source", "*"),
-        ("users WHERE is_admin = 1", "id"),
+        ("org_admins", "user_id, org_id"),
     ];
     let mut out = String::new();
     for (table, columns) in tables {
@@ -595,7 +595,7 @@ async fn thousands_of_generated_inputs_break_no_rule() {
         // Only these may change guarded state: the super-administrator, a granted
         // administrator, and a group's Telegram administrator in a group.
         let granted: bool =
-            sqlx::query_scalar("SELECT COUNT(*) > 0 FROM users WHERE id = ? AND is_admin = 1")
+            sqlx::query_scalar("SELECT COUNT(*) > 0 FROM org_admins WHERE user_id = ?")
                 .bind(from)
                 .fetch_one(&state.db)
                 .await
