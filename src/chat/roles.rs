@@ -95,6 +95,8 @@ pub async fn authorize(
     Ok(Err(match permission {
         Permission::GrantRoles => t::REFUSE_SUPER_ADMIN,
         Permission::Administer => t::REFUSE_ADMIN,
+        // Someone who administers nothing is told who may; a scoped administrator, why not them.
+        Permission::AdministerRoot if !caller.is_admin => t::REFUSE_ADMIN,
         Permission::AdministerRoot => t::REFUSE_ROOT_ADMIN,
         Permission::ManageBranch => t::REFUSE_GROUP_ADMIN,
     }))

@@ -34,26 +34,49 @@ pub async fn plan_due(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
     escalate_missed(state, now).await
 }
 
-/// Meetings whose period ended with nothing recorded are marked missed, and each is told to
-/// the administrators' group nearest up the tree, in the same transaction (so a crash neither
-/// loses nor repeats the notice).
+/// At most this many missed meetings are named in one notice; the rest are counted.
+const MISSED_LINES: usize = 30;
+
+/// Meetings whose period ended with nothing recorded are marked missed, and each administrators'
+/// group nearest up the tree gets one notice naming those of its subtree, in the same
+/// transaction (so a crash neither loses nor repeats it). One notice per group and pass, not
+/// one per meeting: after a weekend or a downtime a county's group reads one list.
 async fn escalate_missed(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
     let escalations = crate::service::orgs::Escalations::load(state).await?;
     let mut tx = crate::storage::write(&state.db).await?;
     let missed = store::sweep_missed(&mut tx, now.timestamp()).await?;
+    let mut by_chat: Vec<(i64, Vec<&store::Missed>)> = Vec::new();
     for m in &missed {
         let Some(chat_id) = escalations.chat_for(m.org_id) else {
             continue;
         };
-        let when = format_when(
-            state,
-            DateTime::from_timestamp(m.scheduled_at, 0).unwrap_or(now),
-        );
+        match by_chat.iter_mut().find(|(c, _)| *c == chat_id) {
+            Some((_, list)) => list.push(m),
+            None => by_chat.push((chat_id, vec![m])),
+        }
+    }
+    for (chat_id, list) in by_chat {
+        let mut lines: Vec<String> = list
+            .iter()
+            .take(MISSED_LINES)
+            .map(|m| {
+                let at = DateTime::from_timestamp(m.scheduled_at, 0).unwrap_or(now);
+                rt::missed_admin_line(
+                    &esc(&m.branch_name),
+                    &esc(&m.title),
+                    &format_when(state, at),
+                )
+            })
+            .collect();
+        if list.len() > MISSED_LINES {
+            lines.push(rt::missed_admin_more(list.len() - MISSED_LINES));
+        }
         let notice = NewMessage {
-            key: format!("missed:{}:admin", m.occurrence),
+            // Each occurrence is missed once, so the first one names this notice for good.
+            key: format!("missed:{chat_id}:{}", list[0].occurrence),
             topic: None,
             chat_id,
-            text: rt::missed_admin(&esc(&m.branch_name), &esc(&m.title), &when),
+            text: format!("{}\n{}", rt::MISSED_ADMIN_HEADER, lines.join("\n")),
             markup: None,
             due_at: now.timestamp(),
             expires_at: None,

@@ -260,11 +260,17 @@ pub fn overdue_notice(end: NaiveDate, days_overdue: i64) -> String {
 /// Heading of the admin-chat notice; the caller lists the branches under it.
 pub const OVERDUE_ADMIN_HEADER: &str = "【换届逾期】以下支部任期已届满，尚未记录换届选举：";
 
-/// A meeting's period ended with nothing recorded: told to the administrators' group.
-pub fn missed_admin(branch: &str, meeting: &str, when: &str) -> String {
-    format!(
-        "【会议未按期召开】<b>{branch}</b>：{meeting}（原定 {when}）期限已过，仍未记录召开。请督促支部补开并在群里用 /held 记录。"
-    )
+/// Heads the administrators' group's notice of meetings whose period ended unrecorded.
+pub const MISSED_ADMIN_HEADER: &str =
+    "【会议未按期召开】以下会议期限已过，仍未记录召开，请督促支部补开并在支部群里用 /held 记录：";
+
+/// One missed meeting in that notice.
+pub fn missed_admin_line(branch: &str, meeting: &str, when: &str) -> String {
+    format!("• <b>{branch}</b>：{meeting}（原定 {when}）")
+}
+
+pub fn missed_admin_more(n: usize) -> String {
+    format!("……另有 {n} 项，私聊我发送 /overdue 查看全部。")
 }
 
 /// Follows the escaped branch name in the admin-chat notice.

@@ -415,7 +415,8 @@ async fn the_first_super_administrator_claims_the_bot_once() {
 
     // Only an administrator binds the administrators' group.
     api.push_text(STRANGER, ADMIN_GROUP, "/adminchat");
-    api.wait_for_text(ADMIN_GROUP, "只有上级组织的管理员", WAIT).await;
+    api.wait_for_text(ADMIN_GROUP, "只有上级组织的管理员", WAIT)
+        .await;
     api.push_text(OWNER, ADMIN_GROUP, "/adminchat");
     api.wait_for_text(ADMIN_GROUP, "已将本群设为", WAIT).await;
     let stored = env

@@ -191,7 +191,7 @@ async fn only_super_administrators_grant_and_revoke() {
     api.push_text(SUPER, SUPER, "/grant @nobody_here");
     api.wait_for_text(SUPER, "找不到用户", WAIT).await;
     api.push_text(SUPER, SUPER, "/grant @wangdangyuan");
-    api.wait_for_text(SUPER, "已授予 王党员 管理员权限", WAIT)
+    api.wait_for_text(SUPER, "已授权 王党员 管理 上级党组织", WAIT)
         .await;
     api.push_text(MEMBER, MEMBER, "/admins");
     api.wait_for_text(MEMBER, "王党员", WAIT).await;

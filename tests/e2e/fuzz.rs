@@ -283,7 +283,7 @@ async fn guarded_state(db: &sqlx::SqlitePool) -> String {
         };
         let quoted: Vec<String> = columns.iter().map(|c| format!("quote({c})")).collect();
         let rows: Vec<String> = sqlx::query_scalar(&format!(
-            "SELECT {} FROM {table} ORDER BY id",
+            "SELECT {} FROM {table} ORDER BY 1",
             quoted.join(" || ',' || ")
         ))
         .fetch_all(db)

@@ -149,8 +149,13 @@ async fn an_administrator_gets_the_summary_the_workbook_the_csvs_and_the_chart()
         assert!(sheets.iter().any(|s| s == sheet), "{sheets:?}");
     }
     let branches = sheet_rows(&workbook.bytes, t::SHEET_BRANCHES);
-    assert_eq!(branches[1][0], "第一党支部");
-    assert_eq!(&branches[1][2..4], ["3", "2"]);
+    // The organisation path comes first: every branch of an upgraded deployment is at the root.
+    assert_eq!(branches[0][0], t::COL_ORG_LEVELS[0]);
+    assert_eq!(branches[1][0], "上级党组织");
+    assert_eq!(branches[1][1], "第一党支部");
+    assert_eq!(&branches[1][3..5], ["3", "2"]);
+    let kinds = sheet_rows(&workbook.bytes, t::SHEET_KINDS);
+    assert_eq!(kinds[1][0], "社区", "{kinds:?}");
     let absent = sheet_rows(&workbook.bytes, t::SHEET_NON_PARTICIPANTS);
     let names: Vec<&str> = absent[1..].iter().map(|r| r[1].as_str()).collect();
     assert_eq!(names, vec!["李四", "钱六"]);
@@ -165,7 +170,11 @@ async fn an_administrator_gets_the_summary_the_workbook_the_csvs_and_the_chart()
         .into_iter()
         .filter(|d| d.file_name.ends_with(".csv"))
         .collect();
-    assert_eq!(csvs.len(), 7, "one CSV per table");
+    assert_eq!(
+        csvs.len(),
+        9,
+        "one CSV per table, the two roll-ups included"
+    );
     assert!(
         csvs.iter().all(|d| d.media_group_id.is_some()),
         "sent as one album"
@@ -175,9 +184,10 @@ async fn an_administrator_gets_the_summary_the_workbook_the_csvs_and_the_chart()
         .find(|d| d.file_name == "round-2-branches.csv")
         .expect("the branch table as CSV");
     let rows = csv_rows(&branches_csv.bytes);
-    assert_eq!(rows[0][0], t::COL_BRANCH);
-    assert_eq!(rows[2][0], "第二党支部");
-    assert_eq!(rows[2][5], "40.0");
+    assert_eq!(rows[0][0], t::COL_ORG_LEVELS[0]);
+    assert_eq!(rows[0][1], t::COL_BRANCH);
+    assert_eq!(rows[2][1], "第二党支部");
+    assert_eq!(rows[2][6], "40.0");
     assert!(bot.stop().await.success());
 }
 
@@ -339,7 +349,19 @@ async fn the_command_line_writes_xlsx_csv_and_text() {
     let rows = csv_rows(&overview);
     assert_eq!(rows[1], vec![t::OVERVIEW_ROUND.to_owned(), "2".to_owned()]);
     let files = std::fs::read_dir(&csv_dir).unwrap().count();
-    assert_eq!(files, 7);
+    assert_eq!(files, 9);
+
+    // `--org` limits the report to a subtree; an unknown organisation is a clear refusal.
+    let out = run_cli(&["report", "--org", "上级党组织", "--format", "text"], &env);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("第二党支部"));
+    let out = run_cli(&["report", "--org", "不存在的党委"], &env);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("没有找到组织“不存在的党委”"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let out = run_cli(&["report", "--format", "text"], &env);
     assert!(out.status.success());
