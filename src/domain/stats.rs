@@ -33,7 +33,9 @@ impl Default for Thresholds {
 }
 
 /// Why a question was flagged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum ItemFlag {
     TooEasy,
     TooHard,

@@ -137,8 +137,8 @@ pub struct NonParticipantRow {
     pub name: String,
 }
 
-/// One question's analysis in a round.
-#[derive(Debug, Clone, PartialEq)]
+/// One question's analysis in a round. Stored as JSON in a closed round's summary.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct QuestionRow {
     pub id: String,
     pub category: String,

@@ -409,6 +409,11 @@ pub async fn close_round(
         groups = results.len(),
         "test round closed"
     );
+    // The summary its reports read. A failure here loses nothing: the first report writes it.
+    let options = crate::service::reports::report_options(&state.config);
+    if let Err(err) = crate::storage::summaries::write(&state.db, round_id, &options).await {
+        tracing::warn!(round = round_id, error = %err, "could not summarise the closed round");
+    }
     Ok(Some((finished, results.len())))
 }
 

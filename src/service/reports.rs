@@ -78,6 +78,9 @@ pub async fn scoped_round_report(
     options: &ReportOptions,
     viewer: &Viewer,
 ) -> AppResult<RoundReport> {
+    if round.closed {
+        crate::storage::summaries::ensure(db, round.id, options).await?;
+    }
     let placed = org_store::round_orgs(db, round.id).await?;
     let only = viewer.branch_filter(&placed);
     let mut report = store::round_report(db, round, options, only.as_deref()).await?;

@@ -12,6 +12,7 @@ pub mod reminders;
 pub mod reports;
 pub mod rounds;
 pub mod setup;
+pub mod summaries;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -21,7 +21,7 @@ use crate::reports::model::{
     category_rows, AttemptOutcome, BranchRow, ComplianceReport, ElectionRow, MeetingRow,
     NonParticipantRow, QuestionRow, RoundReport, TraineeRow, TrendPoint,
 };
-use crate::storage::Db;
+use crate::storage::{summaries, Db};
 
 /// How a report is made; the same for the chat and the command line.
 #[derive(Debug, Clone)]
@@ -89,11 +89,26 @@ pub async fn round_report(
     let only = only.map(branch_list);
     let only = only.as_deref();
     let mut tx = db.begin().await?;
-    let branches = branch_rows(&mut tx, round.id, only, options.pass_mark).await?;
+    // A closed round's summary stands in for its answers (see `storage::summaries`).
+    let summary = match round.closed {
+        true => summaries::fresh(&mut tx, round.id, options.pass_mark).await?,
+        false => None,
+    };
+    let branches = match &summary {
+        Some(_) => summaries::branch_counts(&mut tx, round.id, only)
+            .await?
+            .into_iter()
+            .map(BranchCounts::into_row)
+            .collect(),
+        None => branch_rows(&mut tx, round.id, only, options.pass_mark).await?,
+    };
     let trainees = trainee_rows(&mut tx, round.id, only, options.timezone).await?;
     let non_participants = non_participant_rows(&mut tx, round.id, only).await?;
-    let (questions, reliability) =
-        question_rows(&mut tx, round.id, only, &options.thresholds).await?;
+    // The summary's analysis is of the whole round; a subtree's is its own answers (few).
+    let (questions, reliability) = match (summary, only) {
+        (Some(summary), None) => (summary.questions, summary.reliability),
+        _ => question_rows(&mut tx, round.id, only, &options.thresholds).await?,
+    };
     let trend = trend_points(&mut tx, round.id, only, options).await?;
     tx.commit().await?;
     Ok(RoundReport {
@@ -155,19 +170,64 @@ pub async fn has_submissions(db: &Db, round_id: i64) -> AppResult<bool> {
     Ok(found)
 }
 
-/// One row per active branch (or only `only`) with the results of the round. Members are those
-/// of now, plus whoever finished the round for the branch and has moved since, minus whoever
-/// moved in after finishing it for another branch: everyone counts once, where they took part,
-/// so a branch never shows more participants than members (the round results in the groups
-/// count the same way).
+/// A branch's counts in a round, live or from the round's summary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BranchCounts {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub org_id: i64,
+    pub members: i64,
+    pub participants: i64,
+    pub score_sum: i64,
+    pub passed: i64,
+}
+
+impl BranchCounts {
+    pub(crate) fn into_row(self) -> BranchRow {
+        let participants = count(self.participants);
+        let n = f64::from(participants);
+        BranchRow {
+            id: self.id,
+            name: self.name,
+            kind: self.kind,
+            org_id: self.org_id,
+            org_path: Vec::new(),
+            members: count(self.members),
+            participants,
+            average: (participants > 0).then(|| self.score_sum as f64 / n),
+            pass_rate: (participants > 0).then(|| f64::from(count(self.passed)) / n),
+        }
+    }
+}
+
 async fn branch_rows(
     conn: &mut sqlx::SqliteConnection,
     round_id: i64,
     only: Option<&str>,
     pass_mark: u32,
 ) -> AppResult<Vec<BranchRow>> {
+    Ok(branch_counts(conn, round_id, only, pass_mark)
+        .await?
+        .into_iter()
+        .map(BranchCounts::into_row)
+        .collect())
+}
+
+/// One row per active branch (or only `only`) with the results of the round. Members are those
+/// of now, plus whoever finished the round for the branch and has moved since, minus whoever
+/// moved in after finishing it for another branch: everyone counts once, where they took part,
+/// so a branch never shows more participants than members (the round results in the groups
+/// count the same way).
+pub(crate) async fn branch_counts(
+    conn: &mut sqlx::SqliteConnection,
+    round_id: i64,
+    only: Option<&str>,
+    pass_mark: u32,
+) -> AppResult<Vec<BranchCounts>> {
     let pass_mark = i64::from(pass_mark);
-    let rows = sqlx::query!(
+    Ok(sqlx::query_as!(
+        BranchCounts,
         r#"SELECT b.id AS "id!", b.name, b.kind, b.org_id,
                   (SELECT COUNT(*) FROM (
                        SELECT m.user_id FROM members m
@@ -182,7 +242,7 @@ async fn branch_rows(
                          AND x.status IN ('finished', 'timed_out')
                   )) AS "members!: i64",
                   COUNT(a.id) AS "participants!: i64",
-                  AVG(a.score) AS "average?: f64",
+                  COALESCE(SUM(a.score), 0) AS "score_sum!: i64",
                   COALESCE(SUM(a.score >= ?1), 0) AS "passed!: i64"
            FROM branches b
            LEFT JOIN attempts a
@@ -195,25 +255,7 @@ async fn branch_rows(
         only
     )
     .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| {
-            let participants = count(r.participants);
-            BranchRow {
-                id: r.id,
-                name: r.name,
-                kind: r.kind,
-                org_id: r.org_id,
-                org_path: Vec::new(),
-                members: count(r.members),
-                participants,
-                average: r.average.filter(|_| participants > 0),
-                pass_rate: (participants > 0)
-                    .then(|| f64::from(count(r.passed)) / f64::from(participants)),
-            }
-        })
-        .collect())
+    .await?)
 }
 
 async fn trainee_rows(
@@ -292,6 +334,15 @@ pub async fn question_analysis(
     let mut conn = db.acquire().await?;
     let (rows, _) = question_rows(&mut conn, round_id, None, thresholds).await?;
     Ok(rows)
+}
+
+/// The whole round's question analysis and KR-20, for its summary.
+pub(crate) async fn question_analysis_in(
+    conn: &mut sqlx::SqliteConnection,
+    round_id: i64,
+    thresholds: &Thresholds,
+) -> AppResult<(Vec<QuestionRow>, Option<f64>)> {
+    question_rows(conn, round_id, None, thresholds).await
 }
 
 /// Per question: counts, facility, discrimination and flags; and the round's KR-20.
@@ -453,32 +504,58 @@ async fn trend_points(
     options: &ReportOptions,
 ) -> AppResult<Vec<TrendPoint>> {
     let limit = i64::from(options.trend_rounds.max(1));
-    let rows = sqlx::query!(
-        r#"SELECT r.id AS "id!",
-                  (SELECT COUNT(*) FROM attempts a
-                    WHERE a.round_id = r.id AND a.status IN ('finished', 'timed_out')
-                      AND (?3 IS NULL OR a.branch_id IN (SELECT value FROM json_each(?3)))) AS "participants!: i64",
-                  (SELECT AVG(a.score) FROM attempts a
-                    WHERE a.round_id = r.id AND a.status IN ('finished', 'timed_out')
-                      AND (?3 IS NULL OR a.branch_id IN (SELECT value FROM json_each(?3)))) AS "average?: f64"
-           FROM rounds r
-           WHERE r.id <= ?1
-           ORDER BY r.id DESC
-           LIMIT ?2"#,
+    let mut ids = sqlx::query_scalar!(
+        r#"SELECT id AS "id!" FROM rounds WHERE id <= ? ORDER BY id DESC LIMIT ?"#,
         round_id,
-        limit,
-        only
+        limit
     )
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
+    ids.reverse();
+    // Summarised rounds come from their summaries; the others (the open one, old ones) live.
+    let mut totals: HashMap<i64, (i64, Option<f64>)> = HashMap::new();
+    for (id, participants, score_sum) in
+        crate::storage::summaries::trend_totals(conn, &branch_list(&ids), only).await?
+    {
+        let average = (participants > 0).then(|| score_sum as f64 / participants as f64);
+        totals.insert(id, (participants, average));
+    }
+    let live: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| !totals.contains_key(id))
+        .collect();
+    if !live.is_empty() {
+        let live = branch_list(&live);
+        let rows = sqlx::query!(
+            r#"SELECT r.id AS "id!",
+                      (SELECT COUNT(*) FROM attempts a
+                        WHERE a.round_id = r.id AND a.status IN ('finished', 'timed_out')
+                          AND (?2 IS NULL OR a.branch_id IN (SELECT value FROM json_each(?2)))) AS "participants!: i64",
+                      (SELECT AVG(a.score) FROM attempts a
+                        WHERE a.round_id = r.id AND a.status IN ('finished', 'timed_out')
+                          AND (?2 IS NULL OR a.branch_id IN (SELECT value FROM json_each(?2)))) AS "average?: f64"
+               FROM rounds r
+               WHERE r.id IN (SELECT value FROM json_each(?1))"#,
+            live,
+            only
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in rows {
+            totals.insert(r.id, (r.participants, r.average));
+        }
+    }
+    Ok(ids
         .into_iter()
-        .rev()
-        .map(|r| TrendPoint {
-            round_id: r.id,
-            label: (options.round_label)(r.id),
-            participants: count(r.participants),
-            average: r.average,
+        .map(|id| {
+            let (participants, average) = totals.get(&id).copied().unwrap_or((0, None));
+            TrendPoint {
+                round_id: id,
+                label: (options.round_label)(id),
+                participants: count(participants),
+                average,
+            }
         })
         .collect())
 }
@@ -777,6 +854,46 @@ mod tests {
 
     fn close(actual: Option<f64>, expected: f64) -> bool {
         actual.is_some_and(|a| (a - expected).abs() < 1e-9)
+    }
+
+    /// A closed round's summary gives the very report the answers give; it is what the report
+    /// reads (the answers can go and the report stays); and an attempt submitted after the
+    /// summary makes the report count again instead of showing a stale figure.
+    #[tokio::test]
+    async fn a_closed_rounds_summary_stands_in_for_its_answers_until_they_change() {
+        let db = fixture().await;
+        let round = pick_round(&db, Some(2)).await.unwrap().unwrap();
+        let live = round_report(&db, &round, &options(), None).await.unwrap();
+        assert!(summaries::write(&db, 1, &options()).await.unwrap());
+        assert!(summaries::write(&db, 2, &options()).await.unwrap());
+        assert_eq!(
+            round_report(&db, &round, &options(), None).await.unwrap(),
+            live
+        );
+
+        exec(&db, "DELETE FROM attempt_questions WHERE attempt_id >= 10").await;
+        let from_summary = round_report(&db, &round, &options(), None).await.unwrap();
+        assert_eq!(
+            from_summary.questions, live.questions,
+            "read from the summary"
+        );
+
+        exec(
+            &db,
+            "INSERT INTO attempts (round_id, user_id, branch_id, started_at, deadline_at, finished_at,
+                                   status, question_count, correct_count, score)
+             VALUES (2, 5, 2, 0, 1800, 600, 'finished', 2, 2, 90)",
+        )
+        .await;
+        let after = round_report(&db, &round, &options(), None).await.unwrap();
+        let b = after.branches.iter().find(|b| b.name == "B支部").unwrap();
+        assert_eq!((b.participants, b.average), (2, Some(45.0)));
+        assert_eq!(after.trend.last().unwrap().participants, 5);
+        assert!(summaries::write(&db, 2, &options()).await.unwrap());
+        assert_eq!(
+            round_report(&db, &round, &options(), None).await.unwrap(),
+            after
+        );
     }
 
     #[tokio::test]
