@@ -70,16 +70,30 @@ impl Formats {
 
 fn write_table(sheet: &mut Worksheet, table: &Table, formats: &Formats) -> Result<(), XlsxError> {
     sheet.set_name(table.sheet)?;
+    // Each column's usual format is set once on the column, and cells of that format are
+    // written without one: rust_xlsxwriter hashes a cell's format on every write, which was
+    // most of the time of a 50,000-row sheet (BENCHMARKS.md).
+    let mut column_formats: Vec<Option<&Format>> = Vec::with_capacity(table.columns.len());
     for (col, column) in table.columns.iter().enumerate() {
+        let usual = table.rows.iter().find_map(|cells| {
+            cells
+                .get(col)
+                .and_then(|c| cell_format(c, column.wrap, formats))
+        });
         let col = col as u16;
         sheet.set_column_width(col, column.width)?;
+        if let Some(format) = usual {
+            sheet.set_column_format(col, format)?;
+        }
         sheet.write_string_with_format(0, col, column.header, &formats.header)?;
+        column_formats.push(usual);
     }
     for (index, cells) in table.rows.iter().enumerate() {
         let row = index as u32 + 1;
         for (col, cell) in cells.iter().enumerate() {
             let wrap = table.columns.get(col).is_some_and(|c| c.wrap);
-            write_cell(sheet, row, col as u16, cell, wrap, formats)?;
+            let usual = column_formats.get(col).copied().flatten();
+            write_cell(sheet, row, col as u16, cell, wrap, usual, formats)?;
         }
     }
     sheet.set_freeze_panes(1, 0)?;
@@ -94,60 +108,84 @@ fn write_table(sheet: &mut Worksheet, table: &Table, formats: &Formats) -> Resul
     Ok(())
 }
 
+/// The format a cell is shown with (`None` for an empty cell).
+fn cell_format<'f>(cell: &Cell, wrap: bool, formats: &'f Formats) -> Option<&'f Format> {
+    Some(match cell {
+        Cell::Text(_) if wrap => &formats.wrapped,
+        Cell::Text(_) => &formats.text,
+        Cell::Int(_) => &formats.int,
+        Cell::Decimal(_) => &formats.decimal,
+        Cell::Percent(_) => &formats.percent,
+        Cell::Coefficient(_) => &formats.coefficient,
+        Cell::DateTime(v) if excel_datetime(*v).is_some() => &formats.datetime,
+        Cell::Date(v) if excel_date(*v).is_some() => &formats.date,
+        // Outside Excel's calendar: written as text.
+        Cell::DateTime(_) | Cell::Date(_) => &formats.text,
+        Cell::Duration(_) => &formats.duration,
+        Cell::Empty => return None,
+    })
+}
+
+/// Writes one cell, without a format when it is the column's (`usual`).
 fn write_cell(
     sheet: &mut Worksheet,
     row: u32,
     col: u16,
     cell: &Cell,
     wrap: bool,
+    usual: Option<&Format>,
     formats: &Formats,
 ) -> Result<(), XlsxError> {
+    let Some(format) = cell_format(cell, wrap, formats) else {
+        return Ok(());
+    };
+    let own = (!usual.is_some_and(|u| std::ptr::eq(u, format))).then_some(format);
+    let number = |sheet: &mut Worksheet, value: f64| match own {
+        Some(format) => sheet
+            .write_number_with_format(row, col, value, format)
+            .map(drop),
+        None => sheet.write_number(row, col, value).map(drop),
+    };
     match cell {
         Cell::Text(text) => {
-            let format = if wrap {
-                &formats.wrapped
+            // Excel refuses longer strings; a byte count under the limit is a char count too.
+            let text = if text.len() <= MAX_CELL_CHARS {
+                text.clone()
             } else {
-                &formats.text
+                text.chars().take(MAX_CELL_CHARS).collect()
             };
-            let text: String = text.chars().take(MAX_CELL_CHARS).collect();
-            sheet.write_string_with_format(row, col, text, format)?;
+            match own {
+                Some(format) => sheet.write_string_with_format(row, col, text, format)?,
+                None => sheet.write_string(row, col, text)?,
+            };
         }
-        Cell::Int(value) => {
-            sheet.write_number_with_format(row, col, *value as f64, &formats.int)?;
+        Cell::Int(value) => number(sheet, *value as f64)?,
+        Cell::Decimal(value) | Cell::Percent(value) | Cell::Coefficient(value) => {
+            number(sheet, *value)?
         }
-        Cell::Decimal(value) => {
-            sheet.write_number_with_format(row, col, *value, &formats.decimal)?;
-        }
-        Cell::Percent(value) => {
-            sheet.write_number_with_format(row, col, *value, &formats.percent)?;
-        }
-        Cell::Coefficient(value) => {
-            sheet.write_number_with_format(row, col, *value, &formats.coefficient)?;
-        }
+        Cell::Duration(seconds) => number(sheet, *seconds as f64 / 86_400.0)?,
         Cell::DateTime(value) => match excel_datetime(*value) {
-            Some(dt) => {
-                sheet.write_datetime_with_format(row, col, dt, &formats.datetime)?;
-            }
+            Some(dt) => match own {
+                Some(format) => sheet
+                    .write_datetime_with_format(row, col, dt, format)
+                    .map(drop)?,
+                None => sheet.write_datetime(row, col, dt).map(drop)?,
+            },
             None => {
                 sheet.write_string_with_format(row, col, value.to_string(), &formats.text)?;
             }
         },
         Cell::Date(value) => match excel_date(*value) {
-            Some(d) => {
-                sheet.write_datetime_with_format(row, col, d, &formats.date)?;
-            }
+            Some(d) => match own {
+                Some(format) => sheet
+                    .write_datetime_with_format(row, col, d, format)
+                    .map(drop)?,
+                None => sheet.write_datetime(row, col, d).map(drop)?,
+            },
             None => {
                 sheet.write_string_with_format(row, col, value.to_string(), &formats.text)?;
             }
         },
-        Cell::Duration(seconds) => {
-            sheet.write_number_with_format(
-                row,
-                col,
-                *seconds as f64 / 86_400.0,
-                &formats.duration,
-            )?;
-        }
         Cell::Empty => {}
     }
     Ok(())
@@ -235,6 +273,13 @@ mod tests {
             Some(&text(&t::flags(&sample_report().questions[0].flags)))
         );
 
+        // Cells written without a format take their column's: a time still reads as a time.
+        let trainees = book.worksheet_range(t::SHEET_TRAINEES).expect("sheet");
+        assert!(
+            matches!(trainees.get((1, 7)), Some(Data::DateTime(_))),
+            "{:?}",
+            trainees.get((1, 7))
+        );
         let categories = book.worksheet_range(t::SHEET_CATEGORIES).expect("sheet");
         assert_eq!(categories.get((2, 0)), Some(&text("组织生活")));
         assert_eq!(categories.get((2, 3)), Some(&Data::Float(1.0)));
