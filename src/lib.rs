@@ -13,8 +13,8 @@
 //! - [`scheduler`] is the background loop: it asks [`service`] to plan what fell due and hands
 //!   the outbox to the door's outlet.
 //! - [`service`] owns the use cases (the test, terms and meetings, reminders and the round
-//!   calendar, rounds by hand, bank uploads, report requests) and [`service::AppState`]; no
-//!   Telegram type crosses into it.
+//!   calendar, rounds by hand, bank uploads, report requests, the organisation tree and who sees
+//!   which part of it) and [`service::AppState`]; no Telegram type crosses into it.
 //! - [`reports`] renders report data as text, Excel, CSV and a chart; [`texts`] holds every
 //!   sentence a user reads, including the words of domain values; [`buttons`] is the keyboard
 //!   and button-data vocabulary.
