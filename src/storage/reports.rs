@@ -371,9 +371,12 @@ async fn question_rows(
         })
         .collect();
     // The round's attempts kept a copy of each question as drawn: the report shows that.
-    for id in &answers.ids {
-        if let Some(copy) = round_copy(&mut *conn, round_id, id).await? {
-            wording.insert(id.clone(), (copy.category, Some(copy.kind), copy.text));
+    // Rounds from before copies were kept have none, and then none is looked for.
+    if round_has_copies(&mut *conn, round_id).await? {
+        for id in &answers.ids {
+            if let Some(copy) = round_copy(&mut *conn, round_id, id).await? {
+                wording.insert(id.clone(), (copy.category, Some(copy.kind), copy.text));
+            }
         }
     }
     let mut rows: Vec<QuestionRow> = answers
@@ -403,9 +406,23 @@ async fn question_rows(
     Ok((rows, analysis.reliability))
 }
 
-/// The copy of question `id` an attempt of the round drew (attempts keep what they were drawn
-/// with; `None` for rounds from before copies were kept). Walks the round's attempts, so it
-/// stops after about as many attempts as it takes for one to have drawn the question.
+/// Whether the round's newest attempt kept copies of its questions (every attempt since
+/// migration 0040 does), so a round from before is not searched for copies it cannot have.
+async fn round_has_copies(conn: &mut sqlx::SqliteConnection, round_id: i64) -> AppResult<bool> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM attempt_questions aq
+             WHERE aq.attempt_id = (SELECT MAX(id) FROM attempts WHERE round_id = ?)
+               AND aq.question_copy IS NOT NULL) AS "found!: bool""#,
+        round_id
+    )
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// The copy of question `id` an attempt of the round drew. Walks the round's attempts (the
+/// `CROSS JOIN` keeps that order: SQLite would otherwise walk every round's answers to the
+/// question) and looks each up on (attempt, question), so it stops after about as many
+/// attempts as it takes for one to have drawn the question.
 async fn round_copy(
     conn: &mut sqlx::SqliteConnection,
     round_id: i64,
@@ -413,8 +430,8 @@ async fn round_copy(
 ) -> AppResult<Option<crate::questions::model::Question>> {
     let copy = sqlx::query_scalar!(
         r#"SELECT aq.question_copy AS "copy!" FROM attempts a
-           JOIN attempt_questions aq ON aq.attempt_id = a.id
-           WHERE a.round_id = ? AND aq.question_id = ? AND aq.question_copy IS NOT NULL
+           CROSS JOIN attempt_questions aq ON aq.attempt_id = a.id AND aq.question_id = ?2
+           WHERE a.round_id = ?1 AND aq.question_copy IS NOT NULL
            LIMIT 1"#,
         round_id,
         id
@@ -836,7 +853,7 @@ mod tests {
             &db,
             r#"UPDATE attempt_questions SET question_copy = '{"id":"q1","kind":"单选","category":"党章",
                  "text":"第一题（当时）","options":["甲","乙"],"answer":[0],"explanation":"","source":""}'
-               WHERE question_id = 'q1' AND attempt_id = 10;
+               WHERE question_id = 'q1' AND attempt_id IN (10, 14);
                UPDATE questions SET text = '第一题（改过）', category = '新分类' WHERE id = 'q1';"#,
         )
         .await;
@@ -850,6 +867,16 @@ mod tests {
         // A question without a copy (drawn before copies were kept) reads the bank.
         let q2 = report.questions.iter().find(|q| q.id == "q2").unwrap();
         assert_eq!(q2.text, "第二题");
+        // A round whose newest attempt kept no copies is from before copies: the bank's
+        // wording, without a search.
+        exec(
+            &db,
+            "UPDATE attempt_questions SET question_copy = NULL WHERE attempt_id = 14",
+        )
+        .await;
+        let report = round_report(&db, &round, &options(), None).await.unwrap();
+        let q1 = report.questions.iter().find(|q| q.id == "q1").unwrap();
+        assert_eq!(q1.text, "第一题（改过）");
     }
 
     fn close(actual: Option<f64>, expected: f64) -> bool {
