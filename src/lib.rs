@@ -45,6 +45,7 @@ pub mod domain;
 pub mod error;
 pub mod questions;
 pub mod reports;
+pub mod roster;
 pub mod scheduler;
 pub mod service;
 pub mod startup;

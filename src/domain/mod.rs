@@ -5,6 +5,7 @@ pub mod dates;
 pub mod meetings;
 pub mod numbers;
 pub mod quiz;
+pub mod roster;
 pub mod schedule;
 pub mod stats;
 pub mod term;
