@@ -14,11 +14,11 @@ CREATE TABLE roster_people (
     joined_on        TEXT,                       -- 入党日期
     full_on          TEXT,                       -- 转正日期
     on_probation     INTEGER NOT NULL DEFAULT 0, -- 留党察看
-    left_on          TEXT,                       -- 转出: the date the upload that dropped them was applied
+    left_at          INTEGER,                    -- 转出: when the upload that dropped them was applied
     created_at       INTEGER NOT NULL,
     updated_at       INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX roster_people_current_name ON roster_people(branch_id, name) WHERE left_on IS NULL;
+CREATE UNIQUE INDEX roster_people_current_name ON roster_people(branch_id, name) WHERE left_at IS NULL;
 CREATE INDEX roster_people_branch ON roster_people(branch_id);
 CREATE INDEX roster_people_phone ON roster_people(phone) WHERE phone IS NOT NULL;
 

@@ -9,6 +9,7 @@ pub mod questions;
 pub mod quiz;
 pub mod reminders;
 pub mod reports;
+pub mod roster;
 pub mod rounds;
 pub mod setup;
 
