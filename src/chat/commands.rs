@@ -75,6 +75,8 @@ pub enum GroupCommand {
     Whoami,
     #[command(description = "设本群为上级管理员群（超级管理员）")]
     Adminchat,
+    #[command(description = "党员名册：统计、模板、上传、解除关联")]
+    Roster(String),
 }
 
 /// How a slash-text in a chat relates to this bot.

@@ -339,6 +339,7 @@ impl Console {
             as_group_admin: false,
             text,
             document,
+            contact: None,
         }
     }
 

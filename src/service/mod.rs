@@ -15,6 +15,7 @@ pub mod meetings;
 pub mod quiz;
 pub mod reminders;
 pub mod reports;
+pub mod roster;
 pub mod rounds;
 pub mod terms;
 

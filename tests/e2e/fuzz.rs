@@ -547,6 +547,7 @@ async fn thousands_of_generated_inputs_break_no_rule() {
         as_group_admin: false,
         text: Some(text.to_owned()),
         document: None,
+        contact: None,
     };
     handlers::on_message(
         &door,
@@ -629,6 +630,7 @@ async fn thousands_of_generated_inputs_break_no_rule() {
                     as_group_admin: false,
                     text: None,
                     document: Some(document(&mut rng, &door, n)),
+                    contact: None,
                 };
                 ("file", Input::Message(incoming))
             }

@@ -7,6 +7,7 @@ pub mod branch;
 pub mod quiz;
 pub mod reminders;
 pub mod reports;
+pub mod roster;
 pub mod setup;
 
 use crate::buttons::CallbackData;
@@ -108,6 +109,9 @@ async fn route_message(door: &dyn Door, msg: &Incoming, state: &AppState) -> App
         if msg.document.is_some() {
             return admin::on_document(door, msg, user, state).await;
         }
+        if let Some(contact) = &msg.contact {
+            return roster::on_contact(door, msg, contact, state).await;
+        }
         let Some(text) = msg.text.as_deref() else {
             return send::html(door, msg.chat.id, t::PRIVATE_HINT)
                 .await
@@ -124,10 +128,11 @@ async fn route_message(door: &dyn Door, msg: &Incoming, state: &AppState) -> App
                 .map(drop),
         }
     } else if msg.chat.is_group() {
+        // A document's caption is its text: a sheet sent with "/roster" is a roster upload.
+        if let Some(document) = &msg.document {
+            return roster::on_group_document(door, msg, user, document, state).await;
+        }
         let Some(text) = msg.text.as_deref() else {
-            if let Some(document) = &msg.document {
-                return admin::on_group_document(door, msg, user, document, state).await;
-            }
             return Ok(());
         };
         match commands::parse::<GroupCommand, PrivateCommand>(text, bot_name) {
@@ -219,6 +224,7 @@ async fn group_command(
         C::Report(args) => reports::report_group(door, msg, user, args.trim(), state).await,
         C::Whoami => setup::whoami(door, msg, user).await,
         C::Adminchat => setup::adminchat(door, msg, user, state).await,
+        C::Roster(args) => roster::command(door, msg, user, args.trim(), state).await,
     }
 }
 
@@ -236,6 +242,15 @@ async fn route_callback(door: &dyn Door, query: &Press, state: &AppState) -> App
         }
         Some(data @ (CallbackData::ConfirmUpload { .. } | CallbackData::CancelUpload { .. })) => {
             admin::on_upload_button(door, query, data, state).await?;
+        }
+        Some(
+            data @ (CallbackData::ConfirmRoster { .. }
+            | CallbackData::CancelRoster { .. }
+            | CallbackData::ClaimPerson { .. }
+            | CallbackData::ConfirmClaim { .. }
+            | CallbackData::RefuseClaim { .. }),
+        ) => {
+            roster::on_button(door, query, data, state).await?;
         }
         Some(data) => quiz::on_button(door, query, data, state).await?,
     }
