@@ -63,3 +63,12 @@ CREATE TABLE roster_claims (
     outcome      TEXT    CHECK (outcome IN ('confirmed', 'refused', 'superseded'))
 );
 CREATE INDEX roster_claims_open ON roster_claims(person_id) WHERE decided_at IS NULL;
+
+-- Reminders about a roster person already queued (e.g. 'probation:2025-01-10': the 预备期 that
+-- began that day has ended), so each goes to the branch group once.
+CREATE TABLE roster_reminders (
+    person_id    INTEGER NOT NULL REFERENCES roster_people(id),
+    what         TEXT    NOT NULL,
+    queued_at    INTEGER NOT NULL,
+    PRIMARY KEY (person_id, what)
+);

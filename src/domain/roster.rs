@@ -109,7 +109,7 @@ impl Duty {
     }
 
     /// Reads 职务 as a sheet has it; `Ok(None)` for an empty cell or 无.
-    pub fn parse(s: &str) -> Result<Option<Duty>, ()> {
+    pub fn parse(s: &str) -> Result<Option<Duty>, UnknownDuty> {
         Ok(Some(match compact(s).as_str() {
             "" | "无" | "-" | "/" => return Ok(None),
             "书记" | "支部书记" | "党支部书记" => Duty::Secretary,
@@ -118,10 +118,14 @@ impl Duty {
             "宣传委员" => Duty::Propaganda,
             "纪检委员" | "纪律检查委员" => Duty::Discipline,
             "党务工作者" | "党务干部" | "党务专干" => Duty::Worker,
-            _ => return Err(()),
+            _ => return Err(UnknownDuty),
         }))
     }
 }
+
+/// A 职务 the roster does not know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnknownDuty;
 
 fn compact(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
@@ -505,7 +509,7 @@ mod tests {
         assert_eq!(Status::parse("党外人士x"), None);
         assert_eq!(Duty::parse(""), Ok(None));
         assert_eq!(Duty::parse("支部书记"), Ok(Some(Duty::Secretary)));
-        assert_eq!(Duty::parse("主任"), Err(()));
+        assert_eq!(Duty::parse("主任"), Err(UnknownDuty));
         for s in Status::ALL {
             assert_eq!(Status::from_key(s.key()), Some(s));
         }

@@ -369,7 +369,7 @@ fn read_row(cells: &[Option<Data>], row: u32, layout: Layout) -> Result<SheetRow
         status
     };
     let duty_text = text(col::DUTY);
-    let duty = Duty::parse(&duty_text).unwrap_or_else(|()| {
+    let duty = Duty::parse(&duty_text).unwrap_or_else(|_| {
         err(col::DUTY, Problem::UnknownDuty(duty_text.clone()));
         None
     });

@@ -243,6 +243,8 @@ pub async fn decide(
     let people: Vec<Person> = serde_json::from_str(&upload.people)
         .map_err(|e| AppError::Report(format!("roster upload {id}: {e}")))?;
     let applied = store::apply(&state.db, branch_id, &people, Some(id), now).await?;
+    // The scheduler looks for 预备期 reminders the new roster may call for.
+    state.wake.notify_one();
     tracing::info!(
         upload = id,
         branch = branch_id,
@@ -483,6 +485,51 @@ pub async fn unlink(state: &AppState, branch_id: i64, name: &str) -> AppResult<U
     } else {
         Unlinked::NotLinked
     })
+}
+
+/// Queues, once per person and 预备期, a reminder to the branch group naming the 预备党员 whose
+/// one-year 预备期 has ended with no 转正 on the roster (党章 第七条). Called on every scheduler
+/// pass; the candidates are the few 预备党员 not reminded yet.
+pub async fn plan_probation_reminders(
+    state: &AppState,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<usize> {
+    let today = crate::domain::dates::local_date(state.config.timezone, now);
+    let candidates = store::probation_candidates(&state.db).await?;
+    let overdue: Vec<&store::ProbationCandidate> = candidates
+        .iter()
+        .filter(|c| {
+            c.joined_on
+                .parse::<NaiveDate>()
+                .ok()
+                .and_then(|d| d.checked_add_months(chrono::Months::new(12)))
+                .is_some_and(|end| end <= today)
+        })
+        .collect();
+    let mut queued = 0;
+    for group in overdue.chunk_by(|a, b| a.branch_id == b.branch_id) {
+        let first = group[0];
+        let names: Vec<String> = group.iter().map(|c| c.name.clone()).collect();
+        let ids: Vec<String> = group.iter().map(|c| c.person_id.to_string()).collect();
+        let message = crate::storage::outbox::NewMessage {
+            key: format!("probation:{}:{}", first.branch_id, ids.join(",")),
+            topic: None,
+            chat_id: first.chat_id,
+            text: crate::texts::roster::probation_reminder(
+                &crate::texts::esc(&first.branch_name),
+                &names,
+            ),
+            markup: None,
+            due_at: now.timestamp(),
+            expires_at: None,
+        };
+        store::queue_probation_reminder(&state.db, group, &message, now.timestamp()).await?;
+        queued += 1;
+    }
+    if queued > 0 {
+        tracing::info!(branches = queued, "预备期 reminders queued");
+    }
+    Ok(queued)
 }
 
 /// The roster people of a branch (for the door-neutral handlers that need one by id).

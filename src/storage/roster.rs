@@ -473,6 +473,61 @@ pub async fn person(db: &Db, id: i64) -> AppResult<Option<Stored>> {
     Ok(row.map(Row::into_stored))
 }
 
+// ---- reminders ------------------------------------------------------------------------------
+
+/// A 预备党员 of an active branch with 入党日期 and no 转正 recorded, not yet reminded about the
+/// 预备期 that began on `joined_on`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProbationCandidate {
+    pub person_id: i64,
+    pub branch_id: i64,
+    pub chat_id: i64,
+    pub branch_name: String,
+    pub name: String,
+    pub joined_on: String,
+}
+
+pub async fn probation_candidates(db: &Db) -> AppResult<Vec<ProbationCandidate>> {
+    Ok(sqlx::query_as!(
+        ProbationCandidate,
+        r#"SELECT p.id AS "person_id!", p.branch_id, b.chat_id, b.name AS branch_name, p.name,
+                  p.joined_on AS "joined_on!"
+           FROM roster_people p JOIN branches b ON b.id = p.branch_id
+           WHERE p.status = 'probationary' AND p.full_on IS NULL AND p.joined_on IS NOT NULL
+             AND p.left_at IS NULL AND b.active = 1
+             AND NOT EXISTS (SELECT 1 FROM roster_reminders r
+                             WHERE r.person_id = p.id AND r.what = 'probation:' || p.joined_on)
+           ORDER BY p.branch_id, p.id"#
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Records that `people` were reminded about their 预备期 and queues `message`, in one
+/// transaction: the reminder goes out once even if the bot stops in between.
+pub async fn queue_probation_reminder(
+    db: &Db,
+    people: &[&ProbationCandidate],
+    message: &crate::storage::outbox::NewMessage,
+    now: i64,
+) -> AppResult<()> {
+    let mut tx = crate::storage::write(db).await?;
+    for p in people {
+        let what = format!("probation:{}", p.joined_on);
+        sqlx::query!(
+            "INSERT OR IGNORE INTO roster_reminders (person_id, what, queued_at) VALUES (?, ?, ?)",
+            p.person_id,
+            what,
+            now
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    crate::storage::outbox::enqueue(&mut *tx, message, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 // ---- participation --------------------------------------------------------------------------
 
 /// One branch's participation in a round, measured against its roster.

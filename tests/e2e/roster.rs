@@ -161,6 +161,15 @@ async fn upload_confirm_and_link_by_phone_and_by_name() {
     assert_eq!(answer.text.as_deref(), Some(rt::ALERT_APPLIED));
     api.wait_for_text_since(mark, GROUP, "名册已导入：新增 9 人", WAIT)
         .await;
+    // 孙八's 预备期 ended in January: the group is reminded (once, checked at the end).
+    let reminder = api
+        .wait_for_text_since(mark, GROUP, "预备期届满提醒", WAIT)
+        .await;
+    assert!(
+        reminder.plain_text.contains("孙八"),
+        "{}",
+        reminder.plain_text
+    );
     let again = press(&api, SECRETARY, &summary, &confirm).await;
     assert_eq!(again.text.as_deref(), Some(rt::ALERT_DONE_ALREADY));
     assert_eq!(env.query_i64("SELECT COUNT(*) FROM roster_people").await, 9);
@@ -291,6 +300,31 @@ async fn upload_confirm_and_link_by_phone_and_by_name() {
         "{}",
         overview.plain_text
     );
+
+    // The same roster again: nothing changes, and the 预备期 reminder is not repeated.
+    let mark = api.mark();
+    api.push_document(
+        SECRETARY,
+        GROUP,
+        "名册.xlsx",
+        &sheet(&roster()),
+        Some("/roster"),
+    );
+    let summary = api
+        .wait_for_text_since(mark, GROUP, "未变：9 人", WAIT)
+        .await;
+    press(
+        &api,
+        SECRETARY,
+        &summary,
+        &summary.callback_data(rt::BUTTON_CONFIRM).unwrap(),
+    )
+    .await;
+    api.wait_for_text_since(mark, GROUP, "名册已导入：新增 0 人", WAIT)
+        .await;
+    scheduler_fence(&api, &env).await;
+    assert_eq!(count_containing(&api, GROUP, "预备期届满提醒"), 1);
+    assert_eq!(links(&env).await, 1, "李四 keeps her link");
 
     // No phone number ever reached the group.
     for m in api.messages_in(GROUP) {
