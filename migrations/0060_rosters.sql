@@ -21,6 +21,9 @@ CREATE TABLE roster_people (
 CREATE UNIQUE INDEX roster_people_current_name ON roster_people(branch_id, name) WHERE left_at IS NULL;
 CREATE INDEX roster_people_branch ON roster_people(branch_id);
 CREATE INDEX roster_people_phone ON roster_people(phone) WHERE phone IS NOT NULL;
+-- The scheduler's pass looks for 预备党员 without 转正 on every tick.
+CREATE INDEX roster_people_probation ON roster_people(branch_id)
+    WHERE status = 'probationary' AND full_on IS NULL AND left_at IS NULL;
 
 -- Which Telegram account is which roster person: one each way.
 CREATE TABLE roster_links (
