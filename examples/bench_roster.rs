@@ -56,10 +56,10 @@ fn people(branches: usize, per_branch: usize, variant: u32) -> Vec<(String, Pers
                     status,
                     duty,
                     phone: Some(format!("139{n:08}")),
-                    takes_test: (n % 9 == 0).then_some(n % 2 == 0),
+                    takes_test: n.is_multiple_of(9).then_some(n.is_multiple_of(2)),
                     joined_on: NaiveDate::from_ymd_opt(1990 + (n % 35) as i32, 7, 1),
                     full_on: None,
-                    on_probation: n % 97 == 0,
+                    on_probation: n.is_multiple_of(97),
                 },
             ));
         }
