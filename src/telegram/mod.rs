@@ -120,7 +120,11 @@ fn incoming(msg: &Message) -> Option<Incoming> {
             .sender_chat
             .as_ref()
             .is_some_and(|c| c.id == msg.chat.id),
-        text: msg.text().or(msg.caption()).map(str::to_owned),
+        // A document's caption is its text (a roster sent with "/roster"); other media's are not.
+        text: msg
+            .text()
+            .or(msg.document().and(msg.caption()))
+            .map(str::to_owned),
         document: msg.document().map(|d| chat::Document {
             file_id: d.file.id.0.clone(),
             file_name: d.file_name.clone(),

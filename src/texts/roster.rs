@@ -248,7 +248,10 @@ pub const BUTTON_CONFIRM: &str = "确认导入";
 pub const BUTTON_CANCEL: &str = "取消";
 
 pub fn applied(added: usize, changed: usize, left: usize, total: usize) -> String {
-    format!("名册已导入：新增 {added} 人，变动 {changed} 人，转出 {left} 人；现有 {total} 人。")
+    format!(
+        "名册已导入：新增 {added} 人，变动 {changed} 人，转出 {left} 人；现有 {total} 人。
+已加入机器人的成员，请在与我的私聊中再发送一次 /join 加入码，认领自己在名册中的身份。"
+    )
 }
 pub const CANCELLED: &str = "已取消，名册未作改动。";
 pub const ALERT_APPLIED: &str = "名册已导入";

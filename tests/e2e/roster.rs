@@ -91,7 +91,7 @@ async fn links(env: &TestEnv) -> i64 {
 }
 
 #[tokio::test]
-async fn upload_confirm_and_link_by_phone_and_by_name() {
+async fn upload_confirm_status_and_reminder() {
     let api = FakeApi::start().await;
     api.add_user(SECRETARY, "李书记", "lishuji");
     for (id, name) in [(ZHANG, "张三"), (LI, "小李"), (STRANGER, "路人")] {
@@ -189,6 +189,110 @@ async fn upload_confirm_and_link_by_phone_and_by_name() {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
 
+    // The same roster again: nothing changes, and the 预备期 reminder is not repeated.
+    let mark = api.mark();
+    api.push_document(
+        SECRETARY,
+        GROUP,
+        "名册.xlsx",
+        &sheet(&roster()),
+        Some("/roster"),
+    );
+    let summary = api
+        .wait_for_text_since(mark, GROUP, "未变：9 人", WAIT)
+        .await;
+    press(
+        &api,
+        SECRETARY,
+        &summary,
+        &summary.callback_data(rt::BUTTON_CONFIRM).unwrap(),
+    )
+    .await;
+    api.wait_for_text_since(mark, GROUP, "名册已导入：新增 0 人", WAIT)
+        .await;
+    scheduler_fence(&api, &env).await;
+    assert_eq!(count_containing(&api, GROUP, "预备期届满提醒"), 1);
+
+    // One 正式党员 fewer: six, so no committee; five voters, all five must come (4 of 5 is not
+    // more than four fifths).
+    let six: Vec<Person> = roster().into_iter().filter(|p| p.name != "吴十").collect();
+    let mark = api.mark();
+    api.push_document(SECRETARY, GROUP, "名册.xlsx", &sheet(&six), Some("/roster"));
+    let summary = api
+        .wait_for_text_since(mark, GROUP, "转出：1 人（吴十）", WAIT)
+        .await;
+    press(
+        &api,
+        SECRETARY,
+        &summary,
+        &summary.callback_data(rt::BUTTON_CONFIRM).unwrap(),
+    )
+    .await;
+    api.wait_for_text_since(mark, GROUP, "转出 1 人", WAIT)
+        .await;
+    let status = ask(&api, SECRETARY, GROUP, "/status").await;
+    for expected in [
+        "有选举权的正式党员：5 人",
+        "正式党员 6 人（不足 7 人）：不设支部委员会，选举书记 1 人",
+        "即至少 5 人到会",
+        "即至少 3 票",
+    ] {
+        assert!(
+            status.plain_text.contains(expected),
+            "{expected} missing from:\n{}",
+            status.plain_text
+        );
+    }
+    assert_eq!(
+        env.query_i64("SELECT COUNT(*) FROM roster_people WHERE left_at IS NOT NULL")
+            .await,
+        1,
+        "吴十 is kept, marked 转出"
+    );
+
+    // No phone number ever reached the group.
+    for m in api.messages_in(GROUP) {
+        assert!(!m.plain_text.contains("8000"), "{}", m.plain_text);
+    }
+    assert_every_call_accepted(&api);
+    assert!(bot.stop().await.success());
+}
+
+/// A bound branch with the roster of [`roster`] uploaded and confirmed by the secretary.
+async fn with_roster(api: &FakeApi) {
+    let mark = api.mark();
+    api.push_document(
+        SECRETARY,
+        GROUP,
+        "名册.xlsx",
+        &sheet(&roster()),
+        Some("/roster"),
+    );
+    let summary = api.wait_for_text_since(mark, GROUP, "检查通过", WAIT).await;
+    press(
+        api,
+        SECRETARY,
+        &summary,
+        &summary.callback_data(rt::BUTTON_CONFIRM).unwrap(),
+    )
+    .await;
+    api.wait_for_text_since(mark, GROUP, "名册已导入", WAIT)
+        .await;
+}
+
+#[tokio::test]
+async fn join_by_phone_and_by_name_with_the_secretary() {
+    let api = FakeApi::start().await;
+    api.add_user(SECRETARY, "李书记", "lishuji");
+    for (id, name) in [(ZHANG, "张三"), (LI, "小李"), (STRANGER, "路人")] {
+        api.add_user(id, name, None);
+    }
+    api.add_group(GROUP, "第一党支部群", &[SECRETARY], &[ZHANG, LI, STRANGER]);
+    let env = quiet_calendar();
+    let mut bot = launch(&api, &env).await;
+    bind(&api, SECRETARY, GROUP, "第一党支部 机关").await;
+    with_roster(&api).await;
+
     // 张三 joins: asked for his phone with Telegram's request_contact keyboard, and offered names.
     let code: String = env.query_one("SELECT join_code FROM branches").await;
     let mark = api.mark();
@@ -245,8 +349,13 @@ async fn upload_confirm_and_link_by_phone_and_by_name() {
     assert_eq!(links(&env).await, 1);
     let mark = api.mark();
     press(&api, SECRETARY, &request, &ok).await;
-    api.wait_for_text_since(mark, LI, "名册中的“李四”", WAIT)
+    let linked = api
+        .wait_for_text_since(mark, LI, "名册中的“李四”", WAIT)
         .await;
+    assert_eq!(
+        linked.reply_markup.clone().unwrap()["remove_keyboard"],
+        json!(true)
+    );
     api.wait_for_text_since(mark, GROUP, "已确认", WAIT).await;
     assert_eq!(links(&env).await, 2);
     let again = press(&api, SECRETARY, &request, &ok).await;
@@ -300,31 +409,6 @@ async fn upload_confirm_and_link_by_phone_and_by_name() {
         "{}",
         overview.plain_text
     );
-
-    // The same roster again: nothing changes, and the 预备期 reminder is not repeated.
-    let mark = api.mark();
-    api.push_document(
-        SECRETARY,
-        GROUP,
-        "名册.xlsx",
-        &sheet(&roster()),
-        Some("/roster"),
-    );
-    let summary = api
-        .wait_for_text_since(mark, GROUP, "未变：9 人", WAIT)
-        .await;
-    press(
-        &api,
-        SECRETARY,
-        &summary,
-        &summary.callback_data(rt::BUTTON_CONFIRM).unwrap(),
-    )
-    .await;
-    api.wait_for_text_since(mark, GROUP, "名册已导入：新增 0 人", WAIT)
-        .await;
-    scheduler_fence(&api, &env).await;
-    assert_eq!(count_containing(&api, GROUP, "预备期届满提醒"), 1);
-    assert_eq!(links(&env).await, 1, "李四 keeps her link");
 
     // No phone number ever reached the group.
     for m in api.messages_in(GROUP) {

@@ -411,8 +411,15 @@ async fn on_decide(
         )
     };
     send::html(door, chat, &group).await?;
-    // The person may have blocked the bot since; the group has been told either way.
-    if let Err(err) = send::html(door, decided.user_id, &private).await {
+    // The person may have blocked the bot since; the group has been told either way. Once
+    // linked, the phone button offered with the names is taken away.
+    let told = if decided.confirmed {
+        door.send_contact_request(decided.user_id, &private, None)
+            .await
+    } else {
+        send::html(door, decided.user_id, &private).await
+    };
+    if let Err(err) = told {
         tracing::warn!(user = decided.user_id, error = %err, "could not tell a claimant");
     }
     Ok(())
