@@ -487,6 +487,38 @@ pub async fn unlink(state: &AppState, branch_id: i64, name: &str) -> AppResult<U
     })
 }
 
+/// Whether the 预备期 that began on `joined_on` (text as stored) has ended by `today`.
+fn probation_ended(joined_on: &str, today: NaiveDate) -> bool {
+    joined_on
+        .parse::<NaiveDate>()
+        .ok()
+        .and_then(|d| d.checked_add_months(chrono::Months::new(12)))
+        .is_some_and(|end| end <= today)
+}
+
+/// Branches (by name) with 预备党员 whose 预备期 has ended without a recorded 转正, for
+/// `/overdue`. Every active branch: scoping to an administrator's subtree comes with the
+/// organisation tree.
+pub async fn probation_overdue(
+    state: &AppState,
+    today: NaiveDate,
+) -> AppResult<Vec<(String, Vec<String>)>> {
+    let people = store::probationers(&state.db).await?;
+    let overdue: Vec<&store::ProbationCandidate> = people
+        .iter()
+        .filter(|c| probation_ended(&c.joined_on, today))
+        .collect();
+    Ok(overdue
+        .chunk_by(|a, b| a.branch_id == b.branch_id)
+        .map(|group| {
+            (
+                group[0].branch_name.clone(),
+                group.iter().map(|c| c.name.clone()).collect(),
+            )
+        })
+        .collect())
+}
+
 /// Queues, once per person and 预备期, a reminder to the branch group naming the 预备党员 whose
 /// one-year 预备期 has ended with no 转正 on the roster (党章 第七条). Called on every scheduler
 /// pass; the candidates are the few 预备党员 not reminded yet.
@@ -498,13 +530,7 @@ pub async fn plan_probation_reminders(
     let candidates = store::probation_candidates(&state.db).await?;
     let overdue: Vec<&store::ProbationCandidate> = candidates
         .iter()
-        .filter(|c| {
-            c.joined_on
-                .parse::<NaiveDate>()
-                .ok()
-                .and_then(|d| d.checked_add_months(chrono::Months::new(12)))
-                .is_some_and(|end| end <= today)
-        })
+        .filter(|c| probation_ended(&c.joined_on, today))
         .collect();
     let mut queued = 0;
     for group in overdue.chunk_by(|a, b| a.branch_id == b.branch_id) {

@@ -503,6 +503,22 @@ pub async fn probation_candidates(db: &Db) -> AppResult<Vec<ProbationCandidate>>
     .await?)
 }
 
+/// Every 预备党员 of an active branch with 入党日期 and no 转正 recorded, reminded or not (for
+/// `/overdue`), by branch.
+pub async fn probationers(db: &Db) -> AppResult<Vec<ProbationCandidate>> {
+    Ok(sqlx::query_as!(
+        ProbationCandidate,
+        r#"SELECT p.id AS "person_id!", p.branch_id, b.chat_id, b.name AS branch_name, p.name,
+                  p.joined_on AS "joined_on!"
+           FROM roster_people p JOIN branches b ON b.id = p.branch_id
+           WHERE p.status = 'probationary' AND p.full_on IS NULL AND p.joined_on IS NOT NULL
+             AND p.left_at IS NULL AND b.active = 1
+           ORDER BY p.branch_id, p.id"#
+    )
+    .fetch_all(db)
+    .await?)
+}
+
 /// Records that `people` were reminded about their 预备期 and queues `message`, in one
 /// transaction: the reminder goes out once even if the bot stops in between.
 pub async fn queue_probation_reminder(

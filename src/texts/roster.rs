@@ -416,3 +416,17 @@ pub fn probation_reminder(branch: &str, names_: &[String]) -> String {
 /// A branch without a roster, in `/status`.
 pub const STATUS_NO_ROSTER: &str =
     "\n\n名册：未导入（测试参与按已加入人数统计；群管理员可发送 /roster 了解如何导入）";
+
+/// `/overdue`'s part about 预备期: one line per branch.
+pub fn overdue_probation(branches: &[(String, Vec<String>)]) -> String {
+    let mut lines = vec![
+        "<b>预备期已满一年、名册未登记转正的预备党员</b>（党章 第七条；发展细则 第三十二条）"
+            .to_owned(),
+    ];
+    lines.extend(
+        branches
+            .iter()
+            .map(|(branch, people)| format!("• {}：{}", crate::texts::esc(branch), names(people))),
+    );
+    lines.join("\n")
+}

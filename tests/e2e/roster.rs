@@ -98,7 +98,9 @@ async fn upload_confirm_status_and_reminder() {
         api.add_user(id, name, None);
     }
     api.add_group(GROUP, "第一党支部群", &[SECRETARY], &[ZHANG, LI, STRANGER]);
-    let env = quiet_calendar();
+    // The secretary administers the organisation too, for /overdue.
+    let env = quiet_calendar().super_admins(&[SECRETARY]);
+    api.add_private_chat(SECRETARY);
     let mut bot = launch(&api, &env).await;
     bind(&api, SECRETARY, GROUP, "第一党支部 机关").await;
 
@@ -188,6 +190,17 @@ async fn upload_confirm_status_and_reminder() {
     ] {
         assert!(text.contains(expected), "{expected} missing from:\n{text}");
     }
+    // /overdue names the 预备党员 too, by branch.
+    let mark = api.mark();
+    api.push_text(SECRETARY, SECRETARY, "/overdue");
+    let overdue = api
+        .wait_for_text_since(mark, SECRETARY, "名册未登记转正的预备党员", WAIT)
+        .await;
+    assert!(
+        overdue.plain_text.contains("第一党支部：孙八"),
+        "{}",
+        overdue.plain_text
+    );
 
     // The same roster again: nothing changes, and the 预备期 reminder is not repeated.
     let mark = api.mark();
