@@ -57,6 +57,9 @@ pub struct Config {
     /// Whether charts may use fonts installed on the server for characters the embedded font
     /// lacks.
     pub system_fonts: bool,
+    /// Who is due to take the test when a roster's 参加业务测试 is empty
+    /// (`BRANCHBOT_ROSTER_TEST_ALL`): cadres by default, all 正式/预备党员 when set.
+    pub roster_test_scope: crate::domain::roster::TestScope,
     /// Test hook: read "now" from this file instead of the system clock.
     pub clock_file: Option<PathBuf>,
     /// Test hook: seed for the random generator, so draws are reproducible.
@@ -101,6 +104,7 @@ struct FileConfig {
     backup_dir: Option<PathBuf>,
     backup_keep: Option<u32>,
     system_fonts: Option<bool>,
+    roster_test_all: Option<bool>,
 }
 
 /// One setting: its environment variable, its `branchbot.toml` key, its default and meaning.
@@ -237,6 +241,12 @@ pub const SETTINGS: &[Setting] = &[
         "图表遇到内置字体没有的生僻字时，是否使用服务器上的字体",
     ),
     setting(
+        "BRANCHBOT_ROSTER_TEST_ALL",
+        Some("roster_test_all"),
+        "false",
+        "名册中“参加业务测试”留空的人：false 为有职务（含党务工作者）的人参加，true 为全体正式、预备党员参加",
+    ),
+    setting(
         "BRANCHBOT_CONFIG",
         None,
         "./branchbot.toml（如存在）",
@@ -333,6 +343,7 @@ impl Config {
                 Some(v) => parse_bool("BRANCHBOT_SYSTEM_FONTS", &v)?,
                 None => file.system_fonts.unwrap_or(true),
             },
+            roster_test_scope: roster_test_scope(&get, file.roster_test_all)?,
             clock_file: get("BRANCHBOT_CLOCK_FILE").map(PathBuf::from),
             seed: get("BRANCHBOT_SEED")
                 .map(|v| parse_num("BRANCHBOT_SEED", &v, t::EXPECT_NUMBER))
@@ -486,6 +497,23 @@ fn parse_proxy(setting: &'static str, value: &str) -> Result<url::Url, ConfigErr
         return Err(error());
     }
     Ok(url)
+}
+
+/// `BRANCHBOT_ROSTER_TEST_ALL`: who is due for the test when a roster leaves it open.
+fn roster_test_scope(
+    get: &impl Fn(&str) -> Option<String>,
+    file: Option<bool>,
+) -> Result<crate::domain::roster::TestScope, ConfigError> {
+    use crate::domain::roster::TestScope;
+    let all = match get("BRANCHBOT_ROSTER_TEST_ALL") {
+        Some(v) => parse_bool("BRANCHBOT_ROSTER_TEST_ALL", &v)?,
+        None => file.unwrap_or(false),
+    };
+    Ok(if all {
+        TestScope::AllMembers
+    } else {
+        TestScope::Cadres
+    })
 }
 
 fn parse_bool(setting: &'static str, value: &str) -> Result<bool, ConfigError> {

@@ -21,6 +21,9 @@
 //! - [`storage`] is SQLite: one module of compile-time checked queries per area.
 //! - [`domain`] holds the rules, free of I/O, wording and Telegram: dates and numbers, terms and
 //!   the election ladder, meeting schedules, drawing and scoring a test, the statistics.
+//! - [`roster`] reads a branch's roster sheet (党员名册) strictly and writes its template; the
+//!   rules about people (who is due for the test, who votes, the election arithmetic) are in
+//!   [`domain::roster`].
 //! - [`questions`] loads and validates the question bank (TOML files, an Excel sheet, or the
 //!   bank built into the binary), and checks how it is written (cues, near-duplicates; the
 //!   same-fact groups the draw keeps apart).
@@ -45,6 +48,7 @@ pub mod domain;
 pub mod error;
 pub mod questions;
 pub mod reports;
+pub mod roster;
 pub mod scheduler;
 pub mod service;
 pub mod startup;

@@ -76,6 +76,26 @@ pub enum CallbackData {
     CancelOrgImport {
         import: i64,
     },
+    /// Apply an uploaded roster (in the branch group, by its uploader).
+    ConfirmRoster {
+        upload: i64,
+    },
+    /// Discard an uploaded roster.
+    CancelRoster {
+        upload: i64,
+    },
+    /// "I am this roster person" (private chat, after joining a branch with a roster).
+    ClaimPerson {
+        person: i64,
+    },
+    /// The secretary confirms a claim by name in the group.
+    ConfirmClaim {
+        claim: i64,
+    },
+    /// The secretary refuses a claim by name.
+    RefuseClaim {
+        claim: i64,
+    },
 }
 
 impl CallbackData {
@@ -112,6 +132,11 @@ impl CallbackData {
             CancelUpload { upload } => format!("ux:{upload}"),
             ConfirmOrgImport { import } => format!("oc:{import}"),
             CancelOrgImport { import } => format!("ox:{import}"),
+            ConfirmRoster { upload } => format!("rc:{upload}"),
+            CancelRoster { upload } => format!("rx:{upload}"),
+            ClaimPerson { person } => format!("rp:{person}"),
+            ConfirmClaim { claim } => format!("ry:{claim}"),
+            RefuseClaim { claim } => format!("rn:{claim}"),
         }
     }
 
@@ -175,6 +200,11 @@ impl CallbackData {
             "ux" => arity(1).and(Some(CancelUpload { upload: id(0)? })),
             "oc" => arity(1).and(Some(ConfirmOrgImport { import: id(0)? })),
             "ox" => arity(1).and(Some(CancelOrgImport { import: id(0)? })),
+            "rc" => arity(1).and(Some(ConfirmRoster { upload: id(0)? })),
+            "rx" => arity(1).and(Some(CancelRoster { upload: id(0)? })),
+            "rp" => arity(1).and(Some(ClaimPerson { person: id(0)? })),
+            "ry" => arity(1).and(Some(ConfirmClaim { claim: id(0)? })),
+            "rn" => arity(1).and(Some(RefuseClaim { claim: id(0)? })),
             _ => None,
         }?;
         // Reject non-canonical spellings such as "a:01:2:3" so one button has one encoding.
@@ -229,6 +259,11 @@ mod tests {
             },
             ConfirmUpload { upload: big },
             CancelUpload { upload: big },
+            ConfirmRoster { upload: big },
+            CancelRoster { upload: big },
+            ClaimPerson { person: big },
+            ConfirmClaim { claim: big },
+            RefuseClaim { claim: big },
         ]
     }
 

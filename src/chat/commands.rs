@@ -77,6 +77,8 @@ pub enum GroupCommand {
     Whoami,
     #[command(description = "设本群为本组织的管理员群（管理员）")]
     Adminchat(String),
+    #[command(description = "党员名册：统计、模板、上传、解除关联")]
+    Roster(String),
 }
 
 /// How a slash-text in a chat relates to this bot.

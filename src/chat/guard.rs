@@ -79,4 +79,12 @@ impl Door for Tracked<'_> {
     async fn role_changed(&self, user: i64, admin: bool) {
         self.inner.role_changed(user, admin).await;
     }
+    async fn send_contact_request(
+        &self,
+        chat: i64,
+        html: &str,
+        button: Option<&str>,
+    ) -> AppResult<i64> {
+        self.inner.send_contact_request(chat, html, button).await
+    }
 }

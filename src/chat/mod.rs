@@ -68,6 +68,15 @@ pub struct Document {
     pub size: u32,
 }
 
+/// A phone number someone shared (the request_contact button, or a forwarded contact card).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    pub phone: String,
+    /// The Telegram account the number belongs to, as Telegram says; for the request_contact
+    /// button it is the sender's own. A forwarded card may carry someone else's or none.
+    pub user_id: Option<i64>,
+}
+
 /// A message that reached the bot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Incoming {
@@ -75,10 +84,12 @@ pub struct Incoming {
     pub from: Person,
     /// Posted "as the group" by an anonymous group administrator: only administrators can.
     pub as_group_admin: bool,
+    /// The text, or a document's caption.
     pub text: Option<String>,
     pub document: Option<Document>,
     /// A group's title: the branch name when a group is bound by an organisation's link.
     pub chat_title: Option<String>,
+    pub contact: Option<Contact>,
 }
 
 /// A message the bot sent earlier, as a button press points at it.
@@ -139,4 +150,16 @@ pub trait Door: Send + Sync {
     /// A person became or stopped being an administrator: update their command menu, where
     /// the door has menus. Best effort.
     async fn role_changed(&self, user: i64, admin: bool);
+    /// Sends an HTML message with a keyboard button that shares the person's own verified phone
+    /// number (`Some(label)`), or takes such a keyboard away (`None`). A door without phone
+    /// numbers just sends the text.
+    async fn send_contact_request(
+        &self,
+        chat: i64,
+        html: &str,
+        button: Option<&str>,
+    ) -> AppResult<i64> {
+        let _ = button;
+        self.send(chat, html, None).await
+    }
 }

@@ -345,6 +345,7 @@ impl Console {
                     screen.chats.get(&self.chat).map(|c| c.name.clone())
                 })
                 .flatten(),
+            contact: None,
         }
     }
 

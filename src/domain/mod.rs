@@ -6,6 +6,7 @@ pub mod meetings;
 pub mod numbers;
 pub mod org;
 pub mod quiz;
+pub mod roster;
 pub mod schedule;
 pub mod stats;
 pub mod term;

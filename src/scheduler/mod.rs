@@ -96,6 +96,7 @@ pub async fn tick(
     crate::service::reminders::plan_due(state, now).await?;
     crate::service::calendar::plan_due(state, now).await?;
     crate::service::quiz::expire_attempts(state, now).await?;
+    crate::service::roster::plan_probation_reminders(state, now).await?;
     delivery::deliver_due(state, outlet, now.timestamp()).await?;
     next_due(state, now).await
 }

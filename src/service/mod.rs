@@ -17,6 +17,7 @@ pub mod orgs;
 pub mod quiz;
 pub mod reminders;
 pub mod reports;
+pub mod roster;
 pub mod rounds;
 pub mod terms;
 

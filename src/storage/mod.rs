@@ -10,6 +10,7 @@ pub mod questions;
 pub mod quiz;
 pub mod reminders;
 pub mod reports;
+pub mod roster;
 pub mod rounds;
 pub mod setup;
 pub mod summaries;

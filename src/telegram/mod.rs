@@ -17,8 +17,9 @@ use teloxide::payloads::{
 };
 use teloxide::prelude::*;
 use teloxide::types::{
-    ChatAction, ChatMemberStatus, ChatMemberUpdated, InlineKeyboardMarkup, InputFile, InputMedia,
-    InputMediaDocument, LinkPreviewOptions, MessageId, ParseMode, User,
+    ButtonRequest, ChatAction, ChatMemberStatus, ChatMemberUpdated, InlineKeyboardMarkup,
+    InputFile, InputMedia, InputMediaDocument, KeyboardButton, KeyboardMarkup, KeyboardRemove,
+    LinkPreviewOptions, MessageId, ParseMode, ReplyMarkup, User,
 };
 
 use crate::chat::{self, Door, Incoming, Keyboard, OutFile, Person, Press};
@@ -119,13 +120,21 @@ fn incoming(msg: &Message) -> Option<Incoming> {
             .sender_chat
             .as_ref()
             .is_some_and(|c| c.id == msg.chat.id),
-        text: msg.text().map(str::to_owned),
+        // A document's caption is its text (a roster sent with "/roster"); other media's are not.
+        text: msg
+            .text()
+            .or(msg.document().and(msg.caption()))
+            .map(str::to_owned),
         document: msg.document().map(|d| chat::Document {
             file_id: d.file.id.0.clone(),
             file_name: d.file_name.clone(),
             size: d.file.size,
         }),
         chat_title: msg.chat.title().map(str::to_owned),
+        contact: msg.contact().map(|c| chat::Contact {
+            phone: c.phone_number.clone(),
+            user_id: c.user_id.map(|id| id.0 as i64),
+        }),
     })
 }
 
@@ -326,6 +335,32 @@ impl Door for TelegramDoor {
             .download_file(&file.path, &mut bytes)
             .await?;
         Ok(bytes)
+    }
+
+    async fn send_contact_request(
+        &self,
+        chat: i64,
+        html: &str,
+        button: Option<&str>,
+    ) -> AppResult<i64> {
+        let markup = match button {
+            Some(label) => ReplyMarkup::Keyboard(
+                KeyboardMarkup::new([[KeyboardButton::new(label).request(ButtonRequest::Contact)]])
+                    .resize_keyboard()
+                    .one_time_keyboard(),
+            ),
+            None => ReplyMarkup::KeyboardRemove(KeyboardRemove::new()),
+        };
+        let sent = self
+            .api
+            .call("sendMessage", Kind::Send { chat }, |bot| {
+                bot.send_message(ChatId(chat), html)
+                    .parse_mode(ParseMode::Html)
+                    .link_preview_options(no_preview())
+                    .reply_markup(markup.clone())
+            })
+            .await?;
+        Ok(i64::from(sent.id.0))
     }
 
     async fn role_changed(&self, user: i64, admin: bool) {

@@ -61,6 +61,7 @@ pub const HELP_GROUP_ADMIN: &str = "\n\n<b>群管理员命令</b>\n\
 /delay 新届满日期 — 记录经批准的延期换届\n\
 /plan 会议 时间 — 新增或修改会议计划，如 /plan 支委会 每月5日 15:00\n\
 /unplan 会议 — 删除一项会议计划\n\
+/roster — 党员名册：统计、模板（/roster template）、上传（/roster upload）\n\
 /held 会议 [日期] — 记录会议已召开";
 
 pub const BIND_USAGE: &str = "用法：/bind 支部名称 [类型]\n例如：/bind 城关镇第一党支部 社区\n类型可选：农村、社区、机关、学校、医院、国企、两新、其他（不填则为“其他”）。";

@@ -14,6 +14,7 @@ pub mod quiz_view;
 pub mod reminders;
 pub mod report_replies;
 pub mod reports;
+pub mod roster;
 pub mod rounds;
 pub mod setup;
 pub mod setup_replies;

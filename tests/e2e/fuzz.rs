@@ -548,6 +548,7 @@ async fn thousands_of_generated_inputs_break_no_rule() {
         text: Some(text.to_owned()),
         document: None,
         chat_title: None,
+        contact: None,
     };
     handlers::on_message(
         &door,
@@ -631,6 +632,7 @@ async fn thousands_of_generated_inputs_break_no_rule() {
                     text: None,
                     document: Some(document(&mut rng, &door, n)),
                     chat_title: None,
+                    contact: None,
                 };
                 ("file", Input::Message(incoming))
             }

@@ -12,6 +12,7 @@
 //!   and restore;
 //! - `bank_quality`: `questions check --strict/--stats`, upload warnings, /bank's flagged questions;
 //! - `console`: a scripted `branchbot console` session, transcript checked;
+//! - `roster`: roster upload and confirmation, linking by phone and by name, the refusals;
 //! - `quiet`: the positive "nothing else was sent" checks must fail when something was sent.
 
 #[path = "../support/mod.rs"]
@@ -34,4 +35,5 @@ mod reminders;
 mod reports;
 mod review_admin;
 mod review_users;
+mod roster;
 mod rounds;

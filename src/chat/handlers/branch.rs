@@ -115,6 +115,7 @@ async fn join_quietly(
             .await?;
         }
     }
+    super::roster::offer_link(door, msg.chat.id, user.id, &branch, state).await?;
     Ok(true)
 }
 
@@ -141,7 +142,8 @@ pub async fn join(
         JoinOutcome::AlreadyMember => t::already_member(&name),
         JoinOutcome::Moved(from) => t::moved(&send::esc(&from), &name),
     };
-    send::html(door, msg.chat.id, &reply).await.map(drop)
+    send::html(door, msg.chat.id, &reply).await?;
+    super::roster::offer_link(door, msg.chat.id, user.id, &branch, state).await
 }
 
 /// Splits `/bind` arguments into a name and an optional kind (the last word, if it is one).
@@ -279,6 +281,7 @@ pub async fn status(door: &dyn Door, msg: &Incoming, state: &AppState) -> AppRes
         &branch.join_code,
     );
     text.push_str(&super::status_sections(state, &branch).await?);
+    text.push_str(&super::roster::status_section(state, &branch).await?);
     send::html(door, msg.chat.id, &text).await.map(drop)
 }
 

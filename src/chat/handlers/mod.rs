@@ -8,6 +8,7 @@ pub mod orgs;
 pub mod quiz;
 pub mod reminders;
 pub mod reports;
+pub mod roster;
 pub mod setup;
 
 use crate::buttons::CallbackData;
@@ -110,6 +111,9 @@ async fn route_message(door: &dyn Door, msg: &Incoming, state: &AppState) -> App
         if msg.document.is_some() {
             return admin::on_document(door, msg, user, state).await;
         }
+        if let Some(contact) = &msg.contact {
+            return roster::on_contact(door, msg, contact, state).await;
+        }
         let Some(text) = msg.text.as_deref() else {
             return send::html(door, msg.chat.id, t::PRIVATE_HINT)
                 .await
@@ -126,10 +130,11 @@ async fn route_message(door: &dyn Door, msg: &Incoming, state: &AppState) -> App
                 .map(drop),
         }
     } else if msg.chat.is_group() {
+        // A document's caption is its text: a sheet sent with "/roster" is a roster upload.
+        if let Some(document) = &msg.document {
+            return roster::on_group_document(door, msg, user, document, state).await;
+        }
         let Some(text) = msg.text.as_deref() else {
-            if let Some(document) = &msg.document {
-                return admin::on_group_document(door, msg, user, document, state).await;
-            }
             return Ok(());
         };
         match commands::parse::<GroupCommand, PrivateCommand>(text, bot_name) {
@@ -229,6 +234,7 @@ async fn group_command(
         C::Report(args) => reports::report_group(door, msg, user, args.trim(), state).await,
         C::Whoami => setup::whoami(door, msg, user).await,
         C::Adminchat(args) => orgs::adminchat(door, msg, user, args.trim(), state).await,
+        C::Roster(args) => roster::command(door, msg, user, args.trim(), state).await,
     }
 }
 
@@ -251,6 +257,15 @@ async fn route_callback(door: &dyn Door, query: &Press, state: &AppState) -> App
             data @ (CallbackData::ConfirmOrgImport { .. } | CallbackData::CancelOrgImport { .. }),
         ) => {
             orgs::on_import_button(door, query, data, state).await?;
+        }
+        Some(
+            data @ (CallbackData::ConfirmRoster { .. }
+            | CallbackData::CancelRoster { .. }
+            | CallbackData::ClaimPerson { .. }
+            | CallbackData::ConfirmClaim { .. }
+            | CallbackData::RefuseClaim { .. }),
+        ) => {
+            roster::on_button(door, query, data, state).await?;
         }
         Some(data) => quiz::on_button(door, query, data, state).await?,
     }

@@ -99,6 +99,9 @@ pub async fn overdue(
     let parts = text::compliance_summary(&report);
     let long = parts.len() > 1;
     send_summary(door, chat, &parts).await?;
+    if let Some(section) = super::roster::overdue_section(state).await? {
+        send::html(door, chat, &section).await?;
+    }
     if long {
         let (name, bytes) = tokio::task::spawn_blocking(move || render::compliance_file(&report))
             .await
