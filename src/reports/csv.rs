@@ -115,6 +115,7 @@ mod tests {
                 "round-12-branches.csv",
                 "round-12-trainees.csv",
                 "round-12-non-participants.csv",
+                "round-12-never-joined.csv",
                 "round-12-questions.csv",
                 "round-12-categories.csv",
                 "round-12-trend.csv",
@@ -125,7 +126,16 @@ mod tests {
         assert_eq!(branches[0][0], t::COL_BRANCH);
         assert_eq!(
             branches[1],
-            vec!["城东社区党支部", "社区", "4", "3", "75.0%", "71.7", "66.7%"]
+            vec![
+                "城东社区党支部",
+                "社区",
+                "4",
+                "3",
+                "75.0%",
+                "71.7",
+                "66.7%",
+                "按已加入人数统计"
+            ]
         );
         assert_eq!(branches[3][5], "");
 
@@ -136,7 +146,7 @@ mod tests {
         // A name that looks like a formula is defused.
         assert_eq!(trainees[3][1], "'=王五");
 
-        let questions = read(&files[6].1);
+        let questions = read(&files[7].1);
         assert_eq!(questions[1][7], "-0.050");
         assert_eq!(questions[2][7], "");
     }

@@ -27,8 +27,11 @@ pub struct RoundReport {
     pub branches: Vec<BranchRow>,
     /// Every submitted attempt (finished or timed out).
     pub trainees: Vec<TraineeRow>,
-    /// Members of a branch who did not submit an attempt.
+    /// Who was due and did not submit: a roster branch's linked people (by their roster name),
+    /// another branch's joined members.
     pub non_participants: Vec<NonParticipantRow>,
+    /// 未加入（从未使用机器人）: roster people due for the test who never linked an account.
+    pub never_joined: Vec<NonParticipantRow>,
     /// Totals per organisation of the viewer's subtree, depth-first (empty for a branch view).
     pub orgs: Vec<OrgRollup>,
     /// Totals per branch kind (农村、社区、…), so the kinds that lag stand out.
@@ -53,13 +56,19 @@ pub struct BranchRow {
     pub org_id: i64,
     /// Names from the viewer's top organisation down to `org_id`.
     pub org_path: Vec<String>,
-    /// Members at report time: who was expected to take part.
+    /// 应参加: the roster's people due for the test, or without a roster the members who joined
+    /// (at report time).
     pub members: u32,
-    /// Members who submitted an attempt.
+    /// 实参加: those of `members` who submitted an attempt.
     pub participants: u32,
-    /// Mean score of the participants; `None` when nobody took part.
+    /// Attempts submitted for the branch, which the average and the pass rate are over (with a
+    /// roster it may include people the roster does not ask to take the test).
+    pub scored: u32,
+    /// Counted against the roster; otherwise "按已加入人数统计".
+    pub by_roster: bool,
+    /// Mean score of the submitted attempts; `None` when nobody took part.
     pub average: Option<f64>,
-    /// Share of participants at or above the pass mark; `None` when nobody took part.
+    /// Share of the submitted attempts at or above the pass mark; `None` when nobody took part.
     pub pass_rate: Option<f64>,
 }
 
@@ -81,6 +90,8 @@ impl BranchRow {
             org_path: Vec::new(),
             members,
             participants: scores.len() as u32,
+            scored: scores.len() as u32,
+            by_roster: false,
             average: average(scores),
             pass_rate: pass_rate(scores, pass_mark),
         }
@@ -133,6 +144,7 @@ impl TraineeRow {
 /// A member who did not take part, so the secretary can follow up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NonParticipantRow {
+    pub branch_id: i64,
     pub branch: String,
     pub name: String,
 }
@@ -276,7 +288,7 @@ impl RoundReport {
         self.branches.iter().find(|b| b.id == id)
     }
 
-    /// The report as tables: 概况, 组织汇总, 类型汇总, 支部, 学员, 未参加, 题目, 分类, 趋势.
+    /// The report as tables: 概况, 组织汇总, 类型汇总, 支部, 学员, 未参加, 未加入, 题目, 分类, 趋势.
     pub fn tables(&self) -> Vec<Table> {
         vec![
             self.overview_table(),
@@ -285,6 +297,7 @@ impl RoundReport {
             self.branch_table(),
             self.trainee_table(),
             self.non_participant_table(),
+            self.never_joined_table(),
             self.question_table(),
             self.category_table(),
             self.trend_table(),
@@ -372,6 +385,7 @@ impl RoundReport {
             Column::new(t::COL_PARTICIPATION, 10.0),
             Column::new(t::COL_AVERAGE, 10.0),
             Column::new(t::COL_PASS_RATE, 10.0),
+            Column::new(t::COL_BASIS, 16.0),
         ]);
         Table {
             sheet: t::SHEET_BRANCHES,
@@ -390,6 +404,11 @@ impl RoundReport {
                         Cell::percent(b.participation()),
                         Cell::decimal(b.average),
                         Cell::percent(b.pass_rate),
+                        Cell::text(if b.by_roster {
+                            t::BASIS_ROSTER
+                        } else {
+                            t::BASIS_JOINED
+                        }),
                     ]);
                     row
                 })
@@ -502,6 +521,22 @@ impl RoundReport {
             ],
             rows: self
                 .non_participants
+                .iter()
+                .map(|r| vec![Cell::text(&r.branch), Cell::text(&r.name)])
+                .collect(),
+        }
+    }
+
+    fn never_joined_table(&self) -> Table {
+        Table {
+            sheet: t::SHEET_NEVER_JOINED,
+            file_stem: "never-joined",
+            columns: vec![
+                Column::new(t::COL_BRANCH, 28.0),
+                Column::new(t::COL_NAME, 16.0),
+            ],
+            rows: self
+                .never_joined
                 .iter()
                 .map(|r| vec![Cell::text(&r.branch), Cell::text(&r.name)])
                 .collect(),
@@ -724,24 +759,6 @@ pub struct Totals {
 }
 
 impl Totals {
-    pub fn of<'a>(rows: impl IntoIterator<Item = &'a BranchRow>) -> Self {
-        let (mut t, mut score_sum, mut passed) = (Totals::default(), 0.0, 0.0);
-        for row in rows {
-            t.branches += 1;
-            t.members += row.members;
-            t.participants += row.participants;
-            let n = f64::from(row.participants);
-            score_sum += row.average.unwrap_or(0.0) * n;
-            passed += row.pass_rate.unwrap_or(0.0) * n;
-        }
-        if t.participants > 0 {
-            let n = f64::from(t.participants);
-            t.average = Some(score_sum / n);
-            t.pass_rate = Some(passed / n);
-        }
-        t
-    }
-
     pub fn participation(&self) -> Option<f64> {
         (self.members > 0).then(|| f64::from(self.participants) / f64::from(self.members))
     }
@@ -1020,14 +1037,17 @@ pub(crate) mod tests {
             ],
             non_participants: vec![
                 NonParticipantRow {
+                    branch_id: 1,
                     branch: "城东社区党支部".to_owned(),
                     name: "钱七".to_owned(),
                 },
                 NonParticipantRow {
+                    branch_id: 3,
                     branch: "人民医院党支部".to_owned(),
                     name: "孙八".to_owned(),
                 },
             ],
+            never_joined: Vec::new(),
             questions: vec![
                 QuestionRow {
                     id: "hj-001".to_owned(),

@@ -152,6 +152,7 @@ mod tests {
             branches,
             trainees,
             non_participants: Vec::new(),
+            never_joined: Vec::new(),
             questions: Vec::new(),
             categories: Vec::new(),
             reliability: None,

@@ -56,6 +56,9 @@ pub fn round_summary(report: &RoundReport) -> Vec<String> {
         return split_message(&lines.join("\n"), TELEGRAM_TEXT_LIMIT);
     }
     lines.extend(overall_lines(report));
+    if !report.branches.iter().any(|b| b.by_roster) {
+        lines.push(escape(t::ALL_BY_JOINED));
+    }
     lines.extend(rollup_lines(report));
     lines.extend(branch_lines(report));
     lines.extend(weakest_lines(report));
@@ -65,6 +68,9 @@ pub fn round_summary(report: &RoundReport) -> Vec<String> {
         lines.push(escape(&t::non_participants_line(
             report.non_participants.len(),
         )));
+    }
+    if !report.never_joined.is_empty() {
+        lines.push(escape(&t::never_joined_line(report.never_joined.len())));
     }
     lines.push(escape(t::FILES_HINT));
     split_message(&lines.join("\n"), TELEGRAM_TEXT_LIMIT)
@@ -149,7 +155,14 @@ fn rollup_lines(report: &RoundReport) -> Vec<String> {
 /// Every branch's participation and average, then the lowest branches.
 fn branch_lines(report: &RoundReport) -> Vec<String> {
     let mut lines = vec![heading(t::BY_BRANCH)];
+    // Marked only where some branches count by roster and others cannot yet.
+    let mixed = report.branches.iter().any(|b| b.by_roster);
     for branch in &report.branches {
+        let mark = if mixed && !branch.by_roster {
+            t::BY_JOINED_MARK
+        } else {
+            ""
+        };
         let line = match branch.average {
             Some(average) => t::branch_line(
                 &branch.name,
@@ -161,7 +174,7 @@ fn branch_lines(report: &RoundReport) -> Vec<String> {
             ),
             None => t::branch_line_nobody(&branch.name, &branch.kind, branch.members),
         };
-        lines.push(format!("• {}", escape(&line)));
+        lines.push(format!("• {}{mark}", escape(&line)));
     }
     let lowest = report.lowest_branches(TOP_N);
     if lowest.len() > 1 {
@@ -259,6 +272,11 @@ pub fn branch_summary(report: &RoundReport, branch_id: i64) -> Vec<String> {
         branch.members,
         branch.participation().map(percent).as_deref(),
     )));
+    lines.push(escape(if branch.by_roster {
+        t::BRANCH_BY_ROSTER
+    } else {
+        t::BRANCH_BY_JOINED
+    }));
     match branch.average {
         Some(average) => lines.push(escape(&t::branch_average_line(&points(average)))),
         None => lines.push(escape(t::BRANCH_NOBODY)),

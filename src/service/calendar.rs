@@ -380,10 +380,23 @@ pub async fn close_round(
     // An announcement or reminder not yet sent would now be wrong.
     outbox::cancel_topic(&mut *tx, &topic(round_id)).await?;
     let results = store::branch_results(&mut *tx, round_id).await?;
+    // A branch with a roster is told its participation against the roster's people due.
+    let ids: Vec<i64> = results.iter().map(|r| r.branch_id).collect();
+    let parts = crate::storage::roster::participation_in(
+        &mut tx,
+        round_id,
+        &ids,
+        state.config.roster_test_scope,
+    )
+    .await?;
     let expires = (now + RESULT_EXPIRES_AFTER).timestamp();
     let mut finished = 0;
-    for result in &results {
+    for (result, part) in results.iter().zip(&parts) {
         finished += result.finished;
+        let (took, due) = match part.has_roster {
+            true => (part.took as i64, part.due as i64),
+            false => (result.finished, result.members),
+        };
         let message = NewMessage {
             key: format!("{}:result:{}", topic(round_id), result.branch_id),
             topic: Some(topic(round_id)),
@@ -391,9 +404,10 @@ pub async fn close_round(
             text: texts::branch_result(
                 round_id,
                 &esc(&result.name),
-                result.finished,
-                result.members,
+                took,
+                due,
                 result.average,
+                part.has_roster,
             ),
             markup: None,
             due_at: now.timestamp(),

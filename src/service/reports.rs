@@ -32,6 +32,7 @@ pub fn report_options(config: &Config) -> ReportOptions {
         trend_rounds: TREND_ROUNDS,
         thresholds: Thresholds::default(),
         round_label: crate::texts::report_replies::round_label,
+        roster_scope: config.roster_test_scope,
     }
 }
 
@@ -110,16 +111,18 @@ struct Sums {
     branches: u32,
     members: u32,
     participants: u32,
+    scored: u32,
     score_sum: f64,
     passed: f64,
 }
 
 impl Sums {
     fn add_row(&mut self, row: &BranchRow) {
-        let n = f64::from(row.participants);
+        let n = f64::from(row.scored);
         self.branches += 1;
         self.members += row.members;
         self.participants += row.participants;
+        self.scored += row.scored;
         self.score_sum += row.average.unwrap_or(0.0) * n;
         self.passed += row.pass_rate.unwrap_or(0.0) * n;
     }
@@ -128,18 +131,19 @@ impl Sums {
         self.branches += other.branches;
         self.members += other.members;
         self.participants += other.participants;
+        self.scored += other.scored;
         self.score_sum += other.score_sum;
         self.passed += other.passed;
     }
 
     fn totals(&self) -> Totals {
-        let n = f64::from(self.participants);
+        let n = f64::from(self.scored);
         Totals {
             branches: self.branches,
             members: self.members,
             participants: self.participants,
-            average: (self.participants > 0).then(|| self.score_sum / n),
-            pass_rate: (self.participants > 0).then(|| self.passed / n),
+            average: (self.scored > 0).then(|| self.score_sum / n),
+            pass_rate: (self.scored > 0).then(|| self.passed / n),
         }
     }
 }

@@ -14,6 +14,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use chrono_tz::Tz;
 use futures::TryStreamExt;
 
+use crate::domain::roster::TestScope;
 use crate::domain::stats::{self, Thresholds};
 use crate::error::AppResult;
 use crate::questions::model::QuestionKind;
@@ -21,6 +22,7 @@ use crate::reports::model::{
     category_rows, AttemptOutcome, BranchRow, ComplianceReport, ElectionRow, MeetingRow,
     NonParticipantRow, QuestionRow, RoundReport, TraineeRow, TrendPoint,
 };
+use crate::storage::roster::{self, Participation};
 use crate::storage::{summaries, Db};
 
 /// How a report is made; the same for the chat and the command line.
@@ -36,6 +38,8 @@ pub struct ReportOptions {
     pub thresholds: Thresholds,
     /// The trend's axis label for a round; wording belongs to the texts, not to storage.
     pub round_label: fn(i64) -> String,
+    /// Who on a roster is due for the test when their 参加业务测试 is empty (configuration).
+    pub roster_scope: TestScope,
 }
 
 /// A round as the report needs it.
@@ -100,10 +104,11 @@ pub async fn round_report(
             .into_iter()
             .map(BranchCounts::into_row)
             .collect(),
-        None => branch_rows(&mut tx, round.id, only, options.pass_mark).await?,
+        None => branch_rows(&mut tx, round.id, only, options).await?,
     };
     let trainees = trainee_rows(&mut tx, round.id, only, options.timezone).await?;
-    let non_participants = non_participant_rows(&mut tx, round.id, only).await?;
+    let (non_participants, never_joined) =
+        who_did_not_take_part(&mut tx, round.id, only, &branches, options).await?;
     // The summary's analysis is of the whole round; a subtree's is its own answers (few).
     let (questions, reliability) = match (summary, only) {
         (Some(summary), None) => (summary.questions, summary.reliability),
@@ -120,6 +125,7 @@ pub async fn round_report(
         branches,
         trainees,
         non_participants,
+        never_joined,
         orgs: Vec::new(),
         kinds: Vec::new(),
         categories: category_rows(&questions),
@@ -139,7 +145,7 @@ pub async fn branch_report(
 ) -> AppResult<RoundReport> {
     let mut conn = db.acquire().await?;
     let only = branch_list(&[branch_id]);
-    let branches = branch_rows(&mut conn, round.id, Some(&only), options.pass_mark).await?;
+    let branches = branch_rows(&mut conn, round.id, Some(&only), options).await?;
     Ok(RoundReport {
         round_id: round.id,
         opens_at: local(round.opens_at, options.timezone),
@@ -149,6 +155,7 @@ pub async fn branch_report(
         branches,
         trainees: Vec::new(),
         non_participants: Vec::new(),
+        never_joined: Vec::new(),
         orgs: Vec::new(),
         kinds: Vec::new(),
         questions: Vec::new(),
@@ -179,14 +186,16 @@ pub struct BranchCounts {
     pub org_id: i64,
     pub members: i64,
     pub participants: i64,
+    pub scored: i64,
     pub score_sum: i64,
     pub passed: i64,
+    pub by_roster: bool,
 }
 
 impl BranchCounts {
     pub(crate) fn into_row(self) -> BranchRow {
-        let participants = count(self.participants);
-        let n = f64::from(participants);
+        let scored = count(self.scored);
+        let n = f64::from(scored);
         BranchRow {
             id: self.id,
             name: self.name,
@@ -194,20 +203,48 @@ impl BranchCounts {
             org_id: self.org_id,
             org_path: Vec::new(),
             members: count(self.members),
-            participants,
-            average: (participants > 0).then(|| self.score_sum as f64 / n),
-            pass_rate: (participants > 0).then(|| f64::from(count(self.passed)) / n),
+            participants: count(self.participants),
+            scored,
+            by_roster: self.by_roster,
+            average: (scored > 0).then(|| self.score_sum as f64 / n),
+            pass_rate: (scored > 0).then(|| f64::from(count(self.passed)) / n),
         }
     }
+
+    /// Counts a roster branch against its roster: 应参加 its people due for the test, 实参加
+    /// those of them who submitted.
+    pub(crate) fn count_by_roster(&mut self, part: &Participation) {
+        if part.has_roster {
+            self.members = part.due as i64;
+            self.participants = part.took as i64;
+            self.by_roster = true;
+        }
+    }
+}
+
+/// Live branch counts with their rosters applied; what the report and the summary show.
+pub(crate) async fn counted_branches(
+    conn: &mut sqlx::SqliteConnection,
+    round_id: i64,
+    only: Option<&str>,
+    options: &ReportOptions,
+) -> AppResult<Vec<BranchCounts>> {
+    let mut counts = branch_counts(conn, round_id, only, options.pass_mark).await?;
+    let ids: Vec<i64> = counts.iter().map(|c| c.id).collect();
+    let parts = roster::participation_in(conn, round_id, &ids, options.roster_scope).await?;
+    for (count, part) in counts.iter_mut().zip(&parts) {
+        count.count_by_roster(part);
+    }
+    Ok(counts)
 }
 
 async fn branch_rows(
     conn: &mut sqlx::SqliteConnection,
     round_id: i64,
     only: Option<&str>,
-    pass_mark: u32,
+    options: &ReportOptions,
 ) -> AppResult<Vec<BranchRow>> {
-    Ok(branch_counts(conn, round_id, only, pass_mark)
+    Ok(counted_branches(conn, round_id, only, options)
         .await?
         .into_iter()
         .map(BranchCounts::into_row)
@@ -242,8 +279,10 @@ pub(crate) async fn branch_counts(
                          AND x.status IN ('finished', 'timed_out')
                   )) AS "members!: i64",
                   COUNT(a.id) AS "participants!: i64",
+                  COUNT(a.id) AS "scored!: i64",
                   COALESCE(SUM(a.score), 0) AS "score_sum!: i64",
-                  COALESCE(SUM(a.score >= ?1), 0) AS "passed!: i64"
+                  COALESCE(SUM(a.score >= ?1), 0) AS "passed!: i64",
+                  FALSE AS "by_roster!: bool"
            FROM branches b
            LEFT JOIN attempts a
              ON a.branch_id = b.id AND a.round_id = ?2 AND a.status IN ('finished', 'timed_out')
@@ -299,6 +338,44 @@ async fn trainee_rows(
         .collect())
 }
 
+/// Who was due and did not take part, and (roster branches only) who never joined: a roster
+/// branch lists its roster's names, another branch its joined members without an attempt.
+async fn who_did_not_take_part(
+    conn: &mut sqlx::SqliteConnection,
+    round_id: i64,
+    only: Option<&str>,
+    branches: &[BranchRow],
+    options: &ReportOptions,
+) -> AppResult<(Vec<NonParticipantRow>, Vec<NonParticipantRow>)> {
+    let ids: Vec<i64> = branches.iter().map(|b| b.id).collect();
+    let parts = roster::participation_in(conn, round_id, &ids, options.roster_scope).await?;
+    let by_roster: HashMap<i64, (&str, &Participation)> = branches
+        .iter()
+        .zip(&parts)
+        .filter(|(_, p)| p.has_roster)
+        .map(|(b, p)| (b.id, (b.name.as_str(), p)))
+        .collect();
+    let mut absent: Vec<NonParticipantRow> = non_participant_rows(conn, round_id, only)
+        .await?
+        .into_iter()
+        .filter(|row| !by_roster.contains_key(&row.branch_id))
+        .collect();
+    let mut never = Vec::new();
+    for (name, part) in by_roster.values() {
+        let row = |person: &String| NonParticipantRow {
+            branch_id: part.branch_id,
+            branch: (*name).to_owned(),
+            name: person.clone(),
+        };
+        absent.extend(part.not_taken.iter().map(row));
+        never.extend(part.never_joined.iter().map(row));
+    }
+    absent
+        .sort_by(|a, b| (&a.branch, a.branch_id, &a.name).cmp(&(&b.branch, b.branch_id, &b.name)));
+    never.sort_by(|a, b| (&a.branch, a.branch_id, &a.name).cmp(&(&b.branch, b.branch_id, &b.name)));
+    Ok((absent, never))
+}
+
 /// Members of active branches who did not submit an attempt in the round.
 async fn non_participant_rows(
     conn: &mut sqlx::SqliteConnection,
@@ -307,7 +384,7 @@ async fn non_participant_rows(
 ) -> AppResult<Vec<NonParticipantRow>> {
     let rows = sqlx::query_as!(
         NonParticipantRow,
-        r#"SELECT b.name AS branch, u.full_name AS name
+        r#"SELECT b.id AS "branch_id!", b.name AS branch, u.full_name AS name
            FROM members m
            JOIN branches b ON b.id = m.branch_id AND b.active = 1
            JOIN users u ON u.id = m.user_id
@@ -716,6 +793,7 @@ mod tests {
             trend_rounds: 2,
             thresholds: Thresholds::default(),
             round_label: |id| format!("R{id}"),
+            roster_scope: TestScope::Cadres,
         }
     }
 
@@ -921,6 +999,55 @@ mod tests {
             round_report(&db, &round, &options(), None).await.unwrap(),
             after
         );
+    }
+
+    /// A branch with a roster counts 应参加 as its people due for the test and 实参加 as those of
+    /// them who submitted; it lists 未参加 by roster name and 未加入 separately. A branch without
+    /// one keeps counting its joined members. The summary carries the same figures.
+    #[tokio::test]
+    async fn a_roster_branch_counts_against_its_roster() {
+        let db = fixture().await;
+        // Branch A's roster (all 书记/委员, so due): 张一 and 张二 linked and finished, 小三
+        // linked to user 3 (still in progress), 老王 never joined; 普通党员 has no 职务 (not due).
+        exec(
+            &db,
+            "INSERT INTO roster_people (id, branch_id, name, status, duty, created_at, updated_at) VALUES
+               (1, 1, '张一', 'full', 'secretary', 0, 0), (2, 1, '张二', 'full', 'organisation', 0, 0),
+               (3, 1, '小三', 'full', 'propaganda', 0, 0), (4, 1, '老王', 'full', 'discipline', 0, 0),
+               (5, 1, '普通党员', 'full', NULL, 0, 0);
+             INSERT INTO roster_links (person_id, user_id, via, linked_at) VALUES
+               (1, 1, 'phone', 0), (2, 2, 'phone', 0), (3, 3, 'secretary', 0);",
+        )
+        .await;
+        let round = pick_round(&db, Some(2)).await.unwrap().unwrap();
+        let report = round_report(&db, &round, &options(), None).await.unwrap();
+        let a = report.branches.iter().find(|b| b.name == "A支部").unwrap();
+        assert_eq!(
+            (a.members, a.participants, a.scored, a.by_roster),
+            (4, 2, 2, true)
+        );
+        let b = report.branches.iter().find(|b| b.name == "B支部").unwrap();
+        assert_eq!((b.members, b.participants, b.by_roster), (2, 1, false));
+        let names = |rows: &[NonParticipantRow]| -> Vec<(String, String)> {
+            rows.iter()
+                .map(|r| (r.branch.clone(), r.name.clone()))
+                .collect()
+        };
+        assert_eq!(
+            names(&report.non_participants),
+            [
+                ("A支部".to_owned(), "小三".to_owned()),
+                ("B支部".to_owned(), "王五".to_owned())
+            ]
+        );
+        assert_eq!(
+            names(&report.never_joined),
+            [("A支部".to_owned(), "老王".to_owned())]
+        );
+
+        assert!(summaries::write(&db, 2, &options()).await.unwrap());
+        let summarised = round_report(&db, &round, &options(), None).await.unwrap();
+        assert_eq!(summarised.branches, report.branches);
     }
 
     #[tokio::test]

@@ -574,66 +574,80 @@ pub async fn participation(
     branch_ids: &[i64],
     scope: TestScope,
 ) -> AppResult<Vec<Participation>> {
+    let mut conn = db.acquire().await?;
+    participation_in(&mut conn, round_id, branch_ids, scope).await
+}
+
+/// [`participation`] on a connection (a report's read transaction), in one query for all the
+/// branches: a report of 20,000 branches asks once, not 20,000 times.
+pub async fn participation_in(
+    conn: &mut sqlx::SqliteConnection,
+    round_id: i64,
+    branch_ids: &[i64],
+    scope: TestScope,
+) -> AppResult<Vec<Participation>> {
+    let mut out: Vec<Participation> = branch_ids
+        .iter()
+        .map(|&branch_id| Participation {
+            branch_id,
+            ..Participation::default()
+        })
+        .collect();
     let Some(round) = sqlx::query!(
         r#"SELECT opens_at, COALESCE(closed_at, closes_at) AS "ends_at!: i64" FROM rounds WHERE id = ?"#,
         round_id
     )
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await?
     else {
-        return Ok(branch_ids
-            .iter()
-            .map(|&branch_id| Participation {
-                branch_id,
-                ..Participation::default()
-            })
-            .collect());
+        return Ok(out);
     };
-    let mut out = Vec::with_capacity(branch_ids.len());
-    for &branch_id in branch_ids {
-        let rows = sqlx::query!(
-            r#"SELECT p.name, p.status, p.duty, p.takes_test, l.user_id AS "user_id?: i64",
-                      EXISTS (SELECT 1 FROM attempts a WHERE a.round_id = ? AND a.user_id = l.user_id
-                              AND a.status IN ('finished', 'timed_out')) AS "took!: bool",
-                      p.left_at IS NULL AS "current!: bool"
-               FROM roster_people p LEFT JOIN roster_links l ON l.person_id = p.id
-               WHERE p.branch_id = ? AND p.created_at < ? AND (p.left_at IS NULL OR p.left_at > ?)
-               ORDER BY p.id"#,
-            round_id,
-            branch_id,
-            round.ends_at,
-            round.opens_at
-        )
-        .fetch_all(db)
-        .await?;
-        // A roster uploaded after the round does not make the round's figures "by roster".
-        let mut part = Participation {
-            branch_id,
-            has_roster: !rows.is_empty(),
-            ..Participation::default()
+    let index: HashMap<i64, usize> = branch_ids
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| (id, i))
+        .collect();
+    let list = serde_json::to_string(branch_ids).unwrap_or_else(|_| "[]".to_owned());
+    let rows = sqlx::query!(
+        r#"SELECT p.branch_id, p.name, p.status, p.duty, p.takes_test, l.user_id AS "user_id?: i64",
+                  EXISTS (SELECT 1 FROM attempts a WHERE a.round_id = ?1 AND a.user_id = l.user_id
+                          AND a.status IN ('finished', 'timed_out')) AS "took!: bool"
+           FROM roster_people p LEFT JOIN roster_links l ON l.person_id = p.id
+           WHERE p.branch_id IN (SELECT value FROM json_each(?2))
+             AND p.created_at < ?3 AND (p.left_at IS NULL OR p.left_at > ?4)
+           ORDER BY p.branch_id, p.id"#,
+        round_id,
+        list,
+        round.ends_at,
+        round.opens_at
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let Some(part) = index.get(&row.branch_id).map(|&i| &mut out[i]) else {
+            continue;
         };
-        for row in rows {
-            let person = Person {
-                name: row.name,
-                status: Status::from_key(&row.status).unwrap_or(Status::Other),
-                duty: row.duty.as_deref().and_then(Duty::from_key),
-                phone: None,
-                takes_test: row.takes_test.map(|v| v != 0),
-                joined_on: None,
-                full_on: None,
-                on_probation: false,
-            };
-            if !person.due_for_test(scope) {
-                continue;
-            }
-            part.due += 1;
-            match (row.user_id, row.took) {
-                (None, _) => part.never_joined.push(person.name),
-                (Some(_), true) => part.took += 1,
-                (Some(_), false) => part.not_taken.push(person.name),
-            }
+        // A roster uploaded after the round does not make the round's figures "by roster".
+        part.has_roster = true;
+        let person = Person {
+            name: row.name,
+            status: Status::from_key(&row.status).unwrap_or(Status::Other),
+            duty: row.duty.as_deref().and_then(Duty::from_key),
+            phone: None,
+            takes_test: row.takes_test.map(|v| v != 0),
+            joined_on: None,
+            full_on: None,
+            on_probation: false,
+        };
+        if !person.due_for_test(scope) {
+            continue;
         }
-        out.push(part);
+        part.due += 1;
+        match (row.user_id, row.took) {
+            (None, _) => part.never_joined.push(person.name),
+            (Some(_), true) => part.took += 1,
+            (Some(_), false) => part.not_taken.push(person.name),
+        }
     }
     Ok(out)
 }

@@ -73,7 +73,8 @@ pub async fn branch_counts(
         BranchCounts,
         r#"SELECT b.id AS "id!", b.name, b.kind, r.org_id,
                   r.members AS "members!: i64", r.participants AS "participants!: i64",
-                  r.score_sum AS "score_sum!: i64", r.passed AS "passed!: i64"
+                  r.scored AS "scored!: i64", r.score_sum AS "score_sum!: i64",
+                  r.passed AS "passed!: i64", r.by_roster AS "by_roster!: bool"
            FROM round_branch_orgs r
            JOIN branches b ON b.id = r.branch_id AND b.active = 1
            WHERE r.round_id = ?1 AND r.members IS NOT NULL
@@ -86,7 +87,8 @@ pub async fn branch_counts(
     .await?)
 }
 
-/// Participants and score sum per summarised round among `rounds` (within `only` when given).
+/// Attempts scored and their score sum per summarised round among `rounds` (within `only` when
+/// given): the trend's participants and average.
 /// A summary that no longer counts what its round holds is left out: the caller counts live.
 pub async fn trend_totals(
     conn: &mut sqlx::SqliteConnection,
@@ -96,7 +98,7 @@ pub async fn trend_totals(
     let rows = sqlx::query!(
         r#"SELECT s.round_id AS "round_id!",
                   CASE WHEN ?2 IS NULL THEN s.participants
-                       ELSE (SELECT COALESCE(SUM(r.participants), 0) FROM round_branch_orgs r
+                       ELSE (SELECT COALESCE(SUM(r.scored), 0) FROM round_branch_orgs r
                              WHERE r.round_id = s.round_id
                                AND r.branch_id IN (SELECT value FROM json_each(?2))) END
                     AS "participants!: i64",
@@ -127,7 +129,7 @@ pub async fn trend_totals(
 pub async fn write(db: &Db, round_id: i64, options: &reports::ReportOptions) -> AppResult<bool> {
     let mut read = db.begin().await?;
     let counted = submitted(&mut read, round_id).await?;
-    let branches = reports::branch_counts(&mut read, round_id, None, options.pass_mark).await?;
+    let branches = reports::counted_branches(&mut read, round_id, None, options).await?;
     let (questions, reliability) =
         reports::question_analysis_in(&mut read, round_id, &options.thresholds).await?;
     let totals = sqlx::query!(
@@ -150,17 +152,20 @@ pub async fn write(db: &Db, round_id: i64, options: &reports::ReportOptions) -> 
     }
     for b in &branches {
         sqlx::query!(
-            "INSERT INTO round_branch_orgs (round_id, branch_id, org_id, members, participants, score_sum, passed)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            "INSERT INTO round_branch_orgs (round_id, branch_id, org_id, members, participants, scored,
+                                            score_sum, passed, by_roster)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (round_id, branch_id) DO UPDATE SET members = ?4, participants = ?5,
-                 score_sum = ?6, passed = ?7",
+                 scored = ?6, score_sum = ?7, passed = ?8, by_roster = ?9",
             round_id,
             b.id,
             b.org_id,
             b.members,
             b.participants,
+            b.scored,
             b.score_sum,
-            b.passed
+            b.passed,
+            b.by_roster
         )
         .execute(&mut *tx)
         .await?;

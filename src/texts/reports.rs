@@ -108,6 +108,19 @@ pub fn ranked_trainee(rank: usize, branch: &str, name: &str, score: u32) -> Stri
 pub fn non_participants_line(count: usize) -> String {
     format!("未参加：{count} 人，名单见 Excel 报表“未参加”工作表。")
 }
+pub fn never_joined_line(count: usize) -> String {
+    format!("未加入（名册上从未使用机器人）：{count} 人，名单见 Excel 报表“未加入”工作表。")
+}
+/// After a branch line counted by joined members while other branches count by roster.
+pub const BY_JOINED_MARK: &str = "（按已加入人数统计）";
+/// When no branch in the report has a roster yet.
+pub const ALL_BY_JOINED: &str =
+    "参与率按已加入机器人的人数统计：各支部尚未上传党员名册（书记在支部群发送 /roster 上传后，按名册中应参加测试的人数统计）。";
+pub const BASIS_ROSTER: &str = "按名册";
+/// A group's own view: what its participation counts against.
+pub const BRANCH_BY_ROSTER: &str = "（按党员名册中应参加测试的人数统计）";
+pub const BRANCH_BY_JOINED: &str = "（按已加入机器人的人数统计；上传党员名册后按名册统计）";
+pub const BASIS_JOINED: &str = "按已加入人数统计";
 pub const FILES_HINT: &str = "完整数据见随附的 Excel 和 CSV 文件。";
 
 /// When nobody has submitted an attempt in the round.
@@ -190,6 +203,7 @@ pub const SHEET_OVERVIEW: &str = "概况";
 pub const SHEET_BRANCHES: &str = "支部";
 pub const SHEET_TRAINEES: &str = "学员";
 pub const SHEET_NON_PARTICIPANTS: &str = "未参加";
+pub const SHEET_NEVER_JOINED: &str = "未加入";
 pub const SHEET_QUESTIONS: &str = "题目";
 pub const SHEET_CATEGORIES: &str = "分类";
 pub const SHEET_TREND: &str = "趋势";
@@ -230,8 +244,9 @@ pub const ROUND_CLOSED: &str = "已结束";
 
 pub const COL_BRANCH: &str = "支部";
 pub const COL_BRANCH_KIND: &str = "类型";
-pub const COL_MEMBERS: &str = "成员数";
-pub const COL_PARTICIPANTS: &str = "参加人数";
+pub const COL_MEMBERS: &str = "应参加人数";
+pub const COL_PARTICIPANTS: &str = "实参加人数";
+pub const COL_BASIS: &str = "统计口径";
 pub const COL_PARTICIPATION: &str = "参与率";
 pub const COL_AVERAGE: &str = "平均分";
 pub const COL_PASS_RATE: &str = "及格率";

@@ -42,20 +42,28 @@ pub fn reminder(round: i64, closes: &DateTime<Tz>) -> String {
 pub const REMINDER_BUTTON: &str = "开始测试";
 
 /// The result in a branch group when a round closes: participation and average, no names.
+/// A branch's round result for its group: `finished` of `due` (its roster's people due for the
+/// test when `by_roster`, else its joined members), and the average of everyone who finished.
 pub fn branch_result(
     round: i64,
     branch: &str,
     finished: i64,
-    members: i64,
+    due: i64,
     average: Option<f64>,
+    by_roster: bool,
 ) -> String {
     let head = format!("📊 <b>第{round}期党务业务测试已结束</b>\n{branch}\n");
+    let basis = if by_roster {
+        "按党员名册应参加人数统计"
+    } else {
+        "按已加入人数统计"
+    };
     match average {
-        Some(avg) if finished > 0 => format!(
-            "{head}参与情况：{finished}/{members} 人完成（{}），平均分 {avg:.1} 分。\n个人成绩可私聊我发送 /myscores 查看。",
-            percent(finished, members)
+        Some(avg) => format!(
+            "{head}参与情况：{finished}/{due} 人完成（{}，{basis}），平均分 {avg:.1} 分。\n个人成绩可私聊我发送 /myscores 查看。",
+            percent(finished, due)
         ),
-        _ => format!("{head}本期无人完成测试（成员 {members} 人）。请支部督促大家参加下一期测试。"),
+        None => format!("{head}本期无人完成测试（应参加 {due} 人，{basis}）。请支部督促大家参加下一期测试。"),
     }
 }
 

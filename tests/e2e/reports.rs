@@ -349,7 +349,7 @@ async fn the_command_line_writes_xlsx_csv_and_text() {
     let rows = csv_rows(&overview);
     assert_eq!(rows[1], vec![t::OVERVIEW_ROUND.to_owned(), "2".to_owned()]);
     let files = std::fs::read_dir(&csv_dir).unwrap().count();
-    assert_eq!(files, 9);
+    assert_eq!(files, 10);
 
     // `--org` limits the report to a subtree; an unknown organisation is a clear refusal.
     let out = run_cli(&["report", "--org", "上级党组织", "--format", "text"], &env);
