@@ -614,7 +614,7 @@ pub async fn participation_in(
                           AND a.status IN ('finished', 'timed_out')) AS "took!: bool"
            FROM roster_people p LEFT JOIN roster_links l ON l.person_id = p.id
            WHERE p.branch_id IN (SELECT value FROM json_each(?2))
-             AND p.created_at < ?3 AND (p.left_at IS NULL OR p.left_at > ?4)
+             AND p.created_at <= ?3 AND (p.left_at IS NULL OR p.left_at > ?4)
            ORDER BY p.branch_id, p.id"#,
         round_id,
         list,

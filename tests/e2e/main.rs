@@ -36,4 +36,5 @@ mod reports;
 mod review_admin;
 mod review_users;
 mod roster;
+mod roster_report;
 mod rounds;
