@@ -8,6 +8,9 @@ use rust_xlsxwriter::{
 
 use crate::reports::model::{Cell, ComplianceReport, RoundReport, Table};
 
+/// Sheets longer than this are written in rust_xlsxwriter's low-memory mode.
+const LOW_MEMORY_ROWS: usize = 1000;
+
 /// Excel refuses longer strings; question texts never come close, but names are user input.
 const MAX_CELL_CHARS: usize = 32_767;
 
@@ -26,7 +29,12 @@ pub fn tables_workbook(tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
     let formats = Formats::new();
     let mut workbook = Workbook::new();
     for table in tables {
-        let sheet = workbook.add_worksheet();
+        // A big sheet is written row by row to a temporary file instead of being held whole.
+        let sheet = if table.rows.len() > LOW_MEMORY_ROWS {
+            workbook.add_worksheet_with_low_memory()
+        } else {
+            workbook.add_worksheet()
+        };
         write_table(sheet, table, &formats)?;
     }
     workbook.save_to_buffer()
@@ -284,6 +292,32 @@ mod tests {
         let categories = book.worksheet_range(t::SHEET_CATEGORIES).expect("sheet");
         assert_eq!(categories.get((2, 0)), Some(&text("组织生活")));
         assert_eq!(categories.get((2, 3)), Some(&Data::Float(1.0)));
+    }
+
+    /// A sheet long enough for the low-memory mode reads back whole, formats included.
+    #[test]
+    fn a_long_sheet_reads_back() {
+        let mut report = sample_report();
+        let first = report.trainees[0].clone();
+        report.trainees = (0..LOW_MEMORY_ROWS + 5)
+            .map(|i| {
+                let mut t = first.clone();
+                t.name = format!("学员{i}");
+                t
+            })
+            .collect();
+        let mut book = open(round_workbook(&report).expect("workbook"));
+        let trainees = book.worksheet_range(t::SHEET_TRAINEES).expect("sheet");
+        assert_eq!(trainees.height(), LOW_MEMORY_ROWS + 6);
+        let last = LOW_MEMORY_ROWS as u32 + 5;
+        assert_eq!(
+            trainees.get((last as usize, 1)),
+            Some(&text(&format!("学员{}", LOW_MEMORY_ROWS + 4)))
+        );
+        assert!(matches!(
+            trainees.get((last as usize, 7)),
+            Some(Data::DateTime(_))
+        ));
     }
 
     #[test]
