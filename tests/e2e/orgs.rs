@@ -193,6 +193,7 @@ async fn the_authorisation_matrix_holds() {
         ot::ADMIN_CHAT_REFUSED,
         "不在您管理的范围内",
         "没有找到您管理范围内",
+        ct::PRIVATE_ONLY,
     ];
     let mut cases = Vec::new();
     let everyone = [
@@ -268,10 +269,29 @@ async fn the_authorisation_matrix_holds() {
         });
     }
 
+    // Administrative commands of the private chat, sent in a branch group even by those who
+    // may use them: refused there (nothing administrative is shown to the group). Another
+    // group than the one above: Telegram lets a bot send a group 20 messages a minute.
+    for (who, text) in [
+        (SUPER, "/overdue"),
+        (SUPER, "/grant 1003"),
+        (ROOT_ADMIN, "/rounds open"),
+        (ADMIN_A, "/org"),
+        (ADMIN_A, "/admins"),
+    ] {
+        cases.push(Case {
+            who,
+            chat: GROUP_2,
+            text,
+            allowed: false,
+        });
+    }
+
     let state_sql = "SELECT (SELECT group_concat(id || name || COALESCE(parent_id, '') || COALESCE(retired_at, ''), ',') FROM organisations)
                      || '|' || (SELECT group_concat(user_id || ':' || org_id, ',') FROM org_admins)
                      || '|' || (SELECT group_concat(id || ':' || org_id, ',') FROM branches)
-                     || '|' || (SELECT COUNT(*) FROM terms) || '|' || (SELECT COUNT(*) FROM org_admin_chats)";
+                     || '|' || (SELECT COUNT(*) FROM terms) || '|' || (SELECT COUNT(*) FROM org_admin_chats)
+                     || '|' || (SELECT COUNT(*) FROM rounds)";
     for case in cases {
         let before: String = env.query_one(state_sql).await;
         let reply = ask(&api, case.who, case.chat, case.text).await;
@@ -301,7 +321,26 @@ async fn the_authorisation_matrix_holds() {
             env.execute("INSERT OR IGNORE INTO org_admins (user_id, org_id, granted_at) VALUES (1013, 4, 0)").await;
         }
     }
-    let _ = env;
+    // A meeting's 已召开 button in 第一党支部's group: the group's managers and the
+    // administrators whose subtree holds the branch may press it; the sibling township's
+    // administrator, a member and an outsider are refused and nothing is recorded.
+    env.execute(
+        "INSERT INTO meeting_plans (id, branch_id, kind, title, rule_text, cron, next_at, active, created_at)
+         VALUES (801, 1, 'x', '支部委员会会议', '每月', '0 0 9 1 * *', NULL, 1, 0);
+         INSERT INTO meeting_occurrences (id, plan_id, branch_id, scheduled_at, period_end, status)
+         VALUES (801, 801, 1, 1772500000, 1773000000, 'pending');",
+    )
+    .await;
+    let held = "SELECT COUNT(*) FROM meeting_occurrences WHERE id = 801 AND status = 'held'";
+    let msg = ask(&api, GROUP_ADMIN, GROUP_1, "/meetings").await;
+    for who in [ADMIN_B, MEMBER, OUTSIDER] {
+        let answer = press(&api, who, &msg, "h:801").await;
+        assert!(answer.show_alert, "{who}: {answer:?}");
+        assert_eq!(env.query_i64(held).await, 0, "{who} recorded a meeting");
+    }
+    let answer = press(&api, ADMIN_AC, &msg, "h:801").await;
+    assert!(!answer.show_alert, "{answer:?}");
+    assert_eq!(env.query_i64(held).await, 1);
     bot.stop().await;
 }
 
