@@ -28,6 +28,10 @@ pub fn tree_line(depth: usize, name: &str, kind: &str, id: i64, branches: u32) -
     )
 }
 
+pub fn more_below(n: usize) -> String {
+    format!("……另有 {n} 个下级组织未列出，发送 /org 组织名称或编号 查看某个组织的下级和支部。")
+}
+
 pub fn branch_line(depth: usize, name: &str, id: i64) -> String {
     format!("{}· {name}（支部编号 {id}）", "　".repeat(depth))
 }

@@ -154,6 +154,31 @@ async fn each_administrator_sees_exactly_their_subtree() {
             file.file_name
         );
     }
+    // `/org` shows each administrator their own part of the tree, with branch counts.
+    let tree = ask(&api, ADMIN_A, ADMIN_A, "/org").await;
+    assert!(
+        tree.plain_text
+            .contains("城关镇党委（党委，编号 2，支部 2 个）")
+            && tree
+                .plain_text
+                .contains("城关镇机关党总支（党总支，编号 3，支部 1 个）")
+            && !tree.plain_text.contains("河口乡"),
+        "{}",
+        tree.plain_text
+    );
+    let detail = ask(&api, ADMIN_A, ADMIN_A, "/org 3").await;
+    assert!(
+        detail.plain_text.contains("第一党支部（支部编号 1）"),
+        "{}",
+        detail.plain_text
+    );
+    let foreign = ask(&api, ADMIN_A, ADMIN_A, "/org 河口乡党委").await;
+    assert!(
+        foreign.plain_text.contains("不在您管理的范围内"),
+        "{}",
+        foreign.plain_text
+    );
+
     // A branch that moves keeps its closed round where it was.
     let moved = ask(&api, SUPER, SUPER, "/org branch 2 河口乡党委").await;
     assert!(

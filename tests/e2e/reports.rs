@@ -172,8 +172,8 @@ async fn an_administrator_gets_the_summary_the_workbook_the_csvs_and_the_chart()
         .collect();
     assert_eq!(
         csvs.len(),
-        9,
-        "one CSV per table, the two roll-ups included"
+        10,
+        "one CSV per table: the roll-ups and 未加入 included"
     );
     assert!(
         csvs.iter().all(|d| d.media_group_id.is_some()),

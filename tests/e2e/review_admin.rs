@@ -451,7 +451,7 @@ async fn round_results_count_a_member_who_moved_once_and_skip_an_unbound_branch(
         first.plain_text
     );
     assert!(
-        second.plain_text.contains("成员 1 人"),
+        second.plain_text.contains("应参加 1 人，按已加入人数统计"),
         "{}",
         second.plain_text
     );

@@ -15,6 +15,10 @@ use crate::texts::orgs as t;
 
 /// Errors listed in the reply to a bad import; the rest are counted.
 const ERRORS_SHOWN: usize = 30;
+/// `/org` shows the tree this deep below the viewer's top organisations, in at most this many
+/// lines.
+const TREE_DEPTH_SHOWN: usize = 2;
+const TREE_LINES_SHOWN: usize = 120;
 /// Branches listed under one organisation by `/org <组织>`.
 const BRANCHES_SHOWN: usize = 200;
 
@@ -116,17 +120,18 @@ pub async fn org(
 async fn show_tree(door: &dyn Door, chat: i64, state: &AppState, viewer: &Viewer) -> AppResult<()> {
     let counts = store::branch_counts(&state.db).await?;
     let mut lines = vec![t::TREE_TITLE.to_owned()];
+    let mut hidden = 0;
     for top in &viewer.tops {
         for (depth, org) in viewer.tree.walk(*top) {
             if org.retired {
                 continue;
             }
-            let below: u32 = viewer
-                .tree
-                .subtree(org.id)
-                .iter()
-                .map(|o| counts.get(o).copied().unwrap_or(0))
-                .sum();
+            // A county's tree fits a message or two; deeper levels are one /org <组织> away.
+            if depth > TREE_DEPTH_SHOWN || lines.len() > TREE_LINES_SHOWN {
+                hidden += 1;
+                continue;
+            }
+            let below = branches_below(viewer, &counts, org.id);
             lines.push(t::tree_line(
                 depth,
                 &esc(&org.name),
@@ -136,9 +141,22 @@ async fn show_tree(door: &dyn Door, chat: i64, state: &AppState, viewer: &Viewer
             ));
         }
     }
+    if hidden > 0 {
+        lines.push(t::more_below(hidden));
+    }
     lines.push(String::new());
     lines.push(t::ORG_USAGE.to_owned());
     send::html(door, chat, &lines.join("\n")).await.map(drop)
+}
+
+/// Active branches anywhere below `org` (itself included).
+fn branches_below(viewer: &Viewer, counts: &std::collections::HashMap<i64, u32>, org: i64) -> u32 {
+    viewer
+        .tree
+        .subtree(org)
+        .iter()
+        .map(|o| counts.get(o).copied().unwrap_or(0))
+        .sum()
 }
 
 /// One organisation: its children and its own branches with their numbers.
@@ -161,8 +179,16 @@ async fn show_org(
         path.join(" / "),
         org.kind
     )];
+    let counts = store::branch_counts(&state.db).await?;
     for child in viewer.tree.children(id).filter(|c| !c.retired) {
-        lines.push(t::tree_line(1, &esc(&child.name), &child.kind, child.id, 0));
+        let below = branches_below(viewer, &counts, child.id);
+        lines.push(t::tree_line(
+            1,
+            &esc(&child.name),
+            &child.kind,
+            child.id,
+            below,
+        ));
     }
     let own: Vec<_> = branches::active_branches(&state.db)
         .await?
