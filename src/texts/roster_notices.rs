@@ -125,3 +125,46 @@ pub fn unfinished(
     );
     lines.join("\n")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::roster::{Counts, Election};
+    use crate::domain::term::{LadderStep, TermReminder};
+
+    fn election(full: usize, probationary: usize, voters: usize) -> Election {
+        Election::of(Counts {
+            full,
+            probationary,
+            voters,
+        })
+    }
+
+    #[test]
+    fn six_full_members_elect_only_a_secretary_and_no_candidate_count_is_given() {
+        let facts = LadderFacts::for_reminder(&TermReminder::Step(LadderStep::ThreeMonths));
+        let text = ladder_section(&facts, &election(6, 1, 5), 3);
+        assert!(
+            text.contains("不设支部委员会，由党员大会选举书记 1 人"),
+            "{text}"
+        );
+        assert!(!text.contains("候选人"), "{text}");
+        // Plain text: the ladder message goes out in HTML mode without markup of its own.
+        assert!(!text.contains(['<', '>', '&']), "{text}");
+    }
+
+    #[test]
+    fn seats_outside_a_committee_size_fall_back_to_the_usual_sizes() {
+        let facts = LadderFacts::for_reminder(&TermReminder::Step(LadderStep::OneMonth));
+        let text = ladder_section(&facts, &election(9, 0, 9), 1);
+        assert!(
+            text.contains("应选 3 人至少 4 名，应选 5 人至少 6 名，应选 7 人至少 9 名"),
+            "{text}"
+        );
+        let text = ladder_section(&facts, &election(9, 0, 9), 5);
+        assert!(
+            text.contains("现任支部委员 5 人：下届仍选 5 名委员的，委员候选人至少 6 名"),
+            "{text}"
+        );
+    }
+}

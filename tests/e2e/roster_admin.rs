@@ -162,9 +162,13 @@ async fn an_organisation_uploads_rosters_for_its_own_branches_only() {
         0
     );
 
-    // A branch's own sheet in private chat is sent back to its group.
+    // A branch's own sheet in private chat is sent back to its group; an organisation's sheet
+    // from someone who administers nothing (a group's Telegram administrator) is refused.
     let reply = send_sheet(&api, ADMIN_A, "名册.xlsx", &branch_sheet(&roster())).await;
     assert_eq!(reply.plain_text, ot::BRANCH_SHEET_IN_PRIVATE);
+    let sheet = org_sheet(&[("第一党支部", person("冒名", Status::Full, None))]);
+    let reply = send_sheet(&api, GROUP_ADMIN, "批量.xlsx", &sheet).await;
+    assert_eq!(reply.plain_text, ct::REFUSE_ADMIN);
 
     // Township A uploads its two branches (第二 by its id): one summary, per branch, no phones.
     let mut rows: Vec<(&str, Person)> = roster().into_iter().map(|p| ("第一党支部", p)).collect();
