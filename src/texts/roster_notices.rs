@@ -71,8 +71,9 @@ pub fn ladder_section(facts: &LadderFacts, e: &Election, seats: usize) -> String
     lines.join("\n")
 }
 
-/// Names listed per part of the day-before notice; the rest are counted.
-pub const NAMES_SHOWN: usize = 60;
+/// Names listed per part of the day-before notice; the rest are counted (a branch generally
+/// has at most 50 members, and two lists of 50 long names still fit one message).
+pub const NAMES_SHOWN: usize = 50;
 
 fn names(list: &[String]) -> String {
     let shown: Vec<String> = list

@@ -65,23 +65,29 @@ pub async fn on_upload(
         .map(drop)
 }
 
+/// Characters the summary may take: it goes out with its buttons as one message (Telegram
+/// takes 4096), so branch lines stop before it and the rest are totalled.
+const SUMMARY_BUDGET: usize = 3600;
+
 /// Branches with changes first, each with its counts and names; past [`t::BRANCHES_SHOWN`]
-/// the rest are totalled.
+/// lines or [`SUMMARY_BUDGET`] characters the rest are totalled.
 fn summary(name: &str, checked: &Checked) -> String {
     let mut branches: Vec<&service::BranchSummary> = checked.branches.iter().collect();
     branches.sort_by_key(|b| b.diff.is_empty());
-    let mut lines = vec![t::summary_head(
-        &esc(name),
-        checked.people,
-        checked.branches.len(),
-    )];
-    lines.extend(
-        branches
-            .iter()
-            .take(t::BRANCHES_SHOWN)
-            .map(|b| t::branch_line(&esc(&b.name), b.total, &b.diff)),
-    );
-    let rest = &branches[branches.len().min(t::BRANCHES_SHOWN)..];
+    let head = t::summary_head(&esc(name), checked.people, checked.branches.len());
+    let foot = t::summary_foot(checked.untouched);
+    // Room for the head, the foot and the line that totals the rest.
+    let mut used = head.chars().count() + foot.chars().count() + 100;
+    let mut lines = vec![head];
+    for b in branches.iter().take(t::BRANCHES_SHOWN) {
+        let line = t::branch_line(&esc(&b.name), b.total, &b.diff);
+        used += line.chars().count() + 1;
+        if used > SUMMARY_BUDGET {
+            break;
+        }
+        lines.push(line);
+    }
+    let rest = &branches[lines.len() - 1..];
     if !rest.is_empty() {
         let sum = |f: fn(&service::BranchSummary) -> usize| rest.iter().map(|b| f(b)).sum();
         lines.push(t::more_branches(
@@ -92,7 +98,7 @@ fn summary(name: &str, checked: &Checked) -> String {
         ));
     }
     lines.push(String::new());
-    lines.push(t::summary_foot(checked.untouched));
+    lines.push(foot);
     lines.join("\n")
 }
 
@@ -148,4 +154,45 @@ pub async fn on_button(
             .await;
     }
     send::html(door, chat, &reply).await.map(drop)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::roster::RosterDiff;
+
+    #[test]
+    fn a_summary_of_many_branches_with_long_names_fits_one_message() {
+        let long = |i: usize| format!("{i:0>30}");
+        let branches: Vec<service::BranchSummary> = (0..500)
+            .map(|b| service::BranchSummary {
+                name: format!("{b}{}", "支".repeat(55)),
+                total: 40,
+                diff: RosterDiff {
+                    added: (0..20).map(long).collect(),
+                    changed: (0..20).map(long).collect(),
+                    left: (0..20).map(long).collect(),
+                    unchanged: 0,
+                },
+            })
+            .collect();
+        let checked = Checked {
+            upload_id: 1,
+            people: 20_000,
+            branches,
+            untouched: 3,
+        };
+        let text = summary("很长的文件名.xlsx", &checked);
+        assert!(text.chars().count() < 4096, "{}", text.chars().count());
+        assert!(text.contains("……另有"), "{text}");
+        // Small ones show every branch.
+        let mut few = checked.clone();
+        few.branches.truncate(2);
+        few.branches[1].diff = RosterDiff::default();
+        let text = summary("名册.xlsx", &few);
+        assert!(
+            !text.contains("……另有") && text.contains("无变化"),
+            "{text}"
+        );
+    }
 }
