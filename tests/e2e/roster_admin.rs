@@ -249,6 +249,28 @@ async fn an_organisation_uploads_rosters_for_its_own_branches_only() {
         "the stale sheet changed nothing"
     );
 
+    // A sheet that drops 陈三 is cancelled: he stays.
+    rows.pop();
+    let third = send_sheet(&api, ADMIN_A, "城关镇名册3.xlsx", &org_sheet(&rows)).await;
+    assert!(
+        third
+            .plain_text
+            .contains("第二党支部（2 人）：转出 1（陈三）"),
+        "{}",
+        third.plain_text
+    );
+    assert!(third.plain_text.contains("第一党支部（9 人）：无变化"));
+    let mark = api.mark();
+    let cancel = third.callback_data(ot::BUTTON_CANCEL).unwrap();
+    let answer = press(&api, ADMIN_A, &third, &cancel).await;
+    assert_eq!(answer.text.as_deref(), Some(ot::ALERT_CANCELLED));
+    api.wait_for_text_since(mark, ADMIN_A, ot::CANCELLED, WAIT)
+        .await;
+    let confirm_third = third.callback_data(ot::BUTTON_CONFIRM).unwrap();
+    let answer = press(&api, ADMIN_A, &third, &confirm_third).await;
+    assert_eq!(answer.text.as_deref(), Some(ot::ALERT_DONE_ALREADY));
+    assert_eq!(people_in(&env, 2).await, 3);
+
     // Township B uploads its own branch, with a 预备党员 past the 预备期 too.
     let b_rows = vec![
         (
