@@ -60,6 +60,9 @@ pub struct Config {
     /// Who is due to take the test when a roster's 参加业务测试 is empty
     /// (`BRANCHBOT_ROSTER_TEST_ALL`): cadres by default, all 正式/预备党员 when set.
     pub roster_test_scope: crate::domain::roster::TestScope,
+    /// Whether the day-before test reminder in a branch group with a roster names who has not
+    /// finished (`BRANCHBOT_REMIND_NAMES`; off by default: names in a group are a choice).
+    pub remind_names: bool,
     /// Test hook: read "now" from this file instead of the system clock.
     pub clock_file: Option<PathBuf>,
     /// Test hook: seed for the random generator, so draws are reproducible.
@@ -105,6 +108,7 @@ struct FileConfig {
     backup_keep: Option<u32>,
     system_fonts: Option<bool>,
     roster_test_all: Option<bool>,
+    remind_names: Option<bool>,
 }
 
 /// One setting: its environment variable, its `branchbot.toml` key, its default and meaning.
@@ -247,6 +251,12 @@ pub const SETTINGS: &[Setting] = &[
         "名册中“参加业务测试”留空的人：false 为有职务（含党务工作者）的人参加，true 为全体正式、预备党员参加",
     ),
     setting(
+        "BRANCHBOT_REMIND_NAMES",
+        Some("remind_names"),
+        "false",
+        "测试结束前一天，是否在有名册的支部群里点名应参加而未完成（未完成、未加入分列）的人员；只列姓名",
+    ),
+    setting(
         "BRANCHBOT_CONFIG",
         None,
         "./branchbot.toml（如存在）",
@@ -344,6 +354,10 @@ impl Config {
                 None => file.system_fonts.unwrap_or(true),
             },
             roster_test_scope: roster_test_scope(&get, file.roster_test_all)?,
+            remind_names: match get("BRANCHBOT_REMIND_NAMES") {
+                Some(v) => parse_bool("BRANCHBOT_REMIND_NAMES", &v)?,
+                None => file.remind_names.unwrap_or(false),
+            },
             clock_file: get("BRANCHBOT_CLOCK_FILE").map(PathBuf::from),
             seed: get("BRANCHBOT_SEED")
                 .map(|v| parse_num("BRANCHBOT_SEED", &v, t::EXPECT_NUMBER))

@@ -96,6 +96,14 @@ pub enum CallbackData {
     RefuseClaim {
         claim: i64,
     },
+    /// Apply an organisation's roster sheet (private chat, by its uploader).
+    ConfirmOrgRoster {
+        upload: i64,
+    },
+    /// Discard an organisation's roster sheet.
+    CancelOrgRoster {
+        upload: i64,
+    },
 }
 
 impl CallbackData {
@@ -137,6 +145,8 @@ impl CallbackData {
             ClaimPerson { person } => format!("rp:{person}"),
             ConfirmClaim { claim } => format!("ry:{claim}"),
             RefuseClaim { claim } => format!("rn:{claim}"),
+            ConfirmOrgRoster { upload } => format!("rgc:{upload}"),
+            CancelOrgRoster { upload } => format!("rgx:{upload}"),
         }
     }
 
@@ -205,6 +215,8 @@ impl CallbackData {
             "rp" => arity(1).and(Some(ClaimPerson { person: id(0)? })),
             "ry" => arity(1).and(Some(ConfirmClaim { claim: id(0)? })),
             "rn" => arity(1).and(Some(RefuseClaim { claim: id(0)? })),
+            "rgc" => arity(1).and(Some(ConfirmOrgRoster { upload: id(0)? })),
+            "rgx" => arity(1).and(Some(CancelOrgRoster { upload: id(0)? })),
             _ => None,
         }?;
         // Reject non-canonical spellings such as "a:01:2:3" so one button has one encoding.
@@ -264,6 +276,8 @@ mod tests {
             ClaimPerson { person: big },
             ConfirmClaim { claim: big },
             RefuseClaim { claim: big },
+            ConfirmOrgRoster { upload: big },
+            CancelOrgRoster { upload: big },
         ]
     }
 

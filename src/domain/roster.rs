@@ -8,6 +8,7 @@ use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::numbers::fold_width;
+use crate::domain::term::{LadderStep, TermReminder};
 
 /// 身份: a person's standing in the party.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -316,10 +317,64 @@ impl Election {
     }
 }
 
+/// Committee seats the branch has now: people whose 职务 is a committee post (书记, 副书记 and
+/// the 委员; a 党务工作者 is not a seat).
+pub fn committee_seats<'a>(people: impl IntoIterator<Item = &'a Person>) -> usize {
+    people
+        .into_iter()
+        .filter(|p| p.duty.is_some_and(|d| d != Duty::Worker))
+        .count()
+}
+
+/// A committee has 3 to 5 members, generally no more than 7 (支部条例, DOMAIN §4): a count of
+/// current seats outside this range says nothing about the next committee.
+pub const COMMITTEE_SEATS: std::ops::RangeInclusive<usize> = 3..=7;
+
+/// Which of the election arithmetic a term reminder shows: what the step in hand needs
+/// (DOMAIN §1, election sequence). Preparation counts the voters and decides committee or
+/// only a 书记; the 请示 and the nomination need the seats and candidates; the meeting needs the
+/// quorum. An overdue term still needs its meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LadderFacts {
+    /// 有选举权的正式党员 and who has no vote.
+    pub voters: bool,
+    /// A 支部委员会 or only a 书记, and the size flags.
+    pub body: bool,
+    /// The least number of candidates for the seats.
+    pub candidates: bool,
+    /// 应到会 and the four-fifths quorum.
+    pub quorum: bool,
+}
+
+impl LadderFacts {
+    pub fn for_reminder(reminder: &TermReminder) -> LadderFacts {
+        let (voters, body, candidates, quorum) = match reminder {
+            TermReminder::Step(LadderStep::SixMonths) => (true, true, false, false),
+            TermReminder::Step(LadderStep::ThreeMonths) => (true, true, true, false),
+            TermReminder::Step(LadderStep::TwoMonths) => (false, true, true, false),
+            TermReminder::Step(LadderStep::OneMonth) => (false, false, true, false),
+            TermReminder::Step(LadderStep::TwoWeeks) => (true, false, true, true),
+            TermReminder::Step(LadderStep::OneWeek) => (true, false, false, true),
+            TermReminder::Overdue { .. } => (true, false, false, true),
+        };
+        LadderFacts {
+            voters,
+            body,
+            candidates,
+            quorum,
+        }
+    }
+
+    pub fn any(&self) -> bool {
+        self.voters || self.body || self.candidates || self.quorum
+    }
+}
+
 // ---- comparing a sheet with the stored roster -------------------------------------------------
 
-/// How an uploaded roster differs from the current one, by 姓名.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// How an uploaded roster differs from the current one, by 姓名. Kept with an organisation's
+/// pending upload, so a confirmation applies exactly what was shown.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct RosterDiff {
     pub added: Vec<String>,
     pub changed: Vec<String>,
@@ -530,6 +585,32 @@ mod tests {
         assert_eq!(d.changed, vec!["乙"]);
         assert_eq!(d.left, vec!["丙"]);
         assert_eq!(d.unchanged, 1);
+    }
+
+    #[test]
+    fn seats_count_committee_posts_only() {
+        let people = [
+            person("书", Status::Full),
+            person("委", Status::Full),
+            person("工", Status::Full),
+            person("员", Status::Full),
+        ];
+        let mut people = people.to_vec();
+        people[0].duty = Some(Duty::Secretary);
+        people[1].duty = Some(Duty::Discipline);
+        people[2].duty = Some(Duty::Worker);
+        assert_eq!(committee_seats(&people), 2);
+    }
+
+    #[test]
+    fn each_step_shows_what_it_needs() {
+        let six = LadderFacts::for_reminder(&TermReminder::Step(LadderStep::SixMonths));
+        assert!(six.voters && six.body && !six.quorum);
+        let two_weeks = LadderFacts::for_reminder(&TermReminder::Step(LadderStep::TwoWeeks));
+        assert!(two_weeks.quorum && two_weeks.candidates);
+        for step in LadderStep::ALL {
+            assert!(LadderFacts::for_reminder(&TermReminder::Step(step)).any());
+        }
     }
 
     proptest! {

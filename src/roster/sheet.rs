@@ -107,6 +107,22 @@ pub enum Problem {
     DuplicatePhone {
         first_row: u32,
     },
+    /// An organisation's sheet names a branch the uploader does not manage (or none has that
+    /// name or id); `rows` rows carry it. Unknown and foreign read the same, so the answer does
+    /// not tell what another subtree holds.
+    UnknownBranch {
+        name: String,
+        rows: usize,
+    },
+    /// Several branches the uploader manages have this name: the ids tell them apart.
+    AmbiguousBranch {
+        name: String,
+        ids: Vec<i64>,
+    },
+    /// Written differently (a name and an id) but the same branch as the cell of `first_row`.
+    SameBranch {
+        first_row: u32,
+    },
 }
 
 /// One error: Excel's row number (0 for the whole file) and column letter, when it has one.
@@ -139,6 +155,31 @@ pub fn column_letter(mut index: u32) -> String {
         index = index / 26 - 1;
     }
     letters.iter().rev().collect()
+}
+
+/// Which roster layout a sheet has, from its first two header cells alone (for routing a file
+/// sent in private chat); `None` when it is not a roster at all.
+pub fn layout_of(bytes: &[u8]) -> Option<Layout> {
+    let mut workbook = Xlsx::new(Cursor::new(bytes)).ok()?;
+    let sheet = workbook.sheet_names().first().cloned()?;
+    let range = workbook.worksheet_range(&sheet).ok()?;
+    let header = |col: u32| -> String {
+        range
+            .get_value((0, col))
+            .map(text_of)
+            .unwrap_or_default()
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '*')
+            .collect()
+    };
+    if range.start() != Some((0, 0)) {
+        return None;
+    }
+    match (header(0).as_str(), header(1).as_str()) {
+        (BRANCH_HEADER, "姓名") => Some(Layout::Organisation),
+        ("姓名", "身份") => Some(Layout::Branch),
+        _ => None,
+    }
 }
 
 /// Reads and validates the first sheet of an .xlsx roster.

@@ -326,8 +326,9 @@ pub async fn announce_open_round_to(
     Ok(queued)
 }
 
-/// Queues the private reminder to everyone in an active branch who has not finished, and
-/// marks the round reminded, in one transaction. Returns how many were queued.
+/// Queues the private reminder to everyone in an active branch who has not finished (and, when
+/// the setting is on, the names of the unfinished to each branch group with a roster), and
+/// marks the round reminded, in one transaction. Returns how many private reminders were queued.
 pub async fn queue_reminders(
     state: &AppState,
     round_id: i64,
@@ -342,9 +343,15 @@ pub async fn queue_reminders(
         )]])
         .to_json(),
     );
+    // With BRANCHBOT_REMIND_NAMES, branch groups with a roster hear who has not finished.
+    let groups =
+        crate::service::roster_notices::unfinished_notices(state, round_id, closes, now).await?;
     let mut tx = crate::storage::write(&state.db).await?;
     if !store::mark_reminded(&mut *tx, round_id).await? {
         return Ok(0);
+    }
+    for notice in &groups {
+        outbox::enqueue(&mut *tx, notice, now.timestamp()).await?;
     }
     let queued = store::queue_reminders(
         &mut *tx,

@@ -18,6 +18,8 @@ pub mod quiz;
 pub mod reminders;
 pub mod reports;
 pub mod roster;
+pub mod roster_notices;
+pub mod roster_org;
 pub mod rounds;
 pub mod terms;
 

@@ -126,6 +126,12 @@ async fn plan_terms(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
         for item in &due {
             let end = item.row.term.end();
             let mut check_at = item.next_check_at;
+            let roster = match item.branch_active {
+                true => {
+                    crate::service::roster_notices::arithmetic(state, item.row.branch_id).await?
+                }
+                false => None,
+            };
             let mut tx = crate::storage::write(&state.db).await?;
             for _ in 0..MAX_CATCH_UP {
                 if check_at > now.timestamp() {
@@ -140,9 +146,13 @@ async fn plan_terms(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
                         let expires = reminder_instant(state, reminder.stale_from(end));
                         let key = format!("{}:{}:{end}", term_topic(item.row.id), reminder.key());
                         let text = format!(
-                            "<b>{}</b>\n{}",
+                            "<b>{}</b>\n{}{}",
                             esc(&item.branch_name),
-                            reminder.message(end, day)
+                            reminder.message(end, day),
+                            crate::service::roster_notices::ladder_section(
+                                roster.as_ref(),
+                                &reminder
+                            )
                         );
                         let message = NewMessage {
                             key: key.clone(),

@@ -5,7 +5,7 @@
 //! A sheet is checked completely before anything changes; a valid one waits in `roster_uploads`
 //! until the person who sent it confirms, and only the branch's newest upload can be applied,
 //! once. The organisation-level upload (a 支部 column, many branches, an organisation's
-//! administrator in private chat) needs the organisation tree: [`check_org_upload`] is its seam.
+//! administrator in private chat) is `service::roster_org`.
 
 use std::collections::HashMap;
 
@@ -169,15 +169,9 @@ pub async fn check_upload(
     }))
 }
 
-/// The seam for an organisation's upload: the sheet read and grouped by its 支部 cell. Matching
-/// the names to branches in the administrator's subtree, refusing unknown ones and keeping the
-/// upload pending per branch come with the organisation tree (issue 9); each branch's people
-/// then go through [`store::apply`] exactly as a branch's own sheet does.
-pub fn check_org_upload(bytes: &[u8]) -> Result<Vec<(String, Vec<Person>)>, Vec<SheetError>> {
-    Ok(group_by_branch(sheet::parse(bytes, Layout::Organisation)?))
-}
-
-/// Rows grouped by their 支部 cell, in the order branches first appear.
+/// Rows grouped by their 支部 cell, in the order branches first appear (the import benchmark's
+/// grouping; an administrator's upload resolves the cells to branches in
+/// `service::roster_org`).
 pub fn group_by_branch(rows: Vec<SheetRow>) -> Vec<(String, Vec<Person>)> {
     let mut order: Vec<(String, Vec<Person>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
@@ -497,16 +491,16 @@ fn probation_ended(joined_on: &str, today: NaiveDate) -> bool {
 }
 
 /// Branches (by name) with 预备党员 whose 预备期 has ended without a recorded 转正, for
-/// `/overdue`. Every active branch: scoping to an administrator's subtree comes with the
-/// organisation tree.
+/// `/overdue`: only the branches in `viewer`'s subtree.
 pub async fn probation_overdue(
     state: &AppState,
+    viewer: &crate::service::orgs::Viewer,
     today: NaiveDate,
 ) -> AppResult<Vec<(String, Vec<String>)>> {
     let people = store::probationers(&state.db).await?;
     let overdue: Vec<&store::ProbationCandidate> = people
         .iter()
-        .filter(|c| probation_ended(&c.joined_on, today))
+        .filter(|c| viewer.scope.sees(c.org_id) && probation_ended(&c.joined_on, today))
         .collect();
     Ok(overdue
         .chunk_by(|a, b| a.branch_id == b.branch_id)

@@ -11,6 +11,7 @@ pub mod quiz;
 pub mod reminders;
 pub mod reports;
 pub mod roster;
+pub mod roster_org;
 pub mod rounds;
 pub mod setup;
 pub mod summaries;

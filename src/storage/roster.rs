@@ -117,6 +117,28 @@ pub async fn apply(
     now: i64,
 ) -> AppResult<Applied> {
     let mut tx = crate::storage::write(db).await?;
+    let out = apply_in(&mut tx, branch_id, people, now).await?;
+    if let Some(upload) = upload {
+        sqlx::query!(
+            "UPDATE roster_uploads SET applied_at = ? WHERE id = ?",
+            now,
+            upload
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+/// [`apply`] inside the caller's transaction: an organisation's upload applies many branches
+/// at once.
+pub async fn apply_in(
+    tx: &mut sqlx::SqliteConnection,
+    branch_id: i64,
+    people: &[Person],
+    now: i64,
+) -> AppResult<Applied> {
     let rows = sqlx::query_as!(
         Row,
         r#"SELECT p.id AS "id!", p.branch_id, p.name, p.status, p.duty, p.phone, p.takes_test,
@@ -207,16 +229,6 @@ pub async fn apply(
         .execute(&mut *tx)
         .await?;
     }
-    if let Some(upload) = upload {
-        sqlx::query!(
-            "UPDATE roster_uploads SET applied_at = ? WHERE id = ?",
-            now,
-            upload
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
     Ok(out)
 }
 
@@ -483,6 +495,8 @@ pub struct ProbationCandidate {
     pub branch_id: i64,
     pub chat_id: i64,
     pub branch_name: String,
+    /// The branch's organisation: `/overdue` shows an administrator their subtree only.
+    pub org_id: i64,
     pub name: String,
     pub joined_on: String,
 }
@@ -490,7 +504,7 @@ pub struct ProbationCandidate {
 pub async fn probation_candidates(db: &Db) -> AppResult<Vec<ProbationCandidate>> {
     Ok(sqlx::query_as!(
         ProbationCandidate,
-        r#"SELECT p.id AS "person_id!", p.branch_id, b.chat_id, b.name AS branch_name, p.name,
+        r#"SELECT p.id AS "person_id!", p.branch_id, b.chat_id, b.name AS branch_name, b.org_id, p.name,
                   p.joined_on AS "joined_on!"
            FROM roster_people p JOIN branches b ON b.id = p.branch_id
            WHERE p.status = 'probationary' AND p.full_on IS NULL AND p.joined_on IS NOT NULL
@@ -508,7 +522,7 @@ pub async fn probation_candidates(db: &Db) -> AppResult<Vec<ProbationCandidate>>
 pub async fn probationers(db: &Db) -> AppResult<Vec<ProbationCandidate>> {
     Ok(sqlx::query_as!(
         ProbationCandidate,
-        r#"SELECT p.id AS "person_id!", p.branch_id, b.chat_id, b.name AS branch_name, p.name,
+        r#"SELECT p.id AS "person_id!", p.branch_id, b.chat_id, b.name AS branch_name, b.org_id, p.name,
                   p.joined_on AS "joined_on!"
            FROM roster_people p JOIN branches b ON b.id = p.branch_id
            WHERE p.status = 'probationary' AND p.full_on IS NULL AND p.joined_on IS NOT NULL

@@ -15,6 +15,8 @@ pub mod reminders;
 pub mod report_replies;
 pub mod reports;
 pub mod roster;
+pub mod roster_notices;
+pub mod roster_org;
 pub mod rounds;
 pub mod setup;
 pub mod setup_replies;

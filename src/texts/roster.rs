@@ -123,7 +123,8 @@ pub fn upload_too_big(max_mb: u32) -> String {
 
 pub const UPLOAD_DOWNLOAD_FAILED: &str = "没能下载这个文件，名册未作改动。请稍后重新发送。";
 
-pub const ORG_SHEET_NOT_YET: &str = "这是带“支部”列的组织批量名册。批量上传需要在私聊中由组织管理员进行（组织架构功能上线后开放）。\n\
+pub const ORG_SHEET_NOT_YET: &str =
+    "这是带“支部”列的组织批量名册，请由组织管理员在与我的私聊中发送（名册不在群里公开）。\n\
 在支部群里请上传本支部的名册：第一列为“姓名”，可用 /roster template 获取模板。";
 
 /// Errors shown, at most; the rest are counted.
@@ -205,6 +206,19 @@ fn problem(p: &Problem) -> String {
             "姓名与第 {first_row} 行重复。同名的请加注区分，如“张伟（机关）”。"
         ),
         Problem::DuplicatePhone { first_row } => format!("手机号与第 {first_row} 行重复。"),
+        Problem::UnknownBranch { name, rows } => format!(
+            "你管理的组织中没有支部“{}”（共 {rows} 行）。请写你管理范围内支部的全称或编号（私聊发送 /org 查看）。",
+            esc(name)
+        ),
+        Problem::AmbiguousBranch { name, ids } => format!(
+            "你管理的组织中有 {} 个支部名为“{}”（编号 {}）。请改写支部编号。",
+            ids.len(),
+            esc(name),
+            ids.iter().map(i64::to_string).collect::<Vec<_>>().join("、")
+        ),
+        Problem::SameBranch { first_row } => format!(
+            "与第 {first_row} 行是同一个支部，写法不同。同一支部请统一写法（全称或编号）。"
+        ),
     }
 }
 

@@ -13,6 +13,7 @@
 //! - `bank_quality`: `questions check --strict/--stats`, upload warnings, /bank's flagged questions;
 //! - `console`: a scripted `branchbot console` session, transcript checked;
 //! - `roster`: roster upload and confirmation, linking by phone and by name, the refusals;
+//! - `roster_admin`: an organisation's roster upload, scoped views, rosters in reminders;
 //! - `quiet`: the positive "nothing else was sent" checks must fail when something was sent.
 
 #[path = "../support/mod.rs"]
@@ -36,5 +37,6 @@ mod reports;
 mod review_admin;
 mod review_users;
 mod roster;
+mod roster_admin;
 mod roster_report;
 mod rounds;

@@ -269,6 +269,10 @@ pub async fn on_document(
             .await
             .map(drop);
     }
+    // A roster sheet (支部 or 姓名 first) is a roster, for the sender's part of the tree.
+    if let Some(layout) = super::roster_org::roster_layout(&name, &bytes) {
+        return super::roster_org::on_upload(door, msg, user, &name, &bytes, layout, state).await;
+    }
     // An Excel sheet headed 组织名称 is the organisation tree, not a question bank.
     if name.to_lowercase().ends_with(".xlsx") && super::orgs::is_org_sheet(&bytes) {
         return super::orgs::on_import(door, msg, user, &name, &bytes, state).await;

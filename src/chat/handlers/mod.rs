@@ -9,6 +9,7 @@ pub mod quiz;
 pub mod reminders;
 pub mod reports;
 pub mod roster;
+pub mod roster_org;
 pub mod setup;
 
 use crate::buttons::CallbackData;
@@ -266,6 +267,11 @@ async fn route_callback(door: &dyn Door, query: &Press, state: &AppState) -> App
             | CallbackData::RefuseClaim { .. }),
         ) => {
             roster::on_button(door, query, data, state).await?;
+        }
+        Some(
+            data @ (CallbackData::ConfirmOrgRoster { .. } | CallbackData::CancelOrgRoster { .. }),
+        ) => {
+            roster_org::on_button(door, query, data, state).await?;
         }
         Some(data) => quiz::on_button(door, query, data, state).await?,
     }

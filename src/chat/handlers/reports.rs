@@ -99,7 +99,7 @@ pub async fn overdue(
     let parts = text::compliance_summary(&report);
     let long = parts.len() > 1;
     send_summary(door, chat, &parts).await?;
-    if let Some(section) = super::roster::overdue_section(state).await? {
+    if let Some(section) = super::roster::overdue_section(state, &viewer).await? {
         send::html(door, chat, &section).await?;
     }
     if long {

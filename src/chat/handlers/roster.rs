@@ -437,11 +437,14 @@ pub async fn status_section(state: &AppState, branch: &Branch) -> AppResult<Stri
     })
 }
 
-/// The roster's part of `/overdue`: 预备党员 whose 预备期 has ended, by branch; `None` when
-/// there are none.
-pub async fn overdue_section(state: &AppState) -> AppResult<Option<String>> {
+/// The roster's part of `/overdue`: 预备党员 whose 预备期 has ended, by branch of `viewer`'s
+/// subtree; `None` when there are none.
+pub async fn overdue_section(
+    state: &AppState,
+    viewer: &crate::service::orgs::Viewer,
+) -> AppResult<Option<String>> {
     let today = crate::domain::dates::local_date(state.config.timezone, state.now());
-    let branches = service::probation_overdue(state, today).await?;
+    let branches = service::probation_overdue(state, viewer, today).await?;
     Ok((!branches.is_empty()).then(|| t::overdue_probation(&branches)))
 }
 
