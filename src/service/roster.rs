@@ -195,6 +195,9 @@ pub enum Refusal {
     NotYours,
     DoneAlready,
     NotNewest,
+    /// The branch's roster changed after this upload was checked (an organisation's upload
+    /// was applied meanwhile): applying it would undo that change unseen.
+    ChangedSince,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -233,6 +236,9 @@ pub async fn decide(
     }
     if store::newest_upload(&state.db, branch_id).await? != Some(id) {
         return Ok(Err(Refusal::NotNewest));
+    }
+    if store::last_change(&state.db, branch_id).await? > Some(upload.created_at) {
+        return Ok(Err(Refusal::ChangedSince));
     }
     let people: Vec<Person> = serde_json::from_str(&upload.people)
         .map_err(|e| AppError::Report(format!("roster upload {id}: {e}")))?;

@@ -281,6 +281,17 @@ pub async fn upload(db: &Db, id: i64) -> AppResult<Option<Upload>> {
     .await?)
 }
 
+/// When the branch's roster last changed (a person added, changed or 转出), if ever.
+pub async fn last_change(db: &Db, branch_id: i64) -> AppResult<Option<i64>> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT MAX(MAX(updated_at, COALESCE(left_at, 0))) AS "at: i64"
+           FROM roster_people WHERE branch_id = ?"#,
+        branch_id
+    )
+    .fetch_one(db)
+    .await?)
+}
+
 /// The newest upload for the branch; only it may be applied.
 pub async fn newest_upload(db: &Db, branch_id: i64) -> AppResult<Option<i64>> {
     Ok(sqlx::query_scalar!(

@@ -274,6 +274,8 @@ pub const ALERT_GONE: &str = "这份名册已不存在。";
 pub const ALERT_NOT_YOURS: &str = "只有上传这份名册的人可以确认或取消。";
 pub const ALERT_DONE_ALREADY: &str = "这份名册已经处理过了。";
 pub const ALERT_NOT_NEWEST: &str = "本支部之后又上传了新的名册，这份已过期。请确认最新的那份。";
+pub const ALERT_CHANGED_SINCE: &str =
+    "上传这份名册之后，本支部名册已有更新（例如上级组织统一导入），这份已过期，没有导入。请发送 /roster 查看现状后重新上传。";
 pub const ALERT_WRONG_CHAT: &str = "这个按钮不属于本群的支部。";
 
 // ---- unlink ---------------------------------------------------------------------------------

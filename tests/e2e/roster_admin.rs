@@ -498,3 +498,55 @@ async fn the_day_before_reminder_names_who_has_not_finished_when_asked_to() {
     assert_every_call_accepted(&api);
     assert!(bot.stop().await.success());
 }
+
+/// A secretary's roster checked before the organisation imported that branch's roster cannot
+/// be confirmed afterwards: it would undo the organisation's change unseen.
+#[tokio::test]
+async fn a_branch_upload_checked_before_an_organisation_import_is_stale() {
+    let env = TestEnv::new().var("BRANCHBOT_TEST_CALENDAR", "0 0 9 1 1 * 2099");
+    let (api, env, mut bot) = world(env).await;
+    let mark = api.mark();
+    api.push_document(
+        GROUP_ADMIN,
+        GROUP_1,
+        "名册.xlsx",
+        &branch_sheet(&roster()),
+        Some("/roster"),
+    );
+    let pending = api
+        .wait_for_text_since(mark, GROUP_1, "检查通过", WAIT)
+        .await;
+
+    env.advance(chrono::Duration::minutes(5));
+    let rows = vec![(
+        "第一党支部",
+        person("陈一", Status::Full, Some(Duty::Secretary)),
+    )];
+    let summary = send_sheet(&api, ADMIN_A, "城关镇名册.xlsx", &org_sheet(&rows)).await;
+    let mark = api.mark();
+    press(
+        &api,
+        ADMIN_A,
+        &summary,
+        &summary.callback_data(ot::BUTTON_CONFIRM).unwrap(),
+    )
+    .await;
+    api.wait_for_text_since(mark, ADMIN_A, "组织批量名册已导入", WAIT)
+        .await;
+    assert_eq!(people_in(&env, 1).await, 1);
+
+    let answer = press(
+        &api,
+        GROUP_ADMIN,
+        &pending,
+        &pending.callback_data(rt::BUTTON_CONFIRM).unwrap(),
+    )
+    .await;
+    assert_eq!(answer.text.as_deref(), Some(rt::ALERT_CHANGED_SINCE));
+    assert_eq!(
+        people_in(&env, 1).await,
+        1,
+        "the organisation's roster stands"
+    );
+    assert!(bot.stop().await.success());
+}

@@ -253,6 +253,7 @@ async fn on_upload(
         Err(Refusal::NotYours) => return alert(door, query, t::ALERT_NOT_YOURS).await,
         Err(Refusal::DoneAlready) => return alert(door, query, t::ALERT_DONE_ALREADY).await,
         Err(Refusal::NotNewest) => return alert(door, query, t::ALERT_NOT_NEWEST).await,
+        Err(Refusal::ChangedSince) => return alert(door, query, t::ALERT_CHANGED_SINCE).await,
         Ok(Decision::Applied(a)) => {
             door.answer(&query.id, Some(t::ALERT_APPLIED), false)
                 .await?;
