@@ -57,6 +57,9 @@ pub struct Config {
     /// Whether charts may use fonts installed on the server for characters the embedded font
     /// lacks.
     pub system_fonts: bool,
+    /// Messages a second the bot may send in all (Telegram's limit: 30; paid broadcasts with
+    /// `allow_paid_broadcast` allow up to 1,000). Every send and edit is paced by it.
+    pub messages_per_second: u32,
     /// Test hook: read "now" from this file instead of the system clock.
     pub clock_file: Option<PathBuf>,
     /// Test hook: seed for the random generator, so draws are reproducible.
@@ -101,6 +104,7 @@ struct FileConfig {
     backup_dir: Option<PathBuf>,
     backup_keep: Option<u32>,
     system_fonts: Option<bool>,
+    messages_per_second: Option<u32>,
 }
 
 /// One setting: its environment variable, its `branchbot.toml` key, its default and meaning.
@@ -237,6 +241,12 @@ pub const SETTINGS: &[Setting] = &[
         "图表遇到内置字体没有的生僻字时，是否使用服务器上的字体",
     ),
     setting(
+        "BRANCHBOT_MESSAGES_PER_SECOND",
+        Some("messages_per_second"),
+        "30",
+        "机器人每秒最多发送的消息数（Telegram 的限制为 30；开通付费广播后最多 1000）",
+    ),
+    setting(
         "BRANCHBOT_CONFIG",
         None,
         "./branchbot.toml（如存在）",
@@ -333,6 +343,13 @@ impl Config {
                 Some(v) => parse_bool("BRANCHBOT_SYSTEM_FONTS", &v)?,
                 None => file.system_fonts.unwrap_or(true),
             },
+            messages_per_second: num_setting(
+                &get,
+                "BRANCHBOT_MESSAGES_PER_SECOND",
+                file.messages_per_second,
+                30,
+                1..=1000,
+            )?,
             clock_file: get("BRANCHBOT_CLOCK_FILE").map(PathBuf::from),
             seed: get("BRANCHBOT_SEED")
                 .map(|v| parse_num("BRANCHBOT_SEED", &v, t::EXPECT_NUMBER))
@@ -765,6 +782,7 @@ mod tests {
             "backup_dir",
             "backup_keep",
             "system_fonts",
+            "messages_per_second",
         ] {
             assert!(variable_of(key).is_some(), "{key}");
         }

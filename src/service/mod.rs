@@ -16,6 +16,7 @@ pub mod quiz;
 pub mod reminders;
 pub mod reports;
 pub mod rounds;
+pub mod snapshot;
 pub mod terms;
 
 use crate::clock::SharedClock;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// The bot's @username, for deep links and for commands addressed as /cmd@bot.
     pub bot_username: String,
+    /// The active question bank in memory, swapped whole when it changes.
+    pub bank: snapshot::BankCache,
 }
 
 impl AppState {
