@@ -57,8 +57,9 @@ pub struct Config {
     /// Whether charts may use fonts installed on the server for characters the embedded font
     /// lacks.
     pub system_fonts: bool,
-    /// Messages a second the bot may send in all (Telegram's limit: 30; paid broadcasts with
-    /// `allow_paid_broadcast` allow up to 1,000). Every send and edit is paced by it.
+    /// Messages a second the bot may send in all (Telegram's limit: 30). Above 30 new messages
+    /// go with `allow_paid_broadcast` (up to 1,000 a second, 0.1 Star each, from the bot's
+    /// balance). Every send and edit is paced by it.
     pub messages_per_second: u32,
     /// Test hook: read "now" from this file instead of the system clock.
     pub clock_file: Option<PathBuf>,
@@ -244,7 +245,7 @@ pub const SETTINGS: &[Setting] = &[
         "BRANCHBOT_MESSAGES_PER_SECOND",
         Some("messages_per_second"),
         "30",
-        "机器人每秒最多发送的消息数（Telegram 的限制为 30；开通付费广播后最多 1000）",
+        "机器人每秒最多发送的消息数（Telegram 的限制为 30；超过 30 时新消息按付费广播发送，每条 0.1 星，最多 1000）",
     ),
     setting(
         "BRANCHBOT_CONFIG",

@@ -40,10 +40,16 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// Pauses before the second and third try.
 const PAUSES: [Duration; 2] = [Duration::from_millis(300), Duration::from_millis(1000)];
 
+/// Telegram's overall limit for bots that do not pay for broadcasts.
+pub const FREE_PER_SECOND: u32 = 30;
+
 /// The bot and the one rate limiter of the process.
 pub struct Api {
     bot: Bot,
     limiter: Limiter,
+    /// Above [`FREE_PER_SECOND`] new messages are sent with `allow_paid_broadcast` (0.1 Star
+    /// each). Edits cannot be paid for: they stay within the limit the limiter keeps.
+    paid: bool,
 }
 
 /// What kind of request: whether it counts against Telegram's message limits (and into which
@@ -81,7 +87,13 @@ impl Api {
         Arc::new(Api {
             bot,
             limiter: Limiter::new(per_second),
+            paid: per_second > FREE_PER_SECOND,
         })
+    }
+
+    /// Whether new messages go as paid broadcasts (`BRANCHBOT_MESSAGES_PER_SECOND` above 30).
+    pub fn paid_broadcast(&self) -> bool {
+        self.paid
     }
 
     /// The bot itself, for what is not a message (downloads, command menus, typing).

@@ -39,6 +39,7 @@ impl Outlet for TelegramOutlet {
                 let request = bot
                     .send_message(chat, message.html)
                     .parse_mode(ParseMode::Html)
+                    .allow_paid_broadcast(self.api.paid_broadcast())
                     .link_preview_options(LinkPreviewOptions {
                         is_disabled: true,
                         url: None,

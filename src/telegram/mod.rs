@@ -176,7 +176,8 @@ impl Door for TelegramDoor {
                 let request = bot
                     .send_message(ChatId(chat), html)
                     .parse_mode(ParseMode::Html)
-                    .link_preview_options(no_preview());
+                    .link_preview_options(no_preview())
+                    .allow_paid_broadcast(self.api.paid_broadcast());
                 match &markup {
                     Some(markup) => request.reply_markup(markup.clone()),
                     None => request,
