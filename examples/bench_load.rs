@@ -2,8 +2,8 @@
 //! Bot API, with trainees answering a test at once, a broadcast to 300 groups, and the answer
 //! transaction's writes a second.
 //!
-//! `cargo run --release --example bench_load` (add `-- --quick` for a short smoke run). Not part
-//! of `cargo test`. The example is its own three programs: without arguments it is the driver
+//! `cargo run --release --example bench_load` (add `-- --quick` for a short smoke run, or set
+//! `BENCH_SIZES=100` for other numbers of trainees). Not part of `cargo test`. The example is its own three programs: without arguments it is the driver
 //! (the fake Bot API, the simulated trainees, the measurements); `--serve-branchbot` runs the
 //! real bot (`branchbot::app::run`, the entry `main` uses) and `--serve-bare` the baseline, each
 //! as a child process so its CPU time and memory are its own (read from `/proc/<pid>/stat` and
@@ -804,10 +804,12 @@ async fn drive(quick: bool) {
             .unwrap()
             .2;
         let line = |name: &str, x: f64, y: f64, unit: &str| {
-            println!(
-                "| {name} | {n} | {x:.2}{unit} | {y:.2}{unit} | {:.2}× |",
-                x / y.max(1e-9)
-            );
+            let ratio = if y > 0.0 {
+                format!("{:.2}×", x / y)
+            } else {
+                "—".to_owned()
+            };
+            println!("| {name} | {n} | {x:.2}{unit} | {y:.2}{unit} | {ratio} |");
         };
         line("answers/s", b.answers_per_sec, r.answers_per_sec, "");
         line(
