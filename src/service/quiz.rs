@@ -50,8 +50,8 @@ pub struct TestQuestion {
     pub position: i64,
     pub total: usize,
     pub shown: Shown,
-    /// An earlier message showing the same question (before a resume): its buttons must go,
-    /// so only one message answers the question.
+    /// The message that showed the test until now (before a resume): its buttons must go, so
+    /// only one message answers the question.
     pub earlier_message: Option<i64>,
 }
 

@@ -104,7 +104,9 @@ pub struct AttemptQuestion {
     pub chosen: Option<String>,
     pub is_correct: Option<bool>,
     pub answered_at: Option<i64>,
-    /// The message that shows this question, so it can be edited after the answer.
+    /// The message sent to show this question. The test is one message edited in place, so
+    /// from this question on it shows the test (see [`live_message`]); `None` for questions
+    /// shown in an earlier message's edits.
     pub message_id: Option<i64>,
     /// The question as it was when the attempt started (JSON of a `Question`); `None` for
     /// attempts from before copies were kept.
