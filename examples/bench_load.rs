@@ -921,7 +921,7 @@ mod bare {
         let mut rows = vec![row];
         if multi {
             rows.push(vec![InlineKeyboardButton::callback(
-                "提交",
+                branchbot::texts::quiz::SUBMIT,
                 format!("s:1:{position}"),
             )]);
         }
