@@ -105,6 +105,9 @@ const QUICK: Sizes = Sizes {
     runs: 3,
 };
 
+/// Where the load benchmark's sections begin in BENCHMARKS.md.
+const LOAD_SECTION: &str = "\n## Load: ";
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let keep = std::env::args().any(|a| a == "--keep");
@@ -116,6 +119,12 @@ fn main() {
         return;
     }
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/BENCHMARKS.md");
+    // The sections `bench_load` reports into (issue 14) are kept as they are.
+    let kept = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|old| old.find(LOAD_SECTION).map(|at| old[at..].to_owned()))
+        .unwrap_or_default();
+    let markdown = format!("{}\n{kept}", markdown.trim_end());
     std::fs::write(path, &markdown).expect("write BENCHMARKS.md");
     println!("{markdown}\nwritten to {path}");
 }
