@@ -106,6 +106,8 @@ const QUICK: Sizes = Sizes {
     runs: 3,
 };
 
+/// Where the load benchmark's sections begin in BENCHMARKS.md.
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let keep = std::env::args().any(|a| a == "--keep");
@@ -805,7 +807,7 @@ async fn bench_scheduler(branches: i64, runs: usize) -> SchedulerRow {
     let config = bench_config(&url);
     let bot = branchbot::app::make_bot(&config).expect("a bot client");
     let outlet =
-        branchbot::telegram::delivery::TelegramOutlet::new(branchbot::telegram::Api::new(bot));
+        branchbot::telegram::delivery::TelegramOutlet::new(branchbot::telegram::Api::new(bot, 30));
     let clock: SharedClock = Arc::new(ManualClock::new(now()));
     let state = AppState {
         db: db.clone(),
@@ -814,6 +816,7 @@ async fn bench_scheduler(branches: i64, runs: usize) -> SchedulerRow {
         rng: Mutex::new(StdRng::seed_from_u64(1)),
         wake: Arc::new(Notify::new()),
         bot_username: "bench_bot".to_owned(),
+        bank: Default::default(),
     };
     let (next_due, _) = time_runs(runs, || async {
         branchbot::scheduler::next_due(&state, now())

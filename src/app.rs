@@ -63,6 +63,7 @@ pub async fn build_state(
         rng: Mutex::new(rng),
         wake: Arc::new(Notify::new()),
         bot_username,
+        bank: Default::default(),
     }))
 }
 
@@ -96,7 +97,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     }
 
     // One rate limiter for replies and deliveries, so a broadcast does not make replies earn 429s.
-    let api = Api::new(bot.clone());
+    let api = Api::new(bot.clone(), state.config.messages_per_second);
     let (stop_tx, stop_rx) = watch::channel(false);
     let backups = tokio::spawn(crate::backup::run_daily(state.clone(), stop_rx.clone()));
     // Buttons of questions that are over go (see `chat::sweep`).

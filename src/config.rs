@@ -63,6 +63,10 @@ pub struct Config {
     /// Whether the day-before test reminder in a branch group with a roster names who has not
     /// finished (`BRANCHBOT_REMIND_NAMES`; off by default: names in a group are a choice).
     pub remind_names: bool,
+    /// Messages a second the bot may send in all (Telegram's limit: 30). Above 30 new messages
+    /// go with `allow_paid_broadcast` (up to 1,000 a second, 0.1 Star each, from the bot's
+    /// balance). Every send and edit is paced by it.
+    pub messages_per_second: u32,
     /// Test hook: read "now" from this file instead of the system clock.
     pub clock_file: Option<PathBuf>,
     /// Test hook: seed for the random generator, so draws are reproducible.
@@ -109,6 +113,7 @@ struct FileConfig {
     system_fonts: Option<bool>,
     roster_test_all: Option<bool>,
     remind_names: Option<bool>,
+    messages_per_second: Option<u32>,
 }
 
 /// One setting: its environment variable, its `branchbot.toml` key, its default and meaning.
@@ -257,6 +262,12 @@ pub const SETTINGS: &[Setting] = &[
         "测试结束前一天，是否在有名册的支部群里点名应参加而未完成（未完成、未加入分列）的人员；只列姓名",
     ),
     setting(
+        "BRANCHBOT_MESSAGES_PER_SECOND",
+        Some("messages_per_second"),
+        "30",
+        "机器人每秒最多发送的消息数（Telegram 的限制为 30；超过 30 时新消息按付费广播发送，每条 0.1 星，最多 1000）",
+    ),
+    setting(
         "BRANCHBOT_CONFIG",
         None,
         "./branchbot.toml（如存在）",
@@ -358,6 +369,13 @@ impl Config {
                 Some(v) => parse_bool("BRANCHBOT_REMIND_NAMES", &v)?,
                 None => file.remind_names.unwrap_or(false),
             },
+            messages_per_second: num_setting(
+                &get,
+                "BRANCHBOT_MESSAGES_PER_SECOND",
+                file.messages_per_second,
+                30,
+                1..=1000,
+            )?,
             clock_file: get("BRANCHBOT_CLOCK_FILE").map(PathBuf::from),
             seed: get("BRANCHBOT_SEED")
                 .map(|v| parse_num("BRANCHBOT_SEED", &v, t::EXPECT_NUMBER))
@@ -807,6 +825,7 @@ mod tests {
             "backup_dir",
             "backup_keep",
             "system_fonts",
+            "messages_per_second",
         ] {
             assert!(variable_of(key).is_some(), "{key}");
         }

@@ -41,6 +41,7 @@ pub async fn prepare(state: &AppState) -> Result<(), StartError> {
         if use_embedded { " (no questions/ directory here: using the bank built into the binary)" } else { "" }
     );
     activate_bank(&state.db, &bank, state.now().timestamp()).await?;
+    state.bank.reload(&state.db).await?;
     Ok(())
 }
 

@@ -145,6 +145,7 @@ impl Console {
             rng: Mutex::new(rng),
             wake: Arc::new(Notify::new()),
             bot_username: BOT_USERNAME.to_owned(),
+            bank: Default::default(),
         };
         crate::startup::prepare(&state)
             .await

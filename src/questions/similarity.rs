@@ -5,9 +5,6 @@
 //! (which never puts two questions of one group into the same test), so both agree on what
 //! "the same fact" means.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::sync::{Arc, Mutex};
-
 use super::model::Question;
 
 /// Stems at least this alike (Jaccard over character bigrams) ask the same thing. Higher
@@ -128,36 +125,6 @@ pub fn fact_groups(questions: &[Question]) -> Vec<usize> {
         }
     }
     (0..questions.len()).map(|i| root(&mut parent, i)).collect()
-}
-
-/// [`fact_groups`] of the bank, computed once per distinct bank and then reused.
-///
-/// The test handler reads the active bank from the database at every start of a test; the
-/// groups only change when the bank does (an upload, new files at start), so they are kept
-/// for the last bank seen, recognised by a hash of everything the measure reads.
-pub fn fact_groups_cached(questions: &[Question]) -> Arc<Vec<usize>> {
-    static LAST: Mutex<Option<(u64, Arc<Vec<usize>>)>> = Mutex::new(None);
-    let mut hasher = DefaultHasher::new();
-    for question in questions {
-        (
-            &question.id,
-            &question.kind,
-            &question.text,
-            &question.options,
-            &question.answer,
-        )
-            .hash(&mut hasher);
-    }
-    let key = hasher.finish();
-    let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some((cached, groups)) = last.as_ref() {
-        if *cached == key {
-            return Arc::clone(groups);
-        }
-    }
-    let groups = Arc::new(fact_groups(questions));
-    *last = Some((key, Arc::clone(&groups)));
-    groups
 }
 
 #[cfg(test)]

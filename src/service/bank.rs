@@ -200,6 +200,7 @@ pub async fn decide(
         return Ok(Err(Refusal::DoneAlready));
     }
     let outcome = replace_bank(&state.db, &questions, now).await?;
+    state.bank.reload(&state.db).await?;
     tracing::info!(
         upload = id,
         admin,

@@ -21,6 +21,7 @@ pub mod roster;
 pub mod roster_notices;
 pub mod roster_org;
 pub mod rounds;
+pub mod snapshot;
 pub mod terms;
 
 use crate::clock::SharedClock;
@@ -39,6 +40,8 @@ pub struct AppState {
     pub wake: Arc<Notify>,
     /// The bot's @username, for deep links and for commands addressed as /cmd@bot.
     pub bot_username: String,
+    /// The active question bank in memory, swapped whole when it changes.
+    pub bank: snapshot::BankCache,
 }
 
 impl AppState {

@@ -16,6 +16,7 @@ use crate::domain::quiz::{
 };
 use crate::error::{AppError, AppResult};
 use crate::questions::model::Question;
+use crate::service::snapshot::Bank;
 use crate::service::AppState;
 use crate::storage::outbox::{self, NewMessage};
 use crate::storage::quiz::{self as store, Attempt, AttemptQuestion, AttemptStatus, Started};
@@ -49,8 +50,8 @@ pub struct TestQuestion {
     pub position: i64,
     pub total: usize,
     pub shown: Shown,
-    /// An earlier message showing the same question (before a resume): its buttons must go,
-    /// so only one message answers the question.
+    /// The message that showed the test until now (before a resume): its buttons must go, so
+    /// only one message answers the question.
     pub earlier_message: Option<i64>,
 }
 
@@ -143,17 +144,17 @@ pub async fn enter(state: &AppState, user_id: i64) -> AppResult<Entry> {
         }
         None => return Ok(Entry::JoinFirst),
     };
-    let bank = usable_bank(state).await?;
+    let snapshot = state.bank.get(&state.db).await?;
+    let bank = &snapshot.questions;
     // One question per same-fact group, and what the trainee saw in recent rounds last.
-    let groups = crate::questions::similarity::fact_groups_cached(&bank);
     let seen = crate::storage::draw_history::rounds_ago(&state.db, user_id, round.id).await?;
     let rounds_ago: Vec<Option<u32>> = bank.iter().map(|q| seen.get(&q.id).copied()).collect();
     let limits = domain::DrawLimits {
-        groups: &groups,
+        groups: &snapshot.groups,
         rounds_ago: &rounds_ago,
     };
     let per_test = state.config.questions_per_test;
-    let drawn = state.with_rng(|rng| domain::draw(&bank, per_test, &limits, rng));
+    let drawn = state.with_rng(|rng| domain::draw(bank, per_test, &limits, rng));
     let drawn_rows: Vec<(String, String)> = drawn
         .iter()
         .filter_map(|d| {
@@ -233,13 +234,6 @@ async fn open_round(state: &AppState, now: DateTime<Utc>) -> AppResult<Option<Ro
     Ok(round.filter(|r| r.closes_at > now.timestamp()))
 }
 
-/// The active questions the encodings can hold (at most ten options each).
-async fn usable_bank(state: &AppState) -> AppResult<Vec<Question>> {
-    let mut bank = questions::active(&state.db).await?;
-    bank.retain(|q| !q.options.is_empty() && q.options.len() <= domain::MAX_OPTIONS);
-    Ok(bank)
-}
-
 /// The first unanswered question, or the end of the test if every question is answered (the
 /// bot stopped between the last answer and the result).
 async fn next_step(state: &AppState, attempt: &Attempt, now: DateTime<Utc>) -> AppResult<Next> {
@@ -249,9 +243,9 @@ async fn next_step(state: &AppState, attempt: &Attempt, now: DateTime<Utc>) -> A
             position: row.position,
             total: usize::try_from(attempt.question_count).unwrap_or(0),
             shown: load_shown(state, &row).await?,
-            earlier_message: row.message_id,
+            earlier_message: store::live_message(&state.db, attempt.id).await?,
         })),
-        None => finish(state, attempt, now).await,
+        None => finish_now(state, attempt, now).await,
     }
 }
 
@@ -261,13 +255,13 @@ async fn next_step(state: &AppState, attempt: &Attempt, now: DateTime<Utc>) -> A
 pub async fn earlier_copy_stripped(
     state: &AppState,
     attempt_id: i64,
-    position: i64,
     message_id: i64,
 ) -> AppResult<()> {
-    store::forget_message_id(&state.db, attempt_id, position, message_id).await
+    store::forget_message_id(&state.db, attempt_id, message_id).await
 }
 
-/// Remembers which message shows a question, so a press on an older copy is refused.
+/// Remembers which message shows the test from this question on (it is edited in place to the
+/// next questions), so a press on an older copy is refused.
 pub async fn question_sent(
     state: &AppState,
     attempt_id: i64,
@@ -297,12 +291,27 @@ async fn attempt_question(
     copy: Option<&str>,
 ) -> AppResult<Question> {
     if let Some(copy) = copy {
-        return serde_json::from_str(copy)
-            .map_err(|e| AppError::Bank(format!("stored copy of question {question_id}: {e}")));
+        return parse_copy(question_id, copy);
     }
     questions::by_id(&state.db, question_id)
         .await?
         .ok_or_else(|| AppError::Bank(format!("question {question_id} of an attempt is missing")))
+}
+
+fn parse_copy(question_id: &str, copy: &str) -> AppResult<Question> {
+    serde_json::from_str(copy)
+        .map_err(|e| AppError::Bank(format!("stored copy of question {question_id}: {e}")))
+}
+
+/// A question an attempt drew, inside a transaction (which holds its connection, so the pool
+/// is not read): its copy, or for attempts from before copies were kept, the bank snapshot.
+fn question_in_tx(bank: &Bank, question_id: &str, copy: Option<&str>) -> AppResult<Question> {
+    match copy {
+        Some(copy) => parse_copy(question_id, copy),
+        None => bank.get(question_id).cloned().ok_or_else(|| {
+            AppError::Bank(format!("question {question_id} of an attempt is missing"))
+        }),
+    }
 }
 
 /// A practice question as the trainee sees it: from the bank.
@@ -314,6 +323,17 @@ async fn load_practice_shown(
 ) -> AppResult<Shown> {
     let question = attempt_question(state, question_id, None).await?;
     shown_of(question, question_id, order, selection)
+}
+
+/// A question row read in a transaction, as the trainee sees it.
+fn shown_in_tx(bank: &Bank, row: &AttemptQuestion) -> AppResult<Shown> {
+    let question = question_in_tx(bank, &row.question_id, row.question_copy.as_deref())?;
+    shown_of(
+        question,
+        &row.question_id,
+        &row.option_order,
+        &row.selection,
+    )
 }
 
 fn shown_of(
@@ -353,6 +373,14 @@ pub enum PressOutcome {
 }
 
 /// A trainee pressed an option, a 多选 toggle or submit on a test question.
+///
+/// Two statements on one connection: the one read of [`store::press_state`] (everything the
+/// press is checked against and the question that comes next), then one guarded write, which
+/// is its own write transaction: the answer `UPDATE` (a wrong answer's practice box is written
+/// by the schema's trigger inside it, migration 0055) or the 多选 selection's. The guards repeat
+/// what the read checked, so a press racing another press, the deadline or the round closing
+/// changes nothing. Only the last answer writes more: it ends the attempt and queues the
+/// result in a second transaction (a crash between the two is finished by the next `/test`).
 pub async fn press(
     state: &AppState,
     presser: i64,
@@ -362,37 +390,96 @@ pub async fn press(
     pressed_message: Option<i64>,
 ) -> AppResult<PressOutcome> {
     let now = state.now();
-    let Some(attempt) = store::attempt(&state.db, attempt_id).await? else {
+    let bank = state.bank.get(&state.db).await?;
+    let mut conn = state.db.acquire().await?;
+    let Some(seen) = store::press_state(&mut conn, attempt_id).await? else {
         return Ok(PressOutcome::Refused(Refusal::Forged));
     };
     let position = i64::from(position);
-    let round = rounds::by_id(&state.db, attempt.round_id).await?;
-    let row = store::question_at(&state.db, attempt.id, position).await?;
-    let current = store::current_question(&state.db, attempt.id)
-        .await?
-        .map(|c| c.position);
-    if let Err(refusal) = check_test_press(
-        &attempt,
-        presser,
-        round.as_ref(),
-        row.as_ref(),
-        current,
-        pressed_message,
-        now.timestamp(),
-    ) {
-        end_if_over(state, &attempt, presser, refusal, now).await?;
+    if let Err(refusal) =
+        check_test_press(&seen, presser, position, pressed_message, now.timestamp())
+    {
+        drop(conn);
+        end_if_over(state, &seen.attempt, presser, refusal, now).await?;
         return Ok(PressOutcome::Refused(refusal));
     }
-    let Some(row) = row else {
-        return Ok(PressOutcome::Refused(Refusal::Forged));
+    let Some(row) = seen.unanswered.first() else {
+        return Ok(PressOutcome::Refused(Refusal::AlreadyAnswered));
     };
-    let shown = load_shown(state, &row).await?;
+    let shown = shown_in_tx(&bank, row)?;
     let action = match domain::resolve_press(&shown.question, &shown.order, &shown.selection, press)
     {
         Ok(action) => action,
         Err(refusal) => return Ok(PressOutcome::Refused(refusal)),
     };
-    apply(state, &attempt, row, shown, action, now).await
+    let stored = store_press(&mut conn, &seen, &shown, &action, now.timestamp()).await?;
+    drop(conn);
+    if !stored {
+        return refused_after_race(state, &seen.attempt, now).await;
+    }
+    let attempt = &seen.attempt;
+    let total = usize::try_from(attempt.question_count).unwrap_or(0);
+    let position = row.position;
+    match action {
+        Action::Select(selection) => Ok(PressOutcome::Selected(TestQuestion {
+            attempt_id: attempt.id,
+            position,
+            total,
+            shown: Shown { selection, ..shown },
+            earlier_message: None,
+        })),
+        Action::Answer(chosen) => {
+            let next = match seen.unanswered.get(1) {
+                Some(next) => Next::Question(TestQuestion {
+                    attempt_id: attempt.id,
+                    position: next.position,
+                    total,
+                    shown: shown_in_tx(&bank, next)?,
+                    earlier_message: None,
+                }),
+                None => finish_now(state, attempt, now).await?,
+            };
+            Ok(PressOutcome::Answered {
+                shown,
+                position,
+                total,
+                chosen,
+                message: seen.live_message,
+                next,
+            })
+        }
+    }
+}
+
+/// The one guarded write of an accepted press; false when the guard refused (a race).
+async fn store_press(
+    conn: &mut sqlx::SqliteConnection,
+    seen: &store::PressState,
+    shown: &Shown,
+    action: &Action,
+    ts: i64,
+) -> AppResult<bool> {
+    let (attempt, row) = (&seen.attempt, &seen.unanswered[0]);
+    match action {
+        Action::Select(selection) => {
+            let new = encode(selection)?;
+            store::set_selection(conn, attempt.id, row.position, &row.selection, &new, ts).await
+        }
+        Action::Answer(chosen) => {
+            let correct = domain::is_correct(&shown.question, chosen);
+            let chosen = encode(chosen)?;
+            store::record_answer(conn, attempt.id, row.position, &chosen, correct, ts).await
+        }
+    }
+}
+
+/// Ends the attempt after its last answer, in a write transaction of its own.
+async fn finish_now(state: &AppState, attempt: &Attempt, now: DateTime<Utc>) -> AppResult<Next> {
+    let mut tx = crate::storage::write(&state.db).await?;
+    let next = finish(state, &mut tx, attempt, now).await?;
+    tx.commit().await?;
+    state.wake.notify_one();
+    Ok(next)
 }
 
 /// A refusal that shows the attempt is over ends it now, so the trainee gets the result at
@@ -418,100 +505,40 @@ async fn end_if_over(
     Ok(())
 }
 
-/// Stores what an accepted press does; the store is guarded again against a race.
-async fn apply(
-    state: &AppState,
-    attempt: &Attempt,
-    row: AttemptQuestion,
-    shown: Shown,
-    action: Action,
-    now: DateTime<Utc>,
-) -> AppResult<PressOutcome> {
-    let position = row.position;
-    let total = usize::try_from(attempt.question_count).unwrap_or(0);
-    match action {
-        Action::Select(selection) => {
-            let stored = store::set_selection(
-                &state.db,
-                attempt.id,
-                position,
-                &row.selection,
-                &encode(&selection)?,
-                now.timestamp(),
-            )
-            .await?;
-            if !stored {
-                return refused_after_race(state, attempt, now).await;
-            }
-            Ok(PressOutcome::Selected(TestQuestion {
-                attempt_id: attempt.id,
-                position,
-                total,
-                shown: Shown { selection, ..shown },
-                earlier_message: None,
-            }))
-        }
-        Action::Answer(chosen) => {
-            let correct = domain::is_correct(&shown.question, &chosen);
-            let stored = store::record_answer(
-                &state.db,
-                attempt.id,
-                position,
-                &encode(&chosen)?,
-                correct,
-                now.timestamp(),
-            )
-            .await?;
-            if !stored {
-                return refused_after_race(state, attempt, now).await;
-            }
-            Ok(PressOutcome::Answered {
-                shown,
-                position,
-                total,
-                chosen,
-                message: row.message_id,
-                next: next_step(state, attempt, now).await?,
-            })
-        }
-    }
-}
-
 /// Checks a press on a test question against the stored state, in the order a trainee would
 /// find most useful to hear about: whose test, whether it is still running, then the question.
+/// Positions are `0..question_count` and answered strictly in order, so the first unanswered
+/// position (`seen.current()`) says what any other position is.
 pub fn check_test_press(
-    attempt: &Attempt,
+    seen: &store::PressState,
     presser: i64,
-    round: Option<&Round>,
-    row: Option<&AttemptQuestion>,
-    current_position: Option<i64>,
+    position: i64,
     pressed_message: Option<i64>,
     now: i64,
 ) -> Result<(), Refusal> {
+    let attempt = &seen.attempt;
     if attempt.user_id != presser {
         return Err(Refusal::NotYours);
     }
     if attempt.status != AttemptStatus::InProgress {
         return Err(Refusal::AttemptOver);
     }
-    match round {
-        Some(r) if r.status == "open" => {}
-        _ => return Err(Refusal::RoundClosed),
+    if !seen.round_open {
+        return Err(Refusal::RoundClosed);
     }
     if now >= attempt.deadline_at {
         return Err(Refusal::TimeUp);
     }
-    let Some(row) = row else {
+    if !(0..attempt.question_count).contains(&position) {
         return Err(Refusal::Forged);
-    };
-    if row.chosen.is_some() {
-        return Err(Refusal::AlreadyAnswered);
     }
-    if current_position != Some(row.position) {
-        return Err(Refusal::NotCurrent);
+    match seen.current() {
+        Some(current) if position > current => return Err(Refusal::NotCurrent),
+        Some(current) if position == current => {}
+        _ => return Err(Refusal::AlreadyAnswered),
     }
-    // After a resume the question lives in its newest message; an older copy is stale.
-    if let (Some(shown_in), Some(pressed)) = (row.message_id, pressed_message) {
+    // The test lives in its newest message; an older copy (before a resume) is stale.
+    if let (Some(shown_in), Some(pressed)) = (seen.live_message, pressed_message) {
         if shown_in != pressed {
             return Err(Refusal::Forged);
         }
@@ -537,35 +564,23 @@ fn encode(indices: &[u8]) -> AppResult<String> {
     domain::encode_indices(indices).map_err(|e| AppError::Bank(format!("option index: {e}")))
 }
 
-/// Ends the attempt after its last answer and queues its result for the trainee.
-async fn finish(state: &AppState, attempt: &Attempt, now: DateTime<Utc>) -> AppResult<Next> {
+/// Ends the attempt after its last answer and queues its result for the trainee, in the
+/// caller's write transaction.
+async fn finish(
+    state: &AppState,
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    attempt: &Attempt,
+    now: DateTime<Utc>,
+) -> AppResult<Next> {
     let (attempt_id, user_id) = (attempt.id, attempt.user_id);
-    let bank = attempt_questions_bank(state, attempt_id).await?;
-    let mut tx = crate::storage::write(&state.db).await?;
-    let Some(finished) = store::finish(
-        &mut tx,
-        attempt_id,
-        AttemptStatus::Finished,
-        now.timestamp(),
-    )
-    .await?
-    else {
-        tx.rollback().await?;
+    let ts = now.timestamp();
+    let Some(finished) = store::finish(tx, attempt_id, AttemptStatus::Finished, ts).await? else {
         return Ok(Next::EndedElsewhere);
     };
-    let rows = store::questions_of(&mut *tx, attempt_id).await?;
+    let rows = store::questions_of(&mut **tx, attempt_id).await?;
+    let bank = state.bank.get(&state.db).await?;
     let parts = finished_of(&bank, &rows, finished, state.config.pass_mark, false).render();
-    queue_result(
-        &mut tx,
-        attempt_id,
-        user_id,
-        "result",
-        parts,
-        now.timestamp(),
-    )
-    .await?;
-    tx.commit().await?;
-    state.wake.notify_one();
+    queue_result(tx, attempt_id, user_id, "result", parts, ts).await?;
     Ok(Next::ResultQueued)
 }
 
@@ -599,29 +614,9 @@ async fn queue_result(
     Ok(())
 }
 
-/// The questions of an attempt by id, from its copies, loaded before a transaction that needs
-/// them (a transaction holds its connection, and the pool is read here).
-async fn attempt_questions_bank(
-    state: &AppState,
-    attempt_id: i64,
-) -> AppResult<HashMap<String, Question>> {
-    let mut bank = HashMap::new();
-    for row in store::questions_of(&state.db, attempt_id).await? {
-        let copy = row.question_copy.as_deref();
-        match attempt_question(state, &row.question_id, copy).await {
-            Ok(question) => {
-                bank.insert(row.question_id, question);
-            }
-            Err(AppError::Bank(err)) => tracing::warn!(attempt_id, %err, "question left out"),
-            Err(err) => return Err(err),
-        }
-    }
-    Ok(bank)
-}
-
 /// The score and every question not answered right.
 fn finished_of(
-    bank: &HashMap<String, Question>,
+    bank: &Bank,
     rows: &[AttemptQuestion],
     finished: store::Finished,
     pass_mark: u32,
@@ -631,13 +626,20 @@ fn finished_of(
         .iter()
         .filter(|row| row.is_correct != Some(true))
         .filter_map(|row| {
-            let question = bank.get(&row.question_id)?;
+            let copy = row.question_copy.as_deref();
+            let question = match question_in_tx(bank, &row.question_id, copy) {
+                Ok(question) => question,
+                Err(err) => {
+                    tracing::warn!(attempt_id = row.attempt_id, %err, "question left out");
+                    return None;
+                }
+            };
             let chosen = row
                 .chosen
                 .as_deref()
                 .and_then(|c| domain::decode_indices(c, question.options.len()).ok())
                 .unwrap_or_default();
-            Some((question.clone(), chosen))
+            Some((question, chosen))
         })
         .collect();
     Finished {
@@ -673,7 +675,7 @@ async fn end_early(
     if attempt.status != AttemptStatus::InProgress {
         return Ok(false);
     }
-    let bank = attempt_questions_bank(state, attempt_id).await?;
+    let bank = state.bank.get(&state.db).await?;
     let ts = now.timestamp();
     let mut tx = crate::storage::write(&state.db).await?;
     let Some(finished) = store::finish(&mut tx, attempt_id, AttemptStatus::TimedOut, ts).await?
@@ -753,7 +755,8 @@ pub async fn practice_question(state: &AppState, user_id: i64) -> AppResult<Prac
             return Ok(PracticeStart::Busy);
         }
     }
-    let bank = usable_bank(state).await?;
+    let snapshot = state.bank.get(&state.db).await?;
+    let bank = &snapshot.questions;
     let boxes: HashMap<String, (i64, i64)> = store::practice_boxes(&state.db, user_id)
         .await?
         .into_iter()
@@ -909,6 +912,7 @@ mod tests {
             rng: Mutex::new(StdRng::seed_from_u64(1)),
             wake: Arc::new(Notify::new()),
             bot_username: "branchbot".to_owned(),
+            bank: Default::default(),
         }
     }
 
@@ -928,14 +932,14 @@ mod tests {
         }
     }
 
-    fn row(position: i64, chosen: Option<&str>) -> AttemptQuestion {
+    fn row(position: i64) -> AttemptQuestion {
         AttemptQuestion {
             attempt_id: 1,
             position,
             question_id: "q1".into(),
             option_order: "3210".into(),
             selection: String::new(),
-            chosen: chosen.map(str::to_owned),
+            chosen: None,
             is_correct: None,
             answered_at: None,
             message_id: None,
@@ -943,77 +947,52 @@ mod tests {
         }
     }
 
-    fn round(status: &str) -> Round {
-        Round {
-            id: 1,
-            opens_at: 0,
-            closes_at: 10_000,
-            status: status.to_owned(),
+    /// Question 1 of 3 is current (question 0 answered), the round open.
+    fn seen(attempt: Attempt) -> store::PressState {
+        store::PressState {
+            attempt,
+            round_open: true,
+            live_message: None,
+            unanswered: vec![row(1), row(2)],
         }
     }
 
     #[test]
     fn presses_are_checked_before_anything_is_stored() {
-        let open = round("open");
-        let a = attempt(7, AttemptStatus::InProgress);
-        let current = row(1, None);
-        let check =
-            |a: &Attempt, presser, round: Option<&Round>, row: Option<&AttemptQuestion>, now| {
-                check_test_press(a, presser, round, row, Some(1), None, now)
-            };
-        assert_eq!(check(&a, 7, Some(&open), Some(&current), 500), Ok(()));
+        let open = seen(attempt(7, AttemptStatus::InProgress));
+        let check = |s: &store::PressState, presser, position, now| {
+            check_test_press(s, presser, position, None, now)
+        };
+        assert_eq!(check(&open, 7, 1, 500), Ok(()));
+        assert_eq!(check(&open, 8, 1, 500), Err(Refusal::NotYours));
+        for status in [AttemptStatus::Finished, AttemptStatus::TimedOut] {
+            let over = seen(attempt(7, status));
+            assert_eq!(check(&over, 7, 1, 500), Err(Refusal::AttemptOver));
+        }
+        let closed = store::PressState {
+            round_open: false,
+            ..open.clone()
+        };
+        assert_eq!(check(&closed, 7, 1, 500), Err(Refusal::RoundClosed));
+        assert_eq!(check(&open, 7, 1, 1900), Err(Refusal::TimeUp));
+        assert_eq!(check(&open, 7, 3, 500), Err(Refusal::Forged));
+        assert_eq!(check(&open, 7, -1, 500), Err(Refusal::Forged));
+        assert_eq!(check(&open, 7, 0, 500), Err(Refusal::AlreadyAnswered));
+        assert_eq!(check(&open, 7, 2, 500), Err(Refusal::NotCurrent));
+        let all_answered = store::PressState {
+            unanswered: Vec::new(),
+            ..open.clone()
+        };
         assert_eq!(
-            check(&a, 8, Some(&open), Some(&current), 500),
-            Err(Refusal::NotYours)
-        );
-        assert_eq!(
-            check(
-                &attempt(7, AttemptStatus::Finished),
-                7,
-                Some(&open),
-                Some(&current),
-                500
-            ),
-            Err(Refusal::AttemptOver)
-        );
-        assert_eq!(
-            check(
-                &attempt(7, AttemptStatus::TimedOut),
-                7,
-                Some(&open),
-                Some(&current),
-                500
-            ),
-            Err(Refusal::AttemptOver)
-        );
-        assert_eq!(
-            check(&a, 7, Some(&round("closed")), Some(&current), 500),
-            Err(Refusal::RoundClosed)
-        );
-        assert_eq!(
-            check(&a, 7, None, Some(&current), 500),
-            Err(Refusal::RoundClosed)
-        );
-        assert_eq!(
-            check(&a, 7, Some(&open), Some(&current), 1900),
-            Err(Refusal::TimeUp)
-        );
-        assert_eq!(check(&a, 7, Some(&open), None, 500), Err(Refusal::Forged));
-        assert_eq!(
-            check(&a, 7, Some(&open), Some(&row(0, Some("1"))), 500),
+            check(&all_answered, 7, 2, 500),
             Err(Refusal::AlreadyAnswered)
         );
-        assert_eq!(
-            check(&a, 7, Some(&open), Some(&row(2, None)), 500),
-            Err(Refusal::NotCurrent)
-        );
-        // The question was sent again (resume): only its newest message answers it.
-        let resent = AttemptQuestion {
-            message_id: Some(40),
-            ..row(1, None)
+        // The test was sent again (resume): only its newest message answers it.
+        let resent = store::PressState {
+            live_message: Some(40),
+            ..open.clone()
         };
-        let on =
-            |message| check_test_press(&a, 7, Some(&open), Some(&resent), Some(1), message, 500);
+        let on = |message| check_test_press(&resent, 7, 1, message, 500);
         assert_eq!(on(Some(40)), Ok(()));
         assert_eq!(on(None), Ok(()));
         assert_eq!(on(Some(33)), Err(Refusal::Forged));
@@ -1036,9 +1015,11 @@ mod tests {
         else {
             panic!()
         };
-        assert!(store::record_answer(&db, a.id, 0, "1", true, 200)
-            .await
-            .unwrap());
+        assert!(
+            store::record_answer(&mut db.acquire().await.unwrap(), a.id, 0, "1", true, 200)
+                .await
+                .unwrap()
+        );
         assert_eq!(next_attempt_deadline(&state).await.unwrap(), Some(1900));
 
         let before = DateTime::from_timestamp(1899, 0).unwrap();
@@ -1090,9 +1071,16 @@ mod tests {
         };
         for position in 0..3 {
             let chosen = ["1", "02", "0"][position as usize];
-            assert!(store::record_answer(&db, b.id, position, chosen, true, 200)
-                .await
-                .unwrap());
+            assert!(store::record_answer(
+                &mut db.acquire().await.unwrap(),
+                b.id,
+                position,
+                chosen,
+                true,
+                200
+            )
+            .await
+            .unwrap());
         }
         let mut conn = db.acquire().await.unwrap();
         store::finish(&mut conn, b.id, AttemptStatus::Finished, 300)

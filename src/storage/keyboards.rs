@@ -14,8 +14,10 @@ pub struct Stale {
     pub tries: i64,
 }
 
-/// Queues the still-showing questions of an attempt that has just ended (unanswered ones with
-/// a known message).
+/// Queues the message still showing an attempt that has just ended: the test is one message
+/// edited from question to question, the newest one recorded (see `storage::quiz::live_message`).
+/// Its buttons may be gone already (the last answer takes them off); clearing them again is
+/// harmless.
 pub async fn queue_attempt<'c, E>(
     executor: E,
     attempt_id: i64,
@@ -27,8 +29,8 @@ where
 {
     let done = sqlx::query!(
         "INSERT INTO stale_keyboards (chat_id, message_id, created_at)
-         SELECT ?, message_id, ? FROM attempt_questions
-         WHERE attempt_id = ? AND chosen IS NULL AND message_id IS NOT NULL
+         SELECT ?, MAX(message_id), ? FROM attempt_questions WHERE attempt_id = ?
+         GROUP BY attempt_id HAVING MAX(message_id) IS NOT NULL
          ON CONFLICT(chat_id, message_id) DO NOTHING",
         chat_id,
         now,

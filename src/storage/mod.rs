@@ -36,6 +36,9 @@ pub async fn connect(url: &str) -> AppResult<Db> {
         .busy_timeout(Duration::from_secs(10));
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
+        // A file on this machine does not go stale between uses; a ping before each use would
+        // cost a round trip to the connection's thread on every request (issue 14).
+        .test_before_acquire(false)
         .connect_with(options)
         .await?;
     sqlx::migrate!("./migrations").run(&pool).await?;

@@ -104,7 +104,9 @@ pub struct AttemptQuestion {
     pub chosen: Option<String>,
     pub is_correct: Option<bool>,
     pub answered_at: Option<i64>,
-    /// The message that shows this question, so it can be edited after the answer.
+    /// The message sent to show this question. The test is one message edited in place, so
+    /// from this question on it shows the test (see [`live_message`]); `None` for questions
+    /// shown in an earlier message's edits.
     pub message_id: Option<i64>,
     /// The question as it was when the attempt started (JSON of a `Question`); `None` for
     /// attempts from before copies were kept.
@@ -163,25 +165,25 @@ pub async fn start_attempt(db: &Db, new: &NewAttempt) -> AppResult<Started> {
             None => Err(sqlx::Error::RowNotFound.into()),
         };
     };
-    for (position, (question_id, option_order)) in new.questions.iter().enumerate() {
-        let position = position as i64;
-        // The question is copied as it stands in this transaction: the attempt keeps it.
-        let done = sqlx::query!(
-            "INSERT INTO attempt_questions (attempt_id, position, question_id, option_order, question_copy)
-             SELECT ?, ?, id, ?, json_object('id', id, 'kind', kind, 'category', category,
-                    'text', text, 'options', json(options), 'answer', json(answer),
-                    'explanation', explanation, 'source', source)
-             FROM questions WHERE id = ?",
-            id,
-            position,
-            option_order,
-            question_id
-        )
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Err(sqlx::Error::RowNotFound.into());
-        }
+    // One statement for all the questions (a round trip each would cost more than the rest
+    // of starting a test): `[[question_id, option_order], ...]` in test order, each question
+    // copied as it stands in this transaction, so the attempt keeps it.
+    let drawn =
+        serde_json::to_string(&new.questions).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let done = sqlx::query!(
+        "INSERT INTO attempt_questions (attempt_id, position, question_id, option_order, question_copy)
+         SELECT ?, d.key, q.id, json_extract(d.value, '$[1]'),
+                json_object('id', q.id, 'kind', q.kind, 'category', q.category,
+                    'text', q.text, 'options', json(q.options), 'answer', json(q.answer),
+                    'explanation', q.explanation, 'source', q.source)
+         FROM json_each(?) d JOIN questions q ON q.id = json_extract(d.value, '$[0]')",
+        id,
+        drawn
+    )
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != count as u64 {
+        return Err(sqlx::Error::RowNotFound.into());
     }
     let attempt = attempt_tx(&mut tx, id).await?;
     tx.commit().await?;
@@ -322,23 +324,30 @@ pub async fn current_question(db: &Db, attempt_id: i64) -> AppResult<Option<Atte
     .await?)
 }
 
-/// Forgets message `message_id` as the one showing a question (its buttons were taken off).
-pub async fn forget_message_id(
-    db: &Db,
-    attempt_id: i64,
-    position: i64,
-    message_id: i64,
-) -> AppResult<()> {
+/// Forgets message `message_id` as the one showing the attempt's test (its buttons were taken
+/// off), on whichever question row it was recorded.
+pub async fn forget_message_id(db: &Db, attempt_id: i64, message_id: i64) -> AppResult<()> {
     sqlx::query!(
-        "UPDATE attempt_questions SET message_id = NULL
-         WHERE attempt_id = ? AND position = ? AND message_id = ?",
+        "UPDATE attempt_questions SET message_id = NULL WHERE attempt_id = ? AND message_id = ?",
         attempt_id,
-        position,
         message_id
     )
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// The message that shows the attempt's test now: the newest one recorded on any of its
+/// questions. A test is one message edited in place from question to question, so its id is
+/// recorded once, on the question it was sent for; a resume sends a newer message (Telegram's
+/// ids grow within a chat) and records it on the question it resumed at.
+pub async fn live_message(db: &Db, attempt_id: i64) -> AppResult<Option<i64>> {
+    Ok(sqlx::query_scalar!(
+        r#"SELECT MAX(message_id) AS "message_id: i64" FROM attempt_questions WHERE attempt_id = ?"#,
+        attempt_id
+    )
+    .fetch_one(db)
+    .await?)
 }
 
 pub async fn set_message_id(
@@ -361,7 +370,7 @@ pub async fn set_message_id(
 /// Replaces a 多选 selection, but only if it is still `old` (a concurrent toggle would otherwise
 /// be lost), the question is still the current unanswered one and the attempt can be answered.
 pub async fn set_selection(
-    db: &Db,
+    conn: &mut SqliteConnection,
     attempt_id: i64,
     position: i64,
     old: &str,
@@ -381,24 +390,24 @@ pub async fn set_selection(
         attempt_id,
         now
     )
-    .execute(db)
+    .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Stores an answer when it is given. One statement, guarded so that only the current
-/// unanswered question of an attempt still in time can be answered, and only once; false when
-/// the guard refused. A wrong answer also puts the question into the trainee's practice box 0,
-/// so `/practice` brings it back.
+/// Stores an answer when it is given: one statement, its own write transaction, guarded so that
+/// only the current unanswered question of an attempt still in time can be answered, and only
+/// once; false when the guard refused. A wrong answer also puts the question into the
+/// trainee's practice box 0, so `/practice` brings it back: the trigger of migration 0055 does
+/// that inside this statement.
 pub async fn record_answer(
-    db: &Db,
+    conn: &mut SqliteConnection,
     attempt_id: i64,
     position: i64,
     chosen: &str,
     is_correct: bool,
     now: i64,
 ) -> AppResult<bool> {
-    let mut tx = crate::storage::write(db).await?;
     let done = sqlx::query!(
         "UPDATE attempt_questions SET chosen = ?, is_correct = ?, answered_at = ?
          WHERE attempt_id = ? AND position = ? AND chosen IS NULL
@@ -413,28 +422,94 @@ pub async fn record_answer(
         attempt_id,
         now
     )
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    if done.rows_affected() != 1 {
-        tx.rollback().await?;
-        return Ok(false);
+    Ok(done.rows_affected() == 1)
+}
+
+/// Everything a press on a test question is checked against, read with one statement: the
+/// attempt, whether its round is open, the message showing the
+/// test, and the first two unanswered questions (the current one, and the one an answer
+/// leads to).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PressState {
+    pub attempt: Attempt,
+    pub round_open: bool,
+    /// See [`live_message`].
+    pub live_message: Option<i64>,
+    /// At most two, in test order; empty when every question is answered.
+    pub unanswered: Vec<AttemptQuestion>,
+}
+
+impl PressState {
+    /// The first unanswered question's position.
+    pub fn current(&self) -> Option<i64> {
+        self.unanswered.first().map(|q| q.position)
     }
-    if !is_correct {
-        sqlx::query!(
-            "INSERT INTO practice_boxes (user_id, question_id, box, seen_at)
-             SELECT a.user_id, q.question_id, 0, ? FROM attempts a
-             JOIN attempt_questions q ON q.attempt_id = a.id AND q.position = ?
-             WHERE a.id = ?
-             ON CONFLICT(user_id, question_id) DO UPDATE SET box = 0",
-            now,
-            position,
-            attempt_id
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(true)
+}
+
+pub async fn press_state(
+    conn: &mut SqliteConnection,
+    attempt_id: i64,
+) -> AppResult<Option<PressState>> {
+    let rows = sqlx::query!(
+        r#"SELECT a.id AS "id!", a.round_id, a.user_id, a.branch_id, a.started_at, a.deadline_at,
+                  a.finished_at, a.status, a.question_count, a.correct_count, a.score,
+                  r.status AS "round_status?: String",
+                  (SELECT MAX(message_id) FROM attempt_questions WHERE attempt_id = a.id) AS "live_message?: i64",
+                  q.position AS "position?: i64", q.question_id AS "question_id?: String",
+                  q.option_order AS "option_order?: String", q.selection AS "selection?: String",
+                  q.question_copy AS "question_copy?: String"
+           FROM attempts a
+           LEFT JOIN rounds r ON r.id = a.round_id
+           LEFT JOIN attempt_questions q ON q.attempt_id = a.id AND q.chosen IS NULL
+           WHERE a.id = ?
+           ORDER BY q.position LIMIT 2"#,
+        attempt_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let attempt = Attempt::from(RawAttempt {
+        id: first.id,
+        round_id: first.round_id,
+        user_id: first.user_id,
+        branch_id: first.branch_id,
+        started_at: first.started_at,
+        deadline_at: first.deadline_at,
+        finished_at: first.finished_at,
+        status: first.status.clone(),
+        question_count: first.question_count,
+        correct_count: first.correct_count,
+        score: first.score,
+    });
+    let round_open = first.round_status.as_deref() == Some("open");
+    let live_message = first.live_message;
+    let unanswered = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(AttemptQuestion {
+                attempt_id,
+                position: r.position?,
+                question_id: r.question_id?,
+                option_order: r.option_order?,
+                selection: r.selection?,
+                chosen: None,
+                is_correct: None,
+                answered_at: None,
+                message_id: None,
+                question_copy: r.question_copy,
+            })
+        })
+        .collect();
+    Ok(Some(PressState {
+        attempt,
+        round_open,
+        live_message,
+        unanswered,
+    }))
 }
 
 /// Ends an attempt still in progress and stores its score (answered questions only count);
@@ -730,12 +805,28 @@ pub(crate) mod tests {
         let db = fixture().await;
         let a = created(&db, 7, 1900).await;
         // Not the current question.
-        assert!(!record_answer(&db, a.id, 1, "0", false, 200).await.unwrap());
+        assert!(
+            !record_answer(&mut db.acquire().await.unwrap(), a.id, 1, "0", false, 200)
+                .await
+                .unwrap()
+        );
         // After the deadline.
-        assert!(!record_answer(&db, a.id, 0, "1", true, 1900).await.unwrap());
-        assert!(record_answer(&db, a.id, 0, "1", true, 200).await.unwrap());
+        assert!(
+            !record_answer(&mut db.acquire().await.unwrap(), a.id, 0, "1", true, 1900)
+                .await
+                .unwrap()
+        );
+        assert!(
+            record_answer(&mut db.acquire().await.unwrap(), a.id, 0, "1", true, 200)
+                .await
+                .unwrap()
+        );
         // A double press changes nothing.
-        assert!(!record_answer(&db, a.id, 0, "2", false, 201).await.unwrap());
+        assert!(
+            !record_answer(&mut db.acquire().await.unwrap(), a.id, 0, "2", false, 201)
+                .await
+                .unwrap()
+        );
         let first = question_at(&db, a.id, 0).await.unwrap().unwrap();
         assert_eq!(
             (first.chosen.as_deref(), first.is_correct, first.answered_at),
@@ -746,14 +837,22 @@ pub(crate) mod tests {
             1
         );
         // No such position.
-        assert!(!record_answer(&db, a.id, 9, "0", false, 200).await.unwrap());
+        assert!(
+            !record_answer(&mut db.acquire().await.unwrap(), a.id, 9, "0", false, 200)
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
     async fn a_wrong_test_answer_lands_in_practice_box_zero() {
         let db = fixture().await;
         let a = created(&db, 7, 1900).await;
-        assert!(record_answer(&db, a.id, 0, "2", false, 200).await.unwrap());
+        assert!(
+            record_answer(&mut db.acquire().await.unwrap(), a.id, 0, "2", false, 200)
+                .await
+                .unwrap()
+        );
         let boxes = practice_boxes(&db, 7).await.unwrap();
         assert_eq!(
             boxes,
@@ -769,28 +868,68 @@ pub(crate) mod tests {
     async fn selections_are_compare_and_set_and_frozen_once_answered() {
         let db = fixture().await;
         let a = created(&db, 7, 1900).await;
-        assert!(record_answer(&db, a.id, 0, "1", true, 200).await.unwrap());
-        assert!(set_selection(&db, a.id, 1, "", "0", 210).await.unwrap());
+        assert!(
+            record_answer(&mut db.acquire().await.unwrap(), a.id, 0, "1", true, 200)
+                .await
+                .unwrap()
+        );
+        assert!(
+            set_selection(&mut db.acquire().await.unwrap(), a.id, 1, "", "0", 210)
+                .await
+                .unwrap()
+        );
         // A toggle based on an outdated selection is refused rather than losing the other.
-        assert!(!set_selection(&db, a.id, 1, "", "2", 211).await.unwrap());
-        assert!(set_selection(&db, a.id, 1, "0", "02", 212).await.unwrap());
+        assert!(
+            !set_selection(&mut db.acquire().await.unwrap(), a.id, 1, "", "2", 211)
+                .await
+                .unwrap()
+        );
+        assert!(
+            set_selection(&mut db.acquire().await.unwrap(), a.id, 1, "0", "02", 212)
+                .await
+                .unwrap()
+        );
         assert_eq!(
             question_at(&db, a.id, 1).await.unwrap().unwrap().selection,
             "02"
         );
         // Not the current question, or after the deadline.
-        assert!(!set_selection(&db, a.id, 2, "", "0", 213).await.unwrap());
-        assert!(!set_selection(&db, a.id, 1, "02", "0", 1900).await.unwrap());
-        assert!(record_answer(&db, a.id, 1, "02", true, 214).await.unwrap());
-        assert!(!set_selection(&db, a.id, 1, "02", "0", 215).await.unwrap());
+        assert!(
+            !set_selection(&mut db.acquire().await.unwrap(), a.id, 2, "", "0", 213)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !set_selection(&mut db.acquire().await.unwrap(), a.id, 1, "02", "0", 1900)
+                .await
+                .unwrap()
+        );
+        assert!(
+            record_answer(&mut db.acquire().await.unwrap(), a.id, 1, "02", true, 214)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !set_selection(&mut db.acquire().await.unwrap(), a.id, 1, "02", "0", 215)
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
     async fn finishing_scores_what_was_answered_once() {
         let db = fixture().await;
         let a = created(&db, 7, 1900).await;
-        assert!(record_answer(&db, a.id, 0, "1", true, 200).await.unwrap());
-        assert!(record_answer(&db, a.id, 1, "0", false, 201).await.unwrap());
+        assert!(
+            record_answer(&mut db.acquire().await.unwrap(), a.id, 0, "1", true, 200)
+                .await
+                .unwrap()
+        );
+        assert!(
+            record_answer(&mut db.acquire().await.unwrap(), a.id, 1, "0", false, 201)
+                .await
+                .unwrap()
+        );
         let mut conn = db.acquire().await.unwrap();
         let done = finish(&mut conn, a.id, AttemptStatus::TimedOut, 300)
             .await
@@ -821,7 +960,11 @@ pub(crate) mod tests {
             (AttemptStatus::TimedOut, Some(33), Some(1), Some(300))
         );
         // A finished attempt takes no more answers.
-        assert!(!record_answer(&db, a.id, 2, "0", true, 302).await.unwrap());
+        assert!(
+            !record_answer(&mut db.acquire().await.unwrap(), a.id, 2, "0", true, 302)
+                .await
+                .unwrap()
+        );
         assert_eq!(in_progress_of_user(&db, 7).await.unwrap(), None);
     }
 

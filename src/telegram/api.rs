@@ -1,33 +1,35 @@
 //! The one way the bot talks to the Bot API: one rate limiter for everything, and a short,
 //! bounded retry for the requests a person is waiting on.
 //!
-//! Replies (the [`super::TelegramDoor`]) and the outbox's deliveries ([`super::delivery`]) go
-//! through the same teloxide [`Throttle`], so a broadcast to forty groups and the replies to the
-//! trainees share Telegram's limits (about 30 messages a second overall, 20 a minute into one
-//! group, one a second into one chat) instead of each spending them in full and earning 429s.
+//! Replies and edits (the [`super::TelegramDoor`]), the outbox's deliveries ([`super::delivery`])
+//! and the stale-button sweep all go through [`Api::call`], which takes each request's turn
+//! from the one [`Limiter`] before sending it, so a broadcast to three hundred groups and the
+//! trainees' answers share Telegram's limits (see `limiter` for what counts) instead of each
+//! spending them in full and earning 429s.
 //!
-//! Two behaviours of teloxide 0.17 shape the retry:
+//! Two behaviours of Telegram and teloxide 0.17 shape the retry:
 //!
-//! - With `Settings::retry` (the default) the throttle waits out a 429's `retry_after` and sends
-//!   again, forever, inside the request. We turn that off and wait here instead, a bounded number
-//!   of times, so the wait is visible and ends. The throttle still freezes its queue for the
-//!   `retry_after` it saw (Telegram asks the whole bot to slow down).
+//! - A 429 carries a `retry_after`: the request waits it out here, a bounded number of times,
+//!   and the limiter holds every other request for that long too (Telegram asks the whole bot
+//!   to slow down).
 //! - On any 5xx answer teloxide's client sleeps 10 s before it returns the error
 //!   (`teloxide_core::net::request`, `DELAY_ON_SERVER_ERROR`); nothing configures it. A press
 //!   whose answer sleeps 10 s stalls every later update of that chat, and Telegram drops button
 //!   answers after 15 s. So a request a person is waiting on gets a time budget per try
-//!   ([`budget`]): past it the try is abandoned and made again. A healthy Bot API answers in well
-//!   under a second; Telegram did not act on a request it answered with a 5xx, and a cut
-//!   connection is retried the same way, so the retry sends what had not arrived.
+//!   ([`budget`]), counted from its turn in the limiter: past it the try is abandoned and made
+//!   again. A healthy Bot API answers in well under a second; Telegram did not act on a request
+//!   it answered with a 5xx, and a cut connection is retried the same way, so the retry sends
+//!   what had not arrived.
 
 use std::future::IntoFuture;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use teloxide::adaptors::throttle::{Limits, Settings, Throttle};
 use teloxide::prelude::*;
 use teloxide::{ApiError, RequestError};
 use tokio::time::Instant;
+
+pub use super::limiter::Limiter;
 
 /// Tries of a request that failed for a passing reason (5xx, cut connection, no answer in time).
 pub const MAX_TRIES: u32 = 3;
@@ -38,56 +40,81 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// Pauses before the second and third try.
 const PAUSES: [Duration; 2] = [Duration::from_millis(300), Duration::from_millis(1000)];
 
-/// The bot behind the shared rate limiter, and what it last heard about 429s.
+/// Telegram's overall limit for bots that do not pay for broadcasts.
+pub const FREE_PER_SECOND: u32 = 30;
+
+/// The bot and the one rate limiter of the process.
 pub struct Api {
-    bot: Throttle<Bot>,
-    /// Until when Telegram asked the bot to hold back (the last 429's `retry_after`): a try that
-    /// waits in the throttle's frozen queue is not "taking too long".
-    frozen_until: Mutex<Option<Instant>>,
+    bot: Bot,
+    limiter: Limiter,
+    /// Above [`FREE_PER_SECOND`] new messages are sent with `allow_paid_broadcast` (0.1 Star
+    /// each). Edits cannot be paid for: they stay within the limit the limiter keeps.
+    paid: bool,
 }
 
-/// What kind of request, for its time budget per try.
+/// What kind of request: whether it counts against Telegram's message limits (and into which
+/// chat), and its time budget per try.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// Not rate limited by the throttle: answering a press, editing, asking about a member.
+    /// Not a message: answering a press, asking about a member or a file.
     Direct,
-    /// A new message into a chat: it may wait in the throttle's queue for that chat's turn.
+    /// Editing a message's text or buttons.
+    Edit { chat: i64 },
+    /// A new message into a chat.
     Send { chat: i64 },
-    /// An upload: its size decides how long it takes, so only a generous bound applies.
-    Upload,
+    /// Files into a chat (an album counts one message per file): their size decides how long
+    /// they take, so only a generous bound applies.
+    Upload { chat: i64, files: usize },
     /// An outbox delivery: the outbox keeps the row and retries failures on its own schedule,
-    /// so only 429s are waited out here (as the throttle used to do inside the request); no time
-    /// budget, no quick retries.
-    Delivery,
+    /// so only 429s are waited out here; no time budget, no quick retries.
+    Delivery { chat: i64 },
+}
+
+impl Kind {
+    /// The chat and the number of messages the request counts as, if it counts.
+    fn counts(self) -> Option<(i64, usize)> {
+        match self {
+            Kind::Direct => None,
+            Kind::Edit { chat } | Kind::Send { chat } | Kind::Delivery { chat } => Some((chat, 1)),
+            Kind::Upload { chat, files } => Some((chat, files.max(1))),
+        }
+    }
 }
 
 impl Api {
-    /// Wraps `bot` in the one throttle the whole process uses; needs a Tokio runtime (the
-    /// throttle's worker is spawned).
-    pub fn new(bot: Bot) -> Arc<Api> {
-        let settings = Settings::default().limits(Limits::default()).no_retry();
+    /// The bot behind a limiter for `per_second` messages a second overall.
+    pub fn new(bot: Bot, per_second: u32) -> Arc<Api> {
         Arc::new(Api {
-            bot: Throttle::spawn_with_settings(bot, settings),
-            frozen_until: Mutex::new(None),
+            bot,
+            limiter: Limiter::new(per_second),
+            paid: per_second > FREE_PER_SECOND,
         })
     }
 
-    /// The throttled bot, for requests that handle their own failures (the outbox's outlet).
-    pub fn bot(&self) -> &Throttle<Bot> {
+    /// Whether new messages go as paid broadcasts (`BRANCHBOT_MESSAGES_PER_SECOND` above 30).
+    pub fn paid_broadcast(&self) -> bool {
+        self.paid
+    }
+
+    /// The bot itself, for what is not a message (downloads, command menus, typing).
+    pub fn bot(&self) -> &Bot {
         &self.bot
     }
 
-    /// Sends the request `make` builds, retrying as the module documentation says; `what`
-    /// names it in the logs.
+    /// Sends the request `make` builds, in its turn and retrying as the module documentation
+    /// says; `what` names it in the logs.
     pub async fn call<T, R, F>(&self, what: &str, kind: Kind, make: F) -> Result<T, RequestError>
     where
-        F: Fn(&Throttle<Bot>) -> R,
+        F: Fn(&Bot) -> R,
         R: IntoFuture<Output = Result<T, RequestError>>,
     {
         let mut failures = 0;
         let mut waits = 0;
         loop {
-            let error = match self.one_try(kind, make(&self.bot)).await {
+            if let Some((chat, count)) = kind.counts() {
+                self.limiter.wait(chat, count).await;
+            }
+            let error = match one_try(kind, make(&self.bot)).await {
                 Ok(value) => return Ok(value),
                 Err(error) => error,
             };
@@ -98,11 +125,11 @@ impl Api {
                     let after = seconds.duration();
                     waits += 1;
                     tracing::warn!(request = what, wait = ?after, "Telegram asked to retry later; waiting");
-                    self.freeze(after);
+                    self.limiter.freeze(Instant::now() + after);
                     tokio::time::sleep(after).await;
                 }
                 error
-                    if kind != Kind::Delivery
+                    if !matches!(kind, Kind::Delivery { .. })
                         && is_transient(&error)
                         && failures + 1 < MAX_TRIES =>
                 {
@@ -114,59 +141,35 @@ impl Api {
             }
         }
     }
+}
 
-    /// One try within its time budget; a try past its budget counts as a passing failure.
-    async fn one_try<T, R>(&self, kind: Kind, request: R) -> Result<T, RequestError>
-    where
-        R: IntoFuture<Output = Result<T, RequestError>>,
-    {
-        let request = request.into_future();
-        let Some(budget) = budget(kind) else {
-            return request.await;
-        };
-        tokio::pin!(request);
-        let mut deadline = Instant::now() + budget;
-        loop {
-            tokio::select! {
-                result = &mut request => return result,
-                _ = tokio::time::sleep_until(deadline) => {
-                    // Waiting in a queue Telegram froze is not a fault: give the try the time.
-                    match self.frozen() {
-                        Some(until) if until + budget > deadline => deadline = until + budget,
-                        _ => return Err(RequestError::Io(Arc::new(std::io::Error::new(
-                            std::io::ErrorKind::TimedOut,
-                            "no answer from the Bot API in time",
-                        )))),
-                    }
-                }
-            }
-        }
-    }
-
-    fn freeze(&self, after: Duration) {
-        let until = Instant::now() + after;
-        let mut frozen = self.frozen_until.lock().unwrap_or_else(|e| e.into_inner());
-        if frozen.is_none_or(|t| t < until) {
-            *frozen = Some(until);
-        }
-    }
-
-    fn frozen(&self) -> Option<Instant> {
-        *self.frozen_until.lock().unwrap_or_else(|e| e.into_inner())
+/// One try within its time budget; a try past its budget counts as a passing failure.
+async fn one_try<T, R>(kind: Kind, request: R) -> Result<T, RequestError>
+where
+    R: IntoFuture<Output = Result<T, RequestError>>,
+{
+    let request = request.into_future();
+    let Some(budget) = budget(kind) else {
+        return request.await;
+    };
+    match tokio::time::timeout(budget, request).await {
+        Ok(result) => result,
+        Err(_) => Err(RequestError::Io(Arc::new(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "no answer from the Bot API in time",
+        )))),
     }
 }
 
-/// Time one try may take. Direct requests and sends into a private chat (one message a second,
-/// the trainee's own) answer at once when Telegram is healthy; a group's turn may be several
-/// seconds away (20 messages a minute, fewer in a supergroup), so a group send gets longer than
-/// teloxide's 10 s pause, and an upload longer still. A delivery has none: the outbox decides.
+/// Time one try may take once its turn came. A healthy Bot API answers at once, so every
+/// request a person waits on gets less than teloxide's 10 s pause after a 5xx, an upload
+/// more. A delivery has none: the outbox decides.
 pub fn budget(kind: Kind) -> Option<Duration> {
     let secs = match kind {
-        Kind::Direct => 3,
-        Kind::Send { chat } if chat > 0 => 4,
-        Kind::Send { .. } => 20,
-        Kind::Upload => 60,
-        Kind::Delivery => return None,
+        Kind::Direct | Kind::Edit { .. } => 3,
+        Kind::Send { .. } => 4,
+        Kind::Upload { .. } => 60,
+        Kind::Delivery { .. } => return None,
     };
     Some(Duration::from_secs(secs))
 }
@@ -220,11 +223,19 @@ mod tests {
     }
 
     #[test]
-    fn a_private_reply_gets_less_time_than_teloxides_server_error_pause() {
+    fn a_reply_gets_less_time_than_teloxides_server_error_pause() {
         let pause = Some(Duration::from_secs(10));
         assert!(budget(Kind::Direct) < pause);
+        assert!(budget(Kind::Edit { chat: 42 }) < pause);
         assert!(budget(Kind::Send { chat: 42 }) < pause);
-        assert!(budget(Kind::Send { chat: -100 }) > pause);
-        assert_eq!(budget(Kind::Delivery), None);
+        assert!(budget(Kind::Send { chat: -100 }) < pause);
+        assert_eq!(budget(Kind::Delivery { chat: 42 }), None);
+    }
+
+    #[test]
+    fn answers_to_presses_do_not_count_as_messages_albums_count_per_file() {
+        assert_eq!(Kind::Direct.counts(), None);
+        assert_eq!(Kind::Edit { chat: 7 }.counts(), Some((7, 1)));
+        assert_eq!(Kind::Upload { chat: 7, files: 3 }.counts(), Some((7, 3)));
     }
 }

@@ -33,22 +33,25 @@ impl Outlet for TelegramOutlet {
             None => None,
         };
         let chat = ChatId(message.chat_id);
-        let request = self.api.call("sendMessage", Kind::Delivery, |bot| {
-            let request = bot
-                .send_message(chat, message.html)
-                .parse_mode(ParseMode::Html)
-                .link_preview_options(LinkPreviewOptions {
-                    is_disabled: true,
-                    url: None,
-                    prefer_small_media: false,
-                    prefer_large_media: false,
-                    show_above_text: false,
-                });
-            match &markup {
-                Some(markup) => request.reply_markup(markup.clone()),
-                None => request,
-            }
-        });
+        let request = self
+            .api
+            .call("sendMessage", Kind::Delivery { chat: chat.0 }, |bot| {
+                let request = bot
+                    .send_message(chat, message.html)
+                    .parse_mode(ParseMode::Html)
+                    .allow_paid_broadcast(self.api.paid_broadcast())
+                    .link_preview_options(LinkPreviewOptions {
+                        is_disabled: true,
+                        url: None,
+                        prefer_small_media: false,
+                        prefer_large_media: false,
+                        show_above_text: false,
+                    });
+                match &markup {
+                    Some(markup) => request.reply_markup(markup.clone()),
+                    None => request,
+                }
+            });
         match request.await {
             Ok(sent) => Outcome::Sent {
                 message_id: i64::from(sent.id.0),

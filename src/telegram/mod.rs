@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod delivery;
+pub mod limiter;
 pub mod menus;
 pub mod network;
 
@@ -185,7 +186,8 @@ impl Door for TelegramDoor {
                 let request = bot
                     .send_message(ChatId(chat), html)
                     .parse_mode(ParseMode::Html)
-                    .link_preview_options(no_preview());
+                    .link_preview_options(no_preview())
+                    .allow_paid_broadcast(self.api.paid_broadcast());
                 match &markup {
                     Some(markup) => request.reply_markup(markup.clone()),
                     None => request,
@@ -204,7 +206,7 @@ impl Door for TelegramDoor {
     ) -> AppResult<()> {
         let markup = keyboard.map(markup).transpose()?;
         self.api
-            .call("editMessageText", Kind::Direct, |bot| {
+            .call("editMessageText", Kind::Edit { chat }, |bot| {
                 let request = bot
                     .edit_message_text(ChatId(chat), message_id(message), html)
                     .parse_mode(ParseMode::Html)
@@ -220,7 +222,7 @@ impl Door for TelegramDoor {
 
     async fn clear_buttons(&self, chat: i64, message: i64) -> AppResult<()> {
         self.api
-            .call("editMessageReplyMarkup", Kind::Direct, |bot| {
+            .call("editMessageReplyMarkup", Kind::Edit { chat }, |bot| {
                 bot.edit_message_reply_markup(ChatId(chat), message_id(message))
             })
             .await?;
@@ -249,7 +251,7 @@ impl Door for TelegramDoor {
             let chunk: Vec<OutFile> = files.by_ref().take(MAX_ALBUM).collect();
             if let [file] = chunk.as_slice() {
                 self.api
-                    .call("sendDocument", Kind::Upload, |bot| {
+                    .call("sendDocument", Kind::Upload { chat, files: 1 }, |bot| {
                         let request = bot.send_document(ChatId(chat), input_file(file));
                         match &file.caption {
                             Some(caption) => request.caption(caption).parse_mode(ParseMode::Html),
@@ -260,19 +262,28 @@ impl Door for TelegramDoor {
                 continue;
             }
             self.api
-                .call("sendMediaGroup", Kind::Upload, |bot| {
-                    let media: Vec<InputMedia> = chunk
-                        .iter()
-                        .map(|file| {
-                            let doc = InputMediaDocument::new(input_file(file));
-                            InputMedia::Document(match &file.caption {
-                                Some(caption) => doc.caption(caption).parse_mode(ParseMode::Html),
-                                None => doc,
+                .call(
+                    "sendMediaGroup",
+                    Kind::Upload {
+                        chat,
+                        files: chunk.len(),
+                    },
+                    |bot| {
+                        let media: Vec<InputMedia> = chunk
+                            .iter()
+                            .map(|file| {
+                                let doc = InputMediaDocument::new(input_file(file));
+                                InputMedia::Document(match &file.caption {
+                                    Some(caption) => {
+                                        doc.caption(caption).parse_mode(ParseMode::Html)
+                                    }
+                                    None => doc,
+                                })
                             })
-                        })
-                        .collect();
-                    bot.send_media_group(ChatId(chat), media)
-                })
+                            .collect();
+                        bot.send_media_group(ChatId(chat), media)
+                    },
+                )
                 .await?;
         }
         Ok(())
@@ -280,7 +291,7 @@ impl Door for TelegramDoor {
 
     async fn send_picture(&self, chat: i64, picture: OutFile) -> AppResult<()> {
         self.api
-            .call("sendPhoto", Kind::Upload, |bot| {
+            .call("sendPhoto", Kind::Upload { chat, files: 1 }, |bot| {
                 let request = bot.send_photo(ChatId(chat), input_file(&picture));
                 match &picture.caption {
                     Some(caption) => request.caption(caption).parse_mode(ParseMode::Html),
@@ -329,11 +340,7 @@ impl Door for TelegramDoor {
             })
             .await?;
         let mut bytes = Vec::new();
-        self.api
-            .bot()
-            .inner()
-            .download_file(&file.path, &mut bytes)
-            .await?;
+        self.api.bot().download_file(&file.path, &mut bytes).await?;
         Ok(bytes)
     }
 
@@ -365,9 +372,9 @@ impl Door for TelegramDoor {
 
     async fn role_changed(&self, user: i64, admin: bool) {
         let result = if admin {
-            menus::register_admin(self.api.bot().inner(), user).await
+            menus::register_admin(self.api.bot(), user).await
         } else {
-            menus::unregister_admin(self.api.bot().inner(), user).await
+            menus::unregister_admin(self.api.bot(), user).await
         };
         if let Err(err) = result {
             tracing::warn!(user, error = %err, "could not update the command menu");

@@ -55,6 +55,11 @@ pub fn answered(answer: &str) -> String {
     format!("已作答：<b>{answer}</b>")
 }
 
+/// The first line of the next question: what the previous one was answered with.
+pub fn previous_answered(number: usize, answer: &str) -> String {
+    format!("✔ 第 {number} 题已作答：<b>{answer}</b>")
+}
+
 /// Alerts for button presses that change nothing.
 pub const NOT_YOUR_TEST: &str = "这不是你的测试题，不能替别人作答。";
 pub const NOT_CURRENT_QUESTION: &str = "这道题不是当前要答的题，请回答最新发出的那道题。";

@@ -67,6 +67,23 @@ pub fn render_question(
 }
 
 /// The message for a `/practice` question.
+/// The next test question, under a line that says what the previous one was answered with:
+/// the test is one message edited from question to question.
+pub fn render_question_after_answer(
+    answered_index: usize,
+    answer: &str,
+    question: &Question,
+    option_order: &[u8],
+    position: usize,
+    total: usize,
+) -> String {
+    format!(
+        "{}\n\n{}",
+        flow::previous_answered(answered_index + 1, answer),
+        render_question(question, option_order, position, total, &[])
+    )
+}
+
 pub fn render_practice_question(
     question: &Question,
     option_order: &[u8],

@@ -530,6 +530,7 @@ async fn thousands_of_generated_inputs_break_no_rule() {
         rng: Mutex::new(StdRng::seed_from_u64(7)),
         wake: Arc::new(Notify::new()),
         bot_username: BOT.to_owned(),
+        bank: Default::default(),
     };
     branchbot::startup::prepare(&state).await.unwrap();
     let seed = setting("BRANCHBOT_FUZZ_SEED", SEED);

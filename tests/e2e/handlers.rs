@@ -46,10 +46,11 @@ async fn in_process(api: &FakeApi) -> InProcess {
         rng: Mutex::new(StdRng::seed_from_u64(7)),
         wake: Arc::new(Notify::new()),
         bot_username: api.bot_username().to_owned(),
+        bank: Default::default(),
     });
     branchbot::startup::prepare(&state).await.unwrap();
     let bot = Bot::new(api.token()).set_api_url(api.url().parse().unwrap());
-    let shared = telegram::Api::new(bot.clone());
+    let shared = telegram::Api::new(bot.clone(), 30);
     let mut dispatcher = Dispatcher::builder(bot, telegram::schema())
         .dependencies(dptree::deps![state.clone(), shared.clone()])
         .build();

@@ -168,11 +168,50 @@ async fn choose(api: &FakeApi, attempt: i64, position: i64, shown: u8) {
     )
     .await;
     assert!(!answer.show_alert, "{answer:?}");
+    answered_in_place(api, &msg, attempt, position).await;
+}
+
+/// Waits until the test's message moved on from question `position`: edited in place into the
+/// next question (under a line saying what was answered), or after the last one into the
+/// answered question without buttons.
+pub(crate) async fn answered_in_place(
+    api: &FakeApi,
+    msg: &SentMessage,
+    attempt: i64,
+    position: i64,
+) {
+    let answer = format!("a:{attempt}:{position}:");
+    let toggle = format!("t:{attempt}:{position}:");
     api.wait_until("the answered question to be edited", WAIT, |api| {
         let now = message(api, TRAINEE, msg.message_id);
-        (now.plain_text.contains("已作答") && now.buttons().is_empty()).then_some(())
+        let still_shown = now.buttons().iter().any(|b| {
+            b.callback_data
+                .as_deref()
+                .is_some_and(|d| d.starts_with(&answer) || d.starts_with(&toggle))
+        });
+        (now.plain_text.contains("已作答") && !still_shown).then_some(())
     })
     .await;
+}
+
+/// Bot API calls that put a message into `chat` or change one there (answerCallbackQuery,
+/// which Telegram does not count as a message, and polling are left out).
+fn sending_calls(api: &FakeApi, chat: i64) -> usize {
+    const SENDING: [&str; 7] = [
+        "sendMessage",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "sendDocument",
+        "sendPhoto",
+        "sendMediaGroup",
+        "copyMessage",
+    ];
+    api.calls()
+        .iter()
+        .filter(|c| {
+            SENDING.contains(&c.method.as_str()) && c.params["chat_id"].as_i64() == Some(chat)
+        })
+        .count()
 }
 
 /// Toggles shown option `shown` of a 多选 question and waits until its button shows ✅ or not.
@@ -204,6 +243,88 @@ async fn toggle(
 async fn submit(api: &FakeApi, msg: &SentMessage, attempt: i64, position: i64) {
     let answer = press(api, TRAINEE, msg, &format!("s:{attempt}:{position}")).await;
     assert!(!answer.show_alert, "{answer:?}");
+    answered_in_place(api, msg, attempt, position).await;
+}
+
+/// Waits until the trainee's chat has seen `count` sending calls (the fake records a call just
+/// after applying it).
+async fn at_least(api: &FakeApi, count: usize) {
+    api.wait_until("the call to be recorded", WAIT, |api| {
+        (sending_calls(api, TRAINEE) >= count).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn one_message_call_per_answer_and_the_test_stays_in_one_message() {
+    let (api, env, mut bot, code) = world().await;
+    api.push_text(TRAINEE, TRAINEE, &format!("/join {code}"));
+    api.wait_for_text(TRAINEE, "第一党支部", WAIT).await;
+    // Everything /join sends is out before counting starts.
+    follow_up(&api, &FollowUp::help(TRAINEE, TRAINEE)).await;
+    // So far only messages were sent into the chat, and all arrived.
+    let start = api.messages_in(TRAINEE).len();
+    at_least(&api, start).await;
+    api.push_text(TRAINEE, TRAINEE, "/test");
+    api.wait_for_text(TRAINEE, "业务测试开始", WAIT).await;
+    let attempt: i64 = env.query_one("SELECT id FROM attempts").await;
+    let first = question_message(&api, attempt, 0).await;
+    // The intro and the test's one message.
+    at_least(&api, start + 2).await;
+    assert_eq!(sending_calls(&api, TRAINEE) - start, 2);
+
+    let mut toggles = 0;
+    for position in 0..4 {
+        let question = drawn(&env, attempt, position).await;
+        let msg = question_message(&api, attempt, position).await;
+        assert_eq!(
+            msg.message_id, first.message_id,
+            "every question in the same message"
+        );
+        if question.kind == "多选" {
+            for &shown in &question.correct {
+                let before = sending_calls(&api, TRAINEE);
+                toggle(&api, &msg, attempt, position, shown, true).await;
+                at_least(&api, before + 1).await;
+                toggles += 1;
+            }
+        }
+        let before = sending_calls(&api, TRAINEE);
+        if question.kind == "多选" {
+            submit(&api, &msg, attempt, position).await;
+        } else {
+            choose(&api, attempt, position, question.correct[0]).await;
+        }
+        at_least(&api, before + 1).await;
+        if position < 3 {
+            let now = message(&api, TRAINEE, first.message_id);
+            assert!(
+                now.plain_text
+                    .contains(&format!("第 {} 题已作答", position + 1)),
+                "{}",
+                now.plain_text
+            );
+        }
+    }
+    api.wait_for_text(TRAINEE, &qt::score_line(100), WAIT).await;
+    // Nothing else follows: the scheduler has delivered everything due, and the chat's earlier
+    // updates are handled once a follow-up is answered.
+    scheduler_fence(&api, &env).await;
+    follow_up(&api, &FollowUp::help(TRAINEE, TRAINEE)).await;
+    let result_parts = count_containing(&api, TRAINEE, &qt::score_line(100));
+    assert_eq!(result_parts, 1);
+    // intro + the test message + one edit per tick + one edit per answer + the result + /help:
+    // each tick and answer made at least one call (above), so each made exactly one.
+    let expected = 2 + toggles + 4 + 1 + 1;
+    at_least(&api, start + expected).await;
+    assert_eq!(
+        sending_calls(&api, TRAINEE) - start,
+        expected,
+        "{}",
+        api.dump()
+    );
+    assert_every_call_accepted(&api);
+    assert!(bot.stop().await.success());
 }
 
 #[tokio::test]

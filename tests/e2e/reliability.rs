@@ -206,15 +206,16 @@ async fn a_redelivered_multiple_choice_press_is_applied_once() {
     assert!(bot.stop().await.success());
 }
 
-/// Defects 9 and 10: the answer is stored and the press answered ('已记录'); then sending the
-/// next question fails once. The press is not answered again (Telegram would refuse it), no
+/// Defects 9 and 10: the answer is stored and the press answered ('已记录'); then showing the
+/// next question (an edit of the test's message) fails once. The press is not answered again (Telegram would refuse it), no
 /// apology says nothing was stored, and the next question still arrives.
 #[tokio::test]
 async fn a_failed_next_question_is_retried_without_a_second_answer_or_a_false_apology() {
     let (api, env, mut bot, code) = world().await;
     let attempt = start_test(&api, &env, &code).await;
     question_message(&api, attempt, 0).await;
-    api.fail_next("sendMessage", 1, Fault::ServerErrorInstant);
+    // The next question is the answered one's message edited in place.
+    api.fail_next("editMessageText", 1, Fault::ServerErrorInstant);
     answer_right(&api, &env, attempt, 0).await;
     question_message(&api, attempt, 1).await;
     assert_eq!(
@@ -458,7 +459,7 @@ async fn a_next_question_that_cannot_be_sent_is_announced_truthfully() {
     question_message(&api, attempt, 0).await;
     // Every try fails: the door tries the next question `MAX_TRIES` times.
     let tries = branchbot::telegram::api::MAX_TRIES as usize;
-    api.fail_next("sendMessage", tries, Fault::ServerErrorInstant);
+    api.fail_next("editMessageText", tries, Fault::ServerErrorInstant);
     let mark = api.mark();
     answer_right(&api, &env, attempt, 0).await;
     // The tries go into one private chat, at most one a second (the shared rate limiter).

@@ -160,6 +160,14 @@ impl ApiCall {
     pub fn error_code(&self) -> Option<i64> {
         self.response["error_code"].as_i64()
     }
+
+    /// The inline buttons the call sent (a message's or an edit's `reply_markup`).
+    pub fn buttons(&self) -> Vec<InlineButton> {
+        match &self.params["reply_markup"] {
+            Value::String(text) => buttons_of(serde_json::from_str(text).ok().as_ref()),
+            markup => buttons_of(Some(markup)),
+        }
+    }
 }
 
 /// One inline keyboard button.

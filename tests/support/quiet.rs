@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use super::{FakeApi, SentMessage, TestEnv, WAIT};
 
 /// The probes' private chats: user ids far from any a test uses, one per probe, so Telegram's
-/// one-message-a-second-per-chat limit (kept by the bot's throttle) never delays one.
+/// one-message-a-second-per-chat limit (kept by the bot's rate limiter) never delays one.
 const PROBE_CHAT_BASE: i64 = 7_000_000_000;
 static PROBES: AtomicI64 = AtomicI64::new(0);
 

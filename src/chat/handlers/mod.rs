@@ -240,8 +240,18 @@ async fn group_command(
 }
 
 async fn route_callback(door: &dyn Door, query: &Press, state: &AppState) -> AppResult<()> {
-    remember(state, &query.from).await?;
     let data = query.data.as_deref().and_then(CallbackData::decode);
+    // A test question's buttons reach only the trainee who wrote /test (remembered then): an
+    // answer is not worth a second write (issue 14).
+    let answering = matches!(
+        data,
+        Some(
+            CallbackData::Answer { .. } | CallbackData::Toggle { .. } | CallbackData::Submit { .. }
+        )
+    );
+    if !answering {
+        remember(state, &query.from).await?;
+    }
     match data {
         None => door.answer(&query.id, Some(t::STALE_BUTTON), true).await?,
         Some(

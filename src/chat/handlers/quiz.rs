@@ -97,7 +97,7 @@ async fn send_question(
         if let Err(err) = door.clear_buttons(chat_id, old).await {
             tracing::debug!(error = %err, "could not remove the buttons of a resent question");
         }
-        service::earlier_copy_stripped(state, question.attempt_id, question.position, old).await?;
+        service::earlier_copy_stripped(state, question.attempt_id, old).await?;
     }
     let sent = door.send(chat_id, &text, Some(&keyboard)).await?;
     service::question_sent(state, question.attempt_id, question.position, sent).await
@@ -117,6 +117,26 @@ fn test_question_view(question: &TestQuestion) -> (String, Keyboard) {
         text,
         test_keyboard(shown, question.attempt_id, question.position),
     )
+}
+
+/// The next question in the message that showed the one just answered, with a line saying
+/// what was answered, so the trainee sees it was taken.
+fn next_question_view(
+    answered: &str,
+    answered_index: usize,
+    next: &TestQuestion,
+) -> (String, Keyboard) {
+    let shown = &next.shown;
+    let position = usize::try_from(next.position).unwrap_or(0);
+    let text = view::render_question_after_answer(
+        answered_index,
+        answered,
+        &shown.question,
+        &shown.order,
+        position,
+        next.total,
+    );
+    (text, test_keyboard(shown, next.attempt_id, next.position))
 }
 
 /// `on_option(shown position, ticked now)` gives each option button its data; a 多选 button
@@ -317,9 +337,31 @@ async fn test_press(
         } => {
             acknowledge(door, query, Some(t::ANSWER_SAVED)).await;
             let index = usize::try_from(position).unwrap_or(0);
-            let text = view::answered_view(&shown.question, &shown.order, index, total, &chosen);
-            edit(door, query, message.map(|id| (chat, id)), &text, None).await;
-            show_next(door, chat, state, next).await
+            let fallback = message.map(|id| (chat, id));
+            // One edit per answer: the test's message turns into the next question (or, after
+            // the last, into the answered question without buttons; the result follows
+            // through the outbox).
+            match next {
+                // The next question exists only in this edit: a failure is the trainee's to
+                // hear about (`on_press` tells them the answer is saved and /test goes on).
+                Next::Question(next) => {
+                    let answer = view::shown_answer(&shown.question, &shown.order, &chosen);
+                    let (text, keyboard) = next_question_view(&answer, index, &next);
+                    let target = query
+                        .message
+                        .map(|m| (m.chat_id, m.message_id))
+                        .or(fallback);
+                    if let Some((chat, message)) = target {
+                        door.edit(chat, message, &text, Some(&keyboard)).await?;
+                    }
+                }
+                Next::ResultQueued | Next::EndedElsewhere => {
+                    let text =
+                        view::answered_view(&shown.question, &shown.order, index, total, &chosen);
+                    edit(door, query, fallback, &text, None).await;
+                }
+            }
+            Ok(())
         }
     }
 }

@@ -32,6 +32,7 @@ async fn state() -> AppState {
         rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(1)),
         wake: Arc::new(tokio::sync::Notify::new()),
         bot_username: "branchbot_test".to_owned(),
+        bank: Default::default(),
     }
 }
 
