@@ -106,8 +106,6 @@ const QUICK: Sizes = Sizes {
     runs: 3,
 };
 
-/// Where the load benchmark's sections begin in BENCHMARKS.md.
-
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let keep = std::env::args().any(|a| a == "--keep");
