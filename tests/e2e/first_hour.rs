@@ -208,7 +208,7 @@ async fn the_report_chart_is_drawn_with_the_embedded_font_alone() {
     bot.wait_until_polling().await;
 
     api.push_text(OWNER, OWNER, "/report 1");
-    let photo = api.wait_for_photo(OWNER, WAIT).await;
+    let photo = api.wait_for_photo(OWNER, REPORT_WAIT).await;
     let decoder = png::Decoder::new(std::io::Cursor::new(photo.bytes.clone()));
     let mut reader = decoder.read_info().expect("the chart is a PNG");
     let mut pixels = vec![0; reader.output_buffer_size()];

@@ -95,10 +95,20 @@ async fn world() -> (FakeApi, TestEnv, BotProcess) {
     (api, env, bot)
 }
 
+/// Waits until the report's last file (the chart) reached `chat`: the chat's messages go out
+/// one a second, so what is asked next waits behind the report's files.
+async fn wait_for_report_files(api: &FakeApi, chat: i64, photos_before: usize) {
+    api.wait_until("the report's chart", REPORT_WAIT, |api| {
+        (api.photos_in(chat).len() > photos_before).then_some(())
+    })
+    .await;
+}
+
 /// The trainee names in the workbook's 学员 sheet that `/report` sent to `admin`.
 async fn report_names(api: &FakeApi, admin: i64) -> (String, Vec<String>) {
     let mark = api.mark();
     let before = api.documents_in(admin).len();
+    let photos = api.photos_in(admin).len();
     api.push_text(admin, admin, "/report 1");
     let summary = api
         .wait_until("the summary", WAIT, |api| {
@@ -115,6 +125,7 @@ async fn report_names(api: &FakeApi, admin: i64) -> (String, Vec<String>) {
                 .find(|f| f.file_name.ends_with(".xlsx"))
         })
         .await;
+    wait_for_report_files(api, admin, photos).await;
     let mut book = Xlsx::new(Cursor::new(workbook.bytes)).expect("xlsx");
     let trainees = book.worksheet_range("学员").expect("学员 sheet");
     let names = trainees
@@ -319,6 +330,7 @@ async fn the_authorisation_matrix_holds() {
                      || '|' || (SELECT COUNT(*) FROM rounds)";
     for case in cases {
         let before: String = env.query_one(state_sql).await;
+        let photos = api.photos_in(case.chat).len();
         let reply = ask(&api, case.who, case.chat, case.text).await;
         let refused = refusals.iter().any(|r| reply.plain_text.contains(r));
         assert_eq!(
@@ -333,6 +345,9 @@ async fn the_authorisation_matrix_holds() {
                 "{} by {} changed something",
                 case.text, case.who
             );
+        }
+        if case.allowed && case.text.starts_with("/report") {
+            wait_for_report_files(&api, case.chat, photos).await;
         }
         // Undo what an allowed change did, so every row starts from the same tree.
         if case.allowed && case.text.starts_with("/org add") {

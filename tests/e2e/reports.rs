@@ -160,7 +160,7 @@ async fn an_administrator_gets_the_summary_the_workbook_the_csvs_and_the_chart()
     let names: Vec<&str> = absent[1..].iter().map(|r| r[1].as_str()).collect();
     assert_eq!(names, vec!["李四", "钱六"]);
 
-    let photo = api.wait_for_photo(ADMIN, WAIT).await;
+    let photo = api.wait_for_photo(ADMIN, REPORT_WAIT).await;
     assert!(
         photo.bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
         "the chart is a PNG"
@@ -216,7 +216,7 @@ async fn a_summary_too_long_for_a_few_messages_comes_as_its_first_part_and_a_pag
         page.contains("第400号社区居民委员会党支部"),
         "the page has every branch"
     );
-    api.wait_for_photo(ADMIN, WAIT).await;
+    api.wait_for_photo(ADMIN, REPORT_WAIT).await;
     settle(&api, &env, &FollowUp::help(ADMIN, ADMIN)).await;
     let messages = api.messages_in(ADMIN);
     let summary: Vec<&SentMessage> = messages

@@ -10,6 +10,11 @@ use super::{BotProcess, CallbackAnswer, FakeApi, SentMessage, TestEnv};
 /// How long a test waits for something the bot must do.
 pub const WAIT: Duration = Duration::from_secs(10);
 
+/// How long a test waits for the last file of a full `/report`: the summary, the workbook, one
+/// CSV per table and the chart go into one chat at Telegram's one message a second (an album
+/// counts a message per file), about fifteen seconds in all.
+pub const REPORT_WAIT: Duration = Duration::from_secs(40);
+
 /// An instant from RFC 3339 text, e.g. `at("2026-03-10T01:00:30Z")`.
 pub fn at(rfc3339: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(rfc3339)
