@@ -496,9 +496,19 @@ where
         .map_err(drawing_error)?;
     chart
         .draw_series(rows.iter().enumerate().map(|(i, row)| {
+            // The figure names participation too: 实参加 of 应参加, by roster where there is one.
             let (text, x, color) = match row.average {
-                Some(average) => (points(average), average.clamp(0.0, 92.0) + 0.8, &BLACK),
-                None => (t::CHART_NOBODY.to_owned(), 0.8, &MUTED),
+                Some(average) => (
+                    t::chart_bar_value(
+                        &points(average),
+                        row.participants,
+                        row.members,
+                        row.by_roster,
+                    ),
+                    average.clamp(0.0, 70.0) + 0.8,
+                    &BLACK,
+                ),
+                None => (t::chart_bar_nobody(row.members, row.by_roster), 0.8, &MUTED),
             };
             Text::new(
                 text,
@@ -673,14 +683,16 @@ mod tests {
         let font = FontRef::try_from_slice(EMBEDDED_FONT).expect("the embedded font parses");
         let ascii: String = (0x21u8..0x7f).map(char::from).collect();
         let fixed = [
-            t::CHART_AXIS_AVERAGE,
-            t::CHART_NO_DATA,
-            t::CHART_NOBODY,
-            t::CHART_TREND_TITLE,
+            t::CHART_AXIS_AVERAGE.to_owned(),
+            t::CHART_NO_DATA.to_owned(),
+            t::CHART_TREND_TITLE.to_owned(),
+            t::chart_branches_title(12),
+            t::chart_bar_value("71.7", 3, 4, false),
+            t::chart_bar_nobody(4, true),
         ];
         for text in fixed
             .iter()
-            .copied()
+            .map(String::as_str)
             .chain([ascii.as_str(), "城东社区第一党支部机关党委换届测试平均分…"])
         {
             assert_eq!(missing_glyphs(&font, text), 0, "{text}");

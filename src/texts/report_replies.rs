@@ -34,7 +34,9 @@ pub fn chart_file_name(round_id: i64) -> String {
 }
 
 pub fn chart_caption(round_id: i64) -> String {
-    format!("第 {round_id} 期各支部平均分及近几期走势")
+    format!(
+        "第 {round_id} 期各支部平均分及近几期走势。括号内为实参加/应参加人数：有党员名册的支部按名册统计，标“已加入”的支部尚未上传名册，按已加入机器人的人数统计。"
+    )
 }
 
 pub fn summary_title(round_id: i64) -> String {

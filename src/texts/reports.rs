@@ -295,12 +295,21 @@ pub const COL_MISSED: &str = "缺开次数";
 // --- Chart -------------------------------------------------------------------------------------
 
 pub fn chart_branches_title(round_id: i64) -> String {
-    format!("第 {round_id} 期各支部平均分")
+    format!("第 {round_id} 期各支部平均分（括号内为实参加/应参加人数）")
+}
+/// The figure beside a branch's bar: its average and 实参加/应参加 (by roster where it has one;
+/// 已加入 marks a branch counted by its joined members).
+pub fn chart_bar_value(average: &str, took: u32, due: u32, by_roster: bool) -> String {
+    let basis = if by_roster { "" } else { " 已加入" };
+    format!("{average}（{took}/{due}{basis}）")
+}
+pub fn chart_bar_nobody(due: u32, by_roster: bool) -> String {
+    let basis = if by_roster { "" } else { " 已加入" };
+    format!("无人参加（0/{due}{basis}）")
 }
 pub const CHART_TREND_TITLE: &str = "近几期平均分走势";
 pub const CHART_AXIS_AVERAGE: &str = "平均分";
 pub fn chart_pass_mark(pass_mark: u32) -> String {
     format!("及格线 {pass_mark}")
 }
-pub const CHART_NOBODY: &str = "无人参加";
 pub const CHART_NO_DATA: &str = "暂无数据";
