@@ -42,9 +42,13 @@ const MISSED_LINES: usize = 30;
 /// transaction (so a crash neither loses nor repeats it). One notice per group and pass, not
 /// one per meeting: after a weekend or a downtime a county's group reads one list.
 async fn escalate_missed(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
-    let escalations = crate::service::orgs::Escalations::load(state).await?;
     let mut tx = crate::storage::write(&state.db).await?;
     let missed = store::sweep_missed(&mut tx, now.timestamp()).await?;
+    if missed.is_empty() {
+        return Ok(());
+    }
+    // Read (on another connection, which WAL allows beside this write) only when needed.
+    let escalations = crate::service::orgs::Escalations::load(state).await?;
     let mut by_chat: Vec<(i64, Vec<&store::Missed>)> = Vec::new();
     for m in &missed {
         let Some(chat_id) = escalations.chat_for(m.org_id) else {
@@ -117,12 +121,13 @@ pub fn first_term_check(state: &AppState, end: NaiveDate, today: NaiveDate) -> i
 
 async fn plan_terms(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
     let tz = state.config.timezone;
-    let escalations = crate::service::orgs::Escalations::load(state).await?;
     loop {
         let due = store::due_terms(&state.db, now.timestamp(), BATCH).await?;
         if due.is_empty() {
             return Ok(());
         }
+        // Most passes find nothing due: the tree is read only when a batch is.
+        let escalations = crate::service::orgs::Escalations::load(state).await?;
         for item in &due {
             let end = item.row.term.end();
             let mut check_at = item.next_check_at;
