@@ -57,6 +57,8 @@ pub enum Problem {
     Formula,
     BadName,
     BadKind(String),
+    /// No kind written, and the name does not end in one.
+    NoKind,
     /// The same name on two rows (the first row's number).
     DuplicateName(usize),
     /// More than one row without a parent.
@@ -241,7 +243,7 @@ pub fn plan(tree: &OrgTree, rows: &[Row]) -> Result<Plan, Vec<ImportError>> {
                 kinds.insert(&row.name, kind);
             }
             Err(OrgRefusal::BadKind(written)) => err(row.line, kind_col, Problem::BadKind(written)),
-            Err(_) => err(row.line, kind_col, Problem::BadKind(String::new())),
+            Err(_) => err(row.line, kind_col, Problem::NoKind),
         }
         if row.parent.is_empty() {
             match root_row {
@@ -437,6 +439,20 @@ fn build_plan(
     plan
 }
 
+/// An Excel file read as an organisation sheet: its rows, or what is wrong with them.
+#[derive(Debug)]
+pub struct OrgSheet(Result<Vec<Row>, Vec<ImportError>>);
+
+/// Reads `bytes` once and says whether it is an organisation sheet at all (an .xlsx with a
+/// 组织名称 header); `None` for any other file, which is then read as what it is.
+pub fn org_sheet(bytes: &[u8]) -> Option<OrgSheet> {
+    let read = read_sheet(bytes);
+    let not_ours = matches!(&read, Err(errors) if errors.iter().any(|e| {
+        e.problem == Problem::NotXlsx || (e.problem == Problem::MissingColumn && e.line == 0)
+    }));
+    (!not_ours).then_some(OrgSheet(read))
+}
+
 /// A checked upload: its id for the buttons, and what it will do.
 #[derive(Debug, Clone)]
 pub struct Checked {
@@ -450,9 +466,9 @@ pub async fn check(
     state: &AppState,
     admin_id: i64,
     file_name: &str,
-    bytes: &[u8],
+    sheet: OrgSheet,
 ) -> AppResult<Result<Checked, Vec<ImportError>>> {
-    let rows = match read_sheet(bytes) {
+    let rows = match sheet.0 {
         Ok(rows) => rows,
         Err(errors) => return Ok(Err(errors)),
     };
@@ -518,7 +534,7 @@ pub async fn decide(
     let rows: Vec<Row> = serde_json::from_str(&pending.plan).unwrap_or_default();
     let mut tx = crate::storage::write(&state.db).await?;
     // Read the tree inside the write transaction: nothing can change it before the commit.
-    let tree = tree_in(&mut tx).await?;
+    let tree = store::tree_in(&mut tx).await?;
     let plan = match plan(&tree, &rows) {
         Ok(plan) => plan,
         Err(errors) => return Ok(Err(Refusal::Stale(errors))),
@@ -527,10 +543,7 @@ pub async fn decide(
         return Ok(Err(Refusal::DoneAlready));
     }
     let codes: Vec<String> = (0..plan.create.len())
-        .map(|_| {
-            use rand::Rng;
-            state.with_rng(|rng| format!("{:012x}", rng.random::<u64>() & 0xffff_ffff_ffff))
-        })
+        .map(|_| crate::service::orgs::new_bind_code(state))
         .collect();
     apply(&mut tx, &tree, &plan, &codes, now).await?;
     tx.commit().await?;
@@ -541,26 +554,6 @@ pub async fn decide(
         "organisation tree imported"
     );
     Ok(Ok(Some(plan)))
-}
-
-async fn tree_in(conn: &mut sqlx::SqliteConnection) -> AppResult<OrgTree> {
-    let rows = sqlx::query!(
-        r#"SELECT id AS "id!", name, kind, parent_id, retired_at IS NOT NULL AS "retired!: bool"
-           FROM organisations"#
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(OrgTree::new(
-        rows.into_iter()
-            .map(|r| crate::domain::org::Org {
-                id: r.id,
-                name: r.name,
-                kind: r.kind,
-                parent_id: r.parent_id,
-                retired: r.retired,
-            })
-            .collect(),
-    ))
 }
 
 async fn apply(

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::domain::org::{self, check_move, MoveRefusal, OrgTree, ROOT};
+use crate::domain::org::{check_move, MoveRefusal, OrgTree, ROOT};
 use crate::error::AppResult;
 use crate::service::AppState;
 use crate::storage::orgs as store;
@@ -150,16 +150,19 @@ pub const BIND_PAYLOAD: &str = "o_";
 pub enum OrgRefusal {
     /// No live organisation has this name or id.
     Unknown(String),
+    /// The administrator holds several organisations and named none of them.
+    WhichOne,
     /// Several live organisations have this name: the ids tell them apart.
     Ambiguous(String, Vec<i64>),
     /// Outside what the administrator manages.
     OutOfScope(String),
     BadKind(String),
+    /// No kind written, and the name does not end in one.
+    NoKind,
     BadName,
     Move(MoveRefusal),
     /// Something still hangs under it: live organisations or active branches.
     NotEmpty,
-    RetiredTarget,
     UnknownBranch(String),
 }
 
@@ -197,7 +200,7 @@ pub fn kind_for(name: &str, written: Option<&str>) -> Result<&'static str, OrgRe
         .iter()
         .find(|k| name.ends_with(*k))
         .copied()
-        .ok_or_else(|| OrgRefusal::BadKind(String::new()))
+        .ok_or(OrgRefusal::NoKind)
 }
 
 pub fn check_name(name: &str) -> Result<(), OrgRefusal> {
@@ -208,7 +211,8 @@ pub fn check_name(name: &str) -> Result<(), OrgRefusal> {
     Ok(())
 }
 
-fn new_bind_code(state: &AppState) -> String {
+/// The code of an organisation's startgroup link: 48 random bits, unguessable.
+pub(crate) fn new_bind_code(state: &AppState) -> String {
     use rand::Rng;
     state.with_rng(|rng| format!("{:012x}", rng.random::<u64>() & 0xffff_ffff_ffff))
 }
@@ -341,7 +345,7 @@ pub fn pick_own(viewer: &Viewer, admin_orgs: &[i64], named: &str) -> Result<i64,
         return match (viewer.scope == Scope::All, admin_orgs) {
             (true, _) => Ok(ROOT),
             (false, [one]) => Ok(*one),
-            _ => Err(OrgRefusal::Unknown(String::new())),
+            _ => Err(OrgRefusal::WhichOne),
         };
     }
     let id = resolve(&viewer.tree, named)?;
@@ -356,5 +360,3 @@ pub fn pick_own(viewer: &Viewer, admin_orgs: &[i64], named: &str) -> Result<i64,
 pub fn path_names(tree: &OrgTree, org: i64) -> Vec<String> {
     tree.path(org).iter().map(|o| o.name.clone()).collect()
 }
-
-pub use org::Org;

@@ -10,11 +10,17 @@ use crate::storage::Db;
 
 /// The whole tree, retired organisations included.
 pub async fn tree(db: &Db) -> AppResult<OrgTree> {
+    let mut conn = db.acquire().await?;
+    tree_in(&mut conn).await
+}
+
+/// [`tree`] on a connection: inside a write transaction nothing can change it before the commit.
+pub async fn tree_in(conn: &mut sqlx::SqliteConnection) -> AppResult<OrgTree> {
     let rows = sqlx::query!(
         r#"SELECT id AS "id!", name, kind, parent_id, retired_at IS NOT NULL AS "retired!: bool"
            FROM organisations"#
     )
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
     Ok(OrgTree::new(
         rows.into_iter()

@@ -63,7 +63,7 @@ pub fn bind_link(org: &str, link: &str) -> String {
 
 pub fn refusal(refusal: &OrgRefusal) -> String {
     match refusal {
-        OrgRefusal::Unknown(name) if name.is_empty() => {
+        OrgRefusal::WhichOne => {
             "您管理多个组织，请写明是哪一个，例如 /adminchat 城关镇党委。".to_owned()
         }
         OrgRefusal::Unknown(name) => {
@@ -86,7 +86,7 @@ pub fn refusal(refusal: &OrgRefusal) -> String {
                 esc(name)
             )
         }
-        OrgRefusal::BadKind(kind) if kind.is_empty() => format!(
+        OrgRefusal::NoKind => format!(
             "请写明组织类别：{}（名称以这些词结尾时可省略）。",
             ORG_KINDS.join("、")
         ),
@@ -103,7 +103,6 @@ pub fn refusal(refusal: &OrgRefusal) -> String {
             "该组织下还有组织或支部，请先用 /org move、/org branch 把它们调整到别处再撤销。"
                 .to_owned()
         }
-        OrgRefusal::RetiredTarget => "该组织已撤销，不能再向其下调整。".to_owned(),
         OrgRefusal::UnknownBranch(id) => format!(
             "没有找到您管理范围内编号为“{}”的支部。发送 /org 查看支部编号。",
             esc(id)
@@ -181,6 +180,7 @@ pub const TEMPLATE_ROWS: [[&str; 3]; 3] = [
 pub const TEMPLATE_FILE: &str = "组织架构导入模板.xlsx";
 pub const TEMPLATE_CAPTION: &str = "组织架构导入模板：每行一个组织，填写组织名称、上级组织（最上级一行留空）、组织类别。填好后直接发给我。";
 
+/// `file` is escaped by the caller; the names of the plan come from the sheet and are escaped here.
 pub fn import_checked(file: &str, rows: usize, plan: &Plan) -> String {
     let mut text = format!("<b>组织架构文件 {file}</b>：共 {rows} 行，检查通过。\n确认后将：\n");
     text.push_str(&format!(
@@ -191,19 +191,19 @@ pub fn import_checked(file: &str, rows: usize, plan: &Plan) -> String {
         plan.unchanged
     ));
     if let Some(name) = &plan.rename_root {
-        text.push_str(&format!("，最上级组织更名为“{name}”"));
+        text.push_str(&format!("，最上级组织更名为“{}”", esc(name)));
     }
     text.push('。');
     let shown: Vec<String> = plan
         .create
         .iter()
         .take(10)
-        .map(|(name, _, parent)| format!("＋ {name}（上级：{parent}）"))
+        .map(|(name, _, parent)| format!("＋ {}（上级：{}）", esc(name), esc(parent)))
         .chain(
             plan.moves
                 .iter()
                 .take(10)
-                .map(|(id, parent)| format!("→ 编号 {id} 调整到 {parent}")),
+                .map(|(id, parent)| format!("→ 编号 {id} 调整到 {}", esc(parent))),
         )
         .collect();
     if !shown.is_empty() {
@@ -266,7 +266,7 @@ fn problem(p: &Problem) -> String {
         Problem::TooManyRows(max) => format!("超过 {max} 行，请分批导入"),
         Problem::Formula => "是公式，请粘贴为数值".into(),
         Problem::BadName => format!("组织名称为空或超过 {MAX_ORG_NAME_CHARS} 个字"),
-        Problem::BadKind(k) if k.is_empty() => {
+        Problem::NoKind => {
             format!("缺少组织类别（可选：{}）", ORG_KINDS.join("、"))
         }
         Problem::BadKind(k) => format!(
@@ -294,3 +294,25 @@ fn problem(p: &Problem) -> String {
 }
 
 pub const NOT_PRIVATE_IMPORT: &str = "组织架构文件请在私聊中发给我。";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Names in an imported sheet are user input: they reach the chat escaped.
+    #[test]
+    fn an_import_summary_escapes_the_sheets_names() {
+        let plan = Plan {
+            create: vec![("<b>新党委".into(), "党委".into(), "县委&组织部".into())],
+            moves: vec![(3, "<i>乡".into())],
+            rekind: Vec::new(),
+            rename_root: Some("<u>县".into()),
+            unchanged: 0,
+        };
+        let text = import_checked("a.xlsx", 2, &plan);
+        for raw in ["<b>新", "&组织", "<i>", "<u>"] {
+            assert!(!text.contains(raw), "{raw} unescaped in {text}");
+        }
+        assert!(text.contains("&lt;b&gt;新党委") && text.contains("县委&amp;组织部"));
+    }
+}

@@ -274,8 +274,13 @@ pub async fn on_document(
         return super::roster_org::on_upload(door, msg, user, &name, &bytes, layout, state).await;
     }
     // An Excel sheet headed 组织名称 is the organisation tree, not a question bank.
-    if name.to_lowercase().ends_with(".xlsx") && super::orgs::is_org_sheet(&bytes) {
-        return super::orgs::on_import(door, msg, user, &name, &bytes, state).await;
+    let org_sheet = name
+        .to_lowercase()
+        .ends_with(".xlsx")
+        .then(|| crate::service::org_import::org_sheet(&bytes))
+        .flatten();
+    if let Some(sheet) = org_sheet {
+        return super::orgs::on_import(door, msg, user, &name, bytes.len(), sheet, state).await;
     }
     if require(door, state, msg, user, Permission::AdministerRoot)
         .await?

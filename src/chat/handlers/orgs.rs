@@ -297,23 +297,14 @@ pub async fn start_group(
     .map(drop)
 }
 
-/// Whether an uploaded sheet is an organisation tree (its header has 组织名称) rather than a
-/// question bank.
-pub fn is_org_sheet(bytes: &[u8]) -> bool {
-    !matches!(
-        org_import::read_sheet(bytes),
-        Err(ref errors) if errors.iter().any(|e| e.problem == org_import::Problem::MissingColumn && e.line == 0)
-            || errors.iter().any(|e| e.problem == org_import::Problem::NotXlsx)
-    )
-}
-
 /// An organisation sheet sent in private chat (already downloaded): super-administrators only.
 pub async fn on_import(
     door: &dyn Door,
     msg: &Incoming,
     user: &Person,
     name: &str,
-    bytes: &[u8],
+    size: usize,
+    sheet: org_import::OrgSheet,
     state: &AppState,
 ) -> AppResult<()> {
     let chat = msg.chat.id;
@@ -323,10 +314,10 @@ pub async fn on_import(
     {
         return Ok(());
     }
-    if bytes.len() > MAX_IMPORT_BYTES as usize {
+    if size > MAX_IMPORT_BYTES as usize {
         return send::html(door, chat, t::IMPORT_TOO_BIG).await.map(drop);
     }
-    let checked = match org_import::check(state, user.id, name, bytes).await? {
+    let checked = match org_import::check(state, user.id, name, sheet).await? {
         Ok(checked) => checked,
         Err(errors) => {
             let reply = t::import_errors(&esc(name), &errors, ERRORS_SHOWN);
@@ -348,18 +339,9 @@ pub async fn on_import(
         ),
     ]]);
     let text = t::import_checked(&esc(name), checked.rows, &checked.plan);
-    send::html_with_buttons(door, chat, &esc_plan(text), &buttons)
+    send::html_with_buttons(door, chat, &text, &buttons)
         .await
         .map(drop)
-}
-
-/// Names in the plan come from the sheet: escape them (the wording itself has no markup
-/// besides the bold file name, which is already escaped).
-fn esc_plan(text: String) -> String {
-    match text.split_once("</b>") {
-        Some((head, tail)) => format!("{head}</b>{}", esc(tail)),
-        None => esc(&text),
-    }
 }
 
 /// The import's 确认导入 / 取消 buttons.
