@@ -424,13 +424,10 @@ impl RoundReport {
                 Column::new(t::COL_DEPTH, 6.0),
                 Column::new(t::COL_ORG, 24.0),
                 Column::new(t::COL_ORG_PATH, 40.0),
-                Column::new(t::COL_BRANCH_COUNT, 8.0),
-                Column::new(t::COL_MEMBERS, 8.0),
-                Column::new(t::COL_PARTICIPANTS, 10.0),
-                Column::new(t::COL_PARTICIPATION, 10.0),
-                Column::new(t::COL_AVERAGE, 10.0),
-                Column::new(t::COL_PASS_RATE, 10.0),
-            ],
+            ]
+            .into_iter()
+            .chain(totals_columns())
+            .collect(),
             rows: self
                 .orgs
                 .iter()
@@ -451,15 +448,10 @@ impl RoundReport {
         Table {
             sheet: t::SHEET_KINDS,
             file_stem: "branch-kinds",
-            columns: vec![
-                Column::new(t::COL_BRANCH_KIND, 8.0),
-                Column::new(t::COL_BRANCH_COUNT, 8.0),
-                Column::new(t::COL_MEMBERS, 8.0),
-                Column::new(t::COL_PARTICIPANTS, 10.0),
-                Column::new(t::COL_PARTICIPATION, 10.0),
-                Column::new(t::COL_AVERAGE, 10.0),
-                Column::new(t::COL_PASS_RATE, 10.0),
-            ],
+            columns: vec![Column::new(t::COL_BRANCH_KIND, 8.0)]
+                .into_iter()
+                .chain(totals_columns())
+                .collect(),
             rows: self
                 .kinds
                 .iter()
@@ -776,6 +768,18 @@ fn path_cells(path: &[String], levels: usize) -> Vec<Cell> {
             }
         })
         .collect()
+}
+
+/// The columns [`totals_cells`] fills.
+fn totals_columns() -> [Column; 6] {
+    [
+        Column::new(t::COL_BRANCH_COUNT, 8.0),
+        Column::new(t::COL_MEMBERS, 8.0),
+        Column::new(t::COL_PARTICIPANTS, 10.0),
+        Column::new(t::COL_PARTICIPATION, 10.0),
+        Column::new(t::COL_AVERAGE, 10.0),
+        Column::new(t::COL_PASS_RATE, 10.0),
+    ]
 }
 
 fn totals_cells(totals: &Totals) -> Vec<Cell> {

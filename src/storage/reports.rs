@@ -749,16 +749,7 @@ pub async fn compliance_report(
 
 /// Branch ids as the JSON array the queries read with `json_each`.
 fn branch_list(ids: &[i64]) -> String {
-    let mut list = String::with_capacity(ids.len() * 6 + 2);
-    list.push('[');
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            list.push(',');
-        }
-        list.push_str(&id.to_string());
-    }
-    list.push(']');
-    list
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".to_owned())
 }
 
 /// A unix instant as local time in `tz`.
