@@ -83,7 +83,7 @@ fn sheet_names(bytes: &[u8]) -> Vec<String> {
 }
 
 /// The rows of a sheet as strings, for comparing with what the test expects.
-fn sheet_rows(bytes: &[u8], sheet: &str) -> Vec<Vec<String>> {
+pub(crate) fn sheet_rows(bytes: &[u8], sheet: &str) -> Vec<Vec<String>> {
     let mut workbook: Xlsx<_> =
         Xlsx::new(Cursor::new(bytes.to_vec())).expect("a readable workbook");
     let range = workbook.worksheet_range(sheet).expect("the sheet");

@@ -22,7 +22,7 @@ const STRANGER: i64 = 3003;
 const GROUP: i64 = -2001;
 const PHONE: &str = "13800138000";
 
-fn person(name: &str, status: Status, duty: Option<Duty>) -> Person {
+pub(crate) fn person(name: &str, status: Status, duty: Option<Duty>) -> Person {
     Person {
         name: name.to_owned(),
         status,
@@ -57,14 +57,21 @@ fn roster() -> Vec<Person> {
     ]
 }
 
-fn sheet(people: &[Person]) -> Vec<u8> {
+/// A branch's roster sheet, as the template lays it out.
+pub(crate) fn sheet(people: &[Person]) -> Vec<u8> {
     let rows: Vec<(&str, &Person)> = people.iter().map(|p| ("", p)).collect();
     template::filled(Layout::Branch, &rows).unwrap()
 }
 
 /// A contact message from `from` in their private chat: Telegram fills `user_id` with the
 /// sender's own id for the request_contact button; a forwarded card carries another.
-fn push_contact(api: &FakeApi, from: i64, phone: &str, owner: Option<i64>, message_id: i64) {
+pub(crate) fn push_contact(
+    api: &FakeApi,
+    from: i64,
+    phone: &str,
+    owner: Option<i64>,
+    message_id: i64,
+) {
     let mut contact = json!({ "phone_number": phone, "first_name": "名片" });
     if let Some(owner) = owner {
         contact["user_id"] = json!(owner);
@@ -273,23 +280,22 @@ async fn upload_confirm_status_and_reminder() {
 
 /// A bound branch with the roster of [`roster`] uploaded and confirmed by the secretary.
 async fn with_roster(api: &FakeApi) {
+    upload_roster(api, SECRETARY, GROUP, &sheet(&roster())).await;
+}
+
+/// `secretary` sends `sheet` into `group` as the branch's roster and confirms it.
+pub(crate) async fn upload_roster(api: &FakeApi, secretary: i64, group: i64, sheet: &[u8]) {
     let mark = api.mark();
-    api.push_document(
-        SECRETARY,
-        GROUP,
-        "名册.xlsx",
-        &sheet(&roster()),
-        Some("/roster"),
-    );
-    let summary = api.wait_for_text_since(mark, GROUP, "检查通过", WAIT).await;
+    api.push_document(secretary, group, "名册.xlsx", sheet, Some("/roster"));
+    let summary = api.wait_for_text_since(mark, group, "检查通过", WAIT).await;
     press(
         api,
-        SECRETARY,
+        secretary,
         &summary,
         &summary.callback_data(rt::BUTTON_CONFIRM).unwrap(),
     )
     .await;
-    api.wait_for_text_since(mark, GROUP, "名册已导入", WAIT)
+    api.wait_for_text_since(mark, group, "名册已导入", WAIT)
         .await;
 }
 

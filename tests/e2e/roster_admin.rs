@@ -20,6 +20,7 @@ use branchbot::texts::roster as rt;
 use branchbot::texts::roster_org as ot;
 use chrono::NaiveDate;
 
+use crate::roster::{person, sheet as branch_sheet};
 use crate::support::*;
 
 const ADMIN_A: i64 = 1011;
@@ -42,19 +43,6 @@ INSERT INTO branches (id, chat_id, name, kind, join_code, active, org_id, create
   (2, -2002, '第二党支部', '社区', 'JOINB2', 1, 2, 0, 0),
   (3, -2003, '第三党支部', '农村', 'JOINC2', 1, 4, 0, 0);
 ";
-
-fn person(name: &str, status: Status, duty: Option<Duty>) -> Person {
-    Person {
-        name: name.to_owned(),
-        status,
-        duty,
-        phone: None,
-        takes_test: None,
-        joined_on: None,
-        full_on: None,
-        on_probation: false,
-    }
-}
 
 /// A 预备党员 admitted on 10 January 2025: the 预备期 ended before the tests' clock.
 fn probationer(name: &str) -> Person {
@@ -86,11 +74,6 @@ fn roster() -> Vec<Person> {
 fn org_sheet(rows: &[(&str, Person)]) -> Vec<u8> {
     let rows: Vec<(&str, &Person)> = rows.iter().map(|(b, p)| (*b, p)).collect();
     template::filled(Layout::Organisation, &rows).unwrap()
-}
-
-fn branch_sheet(people: &[Person]) -> Vec<u8> {
-    let rows: Vec<(&str, &Person)> = people.iter().map(|p| ("", p)).collect();
-    template::filled(Layout::Branch, &rows).unwrap()
 }
 
 async fn people_in(env: &TestEnv, branch: i64) -> i64 {

@@ -3,17 +3,12 @@
 //! 未加入 and 未参加 listed apart: the group's result at close, the group's /report, and the
 //! administrator's summary and workbook.
 
-use std::io::Cursor;
-
-use branchbot::domain::roster::{Duty, Person, Status};
-use branchbot::roster::sheet::Layout;
-use branchbot::roster::template;
+use crate::reports::sheet_rows;
+use crate::roster::{person, push_contact, sheet, upload_roster};
+use crate::support::*;
+use branchbot::domain::roster::{Duty, Status};
 use branchbot::texts::reports as t;
 use branchbot::texts::roster as rt;
-use calamine::{Data, Reader, Xlsx};
-use serde_json::json;
-
-use crate::support::*;
 
 const ADMIN: i64 = 1000;
 const SECRETARY: i64 = 1001;
@@ -43,47 +38,19 @@ explanation = "党章第三十四条：党支部是党的基础组织。"
 source = "党章 第三十四条"
 "#;
 
-fn person(name: &str, duty: Option<Duty>) -> Person {
-    Person {
-        name: name.to_owned(),
-        status: Status::Full,
-        duty,
-        phone: None,
-        takes_test: None,
-        joined_on: None,
-        full_on: None,
-        on_probation: false,
-    }
-}
-
 /// Five due for the test (a 职务 each), one who is not (no 职务): 张三 has a phone number.
-fn roster() -> Vec<u8> {
-    let mut zhang = person("张三", Some(Duty::Secretary));
+fn roster_sheet() -> Vec<u8> {
+    let full = |name: &str, duty| person(name, Status::Full, duty);
+    let mut zhang = full("张三", Some(Duty::Secretary));
     zhang.phone = Some(PHONE.to_owned());
-    let people = [
+    sheet(&[
         zhang,
-        person("李四", Some(Duty::Organisation)),
-        person("王五", Some(Duty::Propaganda)),
-        person("赵六", Some(Duty::Discipline)),
-        person("周九", Some(Duty::Worker)),
-        person("钱七", None),
-    ];
-    let rows: Vec<(&str, &Person)> = people.iter().map(|p| ("", p)).collect();
-    template::filled(Layout::Branch, &rows).unwrap()
-}
-
-/// 张三's own verified number, from Telegram's request_contact keyboard.
-fn push_own_contact(api: &FakeApi, from: i64, phone: &str) {
-    api.push_raw_update(
-        "message",
-        json!({
-            "message_id": 900_001,
-            "from": { "id": from, "is_bot": false, "first_name": "张三" },
-            "chat": { "id": from, "type": "private", "first_name": "张三" },
-            "date": 1_772_416_800,
-            "contact": { "phone_number": phone, "first_name": "张三", "user_id": from },
-        }),
-    );
+        full("李四", Some(Duty::Organisation)),
+        full("王五", Some(Duty::Propaganda)),
+        full("赵六", Some(Duty::Discipline)),
+        full("周九", Some(Duty::Worker)),
+        full("钱七", None),
+    ])
 }
 
 /// Takes the test: `/test`, then the first button of each question as it comes.
@@ -117,25 +84,6 @@ async fn take_test(api: &FakeApi, env: &TestEnv, user: i64, questions: i64) {
     .await;
 }
 
-fn sheet_rows(bytes: &[u8], sheet: &str) -> Vec<Vec<String>> {
-    let mut book = Xlsx::new(Cursor::new(bytes.to_vec())).expect("xlsx");
-    let range = book.worksheet_range(sheet).expect("sheet");
-    range
-        .rows()
-        .map(|row| {
-            row.iter()
-                .map(|c| match c {
-                    Data::String(s) => s.clone(),
-                    Data::Float(f) => f.to_string(),
-                    Data::Int(i) => i.to_string(),
-                    Data::Empty => String::new(),
-                    other => other.to_string(),
-                })
-                .collect()
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn a_round_against_the_roster_reports_due_took_never_joined_and_not_taken() {
     let api = FakeApi::start().await;
@@ -159,19 +107,7 @@ async fn a_round_against_the_roster_reports_due_took_never_joined_and_not_taken(
     let mut bot = launch(&api, &env).await;
     bind(&api, SECRETARY, GROUP, "第一党支部 机关").await;
 
-    // The roster.
-    let mark = api.mark();
-    api.push_document(SECRETARY, GROUP, "名册.xlsx", &roster(), Some("/roster"));
-    let summary = api.wait_for_text_since(mark, GROUP, "检查通过", WAIT).await;
-    press(
-        &api,
-        SECRETARY,
-        &summary,
-        &summary.callback_data(rt::BUTTON_CONFIRM).unwrap(),
-    )
-    .await;
-    api.wait_for_text_since(mark, GROUP, "名册已导入", WAIT)
-        .await;
+    upload_roster(&api, SECRETARY, GROUP, &roster_sheet()).await;
 
     // 张三 joins and links by his phone; 小李 claims 李四 and the secretary confirms.
     let code = env.join_code(GROUP).await;
@@ -179,7 +115,7 @@ async fn a_round_against_the_roster_reports_due_took_never_joined_and_not_taken(
     api.push_text(ZHANG, ZHANG, &format!("/join {code}"));
     api.wait_for_text_since(mark, ZHANG, "选择你在名册中的姓名", WAIT)
         .await;
-    push_own_contact(&api, ZHANG, PHONE);
+    push_contact(&api, ZHANG, PHONE, Some(ZHANG), 900_001);
     api.wait_for_text_since(mark, ZHANG, "名册中的“张三”", WAIT)
         .await;
     let mark = api.mark();
