@@ -109,9 +109,16 @@ pub struct Escalations {
 
 impl Escalations {
     pub async fn load(state: &AppState) -> AppResult<Self> {
+        let mut conn = state.db.acquire().await?;
+        Self::load_in(&mut conn, state).await
+    }
+
+    /// [`Escalations::load`] on a connection already held (a write transaction: asking the
+    /// pool for a second one could wait for ever on a pool of one).
+    pub async fn load_in(conn: &mut sqlx::SqliteConnection, state: &AppState) -> AppResult<Self> {
         Ok(Self {
-            tree: store::tree(&state.db).await?,
-            chats: store::admin_chats(&state.db).await?,
+            tree: store::tree_in(conn).await?,
+            chats: store::admin_chats(conn).await?,
             fallback: state.config.admin_chat,
         })
     }

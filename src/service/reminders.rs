@@ -47,8 +47,8 @@ async fn escalate_missed(state: &AppState, now: DateTime<Utc>) -> AppResult<()> 
     if missed.is_empty() {
         return Ok(());
     }
-    // Read (on another connection, which WAL allows beside this write) only when needed.
-    let escalations = crate::service::orgs::Escalations::load(state).await?;
+    // Read only when needed, on the transaction's own connection.
+    let escalations = crate::service::orgs::Escalations::load_in(&mut tx, state).await?;
     let mut by_chat: Vec<(i64, Vec<&store::Missed>)> = Vec::new();
     for m in &missed {
         let Some(chat_id) = escalations.chat_for(m.org_id) else {

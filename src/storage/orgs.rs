@@ -212,9 +212,9 @@ pub async fn admins(db: &Db) -> AppResult<Vec<(User, i64)>> {
 // ---- administrators' groups -----------------------------------------------------------------
 
 /// Every organisation's administrators' group.
-pub async fn admin_chats(db: &Db) -> AppResult<HashMap<i64, i64>> {
+pub async fn admin_chats(conn: &mut sqlx::SqliteConnection) -> AppResult<HashMap<i64, i64>> {
     let rows = sqlx::query!(r#"SELECT org_id AS "org_id!", chat_id FROM org_admin_chats"#)
-        .fetch_all(db)
+        .fetch_all(&mut *conn)
         .await?;
     Ok(rows.into_iter().map(|r| (r.org_id, r.chat_id)).collect())
 }
@@ -414,7 +414,9 @@ mod tests {
         assert_eq!(admin_orgs(&db, 7).await.unwrap(), vec![1]);
         assert!(admin_orgs(&db, 8).await.unwrap().is_empty());
         assert_eq!(branch_orgs(&db).await.unwrap()[&1], 1);
-        assert_eq!(admin_chats(&db).await.unwrap()[&1], -555);
+        let mut conn = db.acquire().await.unwrap();
+        assert_eq!(admin_chats(&mut conn).await.unwrap()[&1], -555);
+        drop(conn);
         assert_eq!(round_orgs(&db, 1).await.unwrap()[&1], 1);
         let tree = tree(&db).await.unwrap();
         assert_eq!(tree.len(), 1);
