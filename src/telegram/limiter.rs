@@ -10,11 +10,12 @@
 //! of any limit.
 //!
 //! Here each request reserves the earliest instant that keeps every limit and sleeps until
-//! then; there is no worker and no tick. Overall, reserved instants lie on a grid of equal
-//! slots (`1/rate`, with a 3% margin), at most one request per slot, so any second holds at
-//! most `rate` sends however the network jitters by a few milliseconds. Per chat, an instant
-//! is at least a second after the chat's previous one; per group, at most 20 in any minute. A
-//! 429 anywhere freezes new reservations until its `retry_after` passed.
+//! then; there is no worker and no tick. Overall, any two reserved instants lie at least one
+//! slot apart (`1/rate`, with a 3% margin), so any second holds at most `rate` sends however
+//! the network jitters by a few milliseconds; a request that finds the present free goes at
+//! once, without waiting for a grid or a timer. Per chat, an instant is at least a second after
+//! the chat's previous one; per group, at most 20 in any minute. A 429 anywhere freezes new
+//! reservations until its `retry_after` passed.
 //!
 //! What counts: sending (messages, documents, photos, albums: one per file) and editing
 //! (text, buttons), since Telegram's flood control applies to edits as well. Answering a button
@@ -49,7 +50,8 @@ pub struct Limiter {
 #[derive(Debug)]
 struct State {
     origin: Instant,
-    /// Reserved overall slots (index from `origin`), pruned as time passes.
+    /// Reserved instants (nanoseconds from `origin`), each at least a slot from the others;
+    /// pruned as time passes.
     taken: BTreeSet<u64>,
     /// Per chat, its reserved instants of the last minute, oldest first.
     chats: HashMap<i64, VecDeque<Instant>>,
@@ -76,11 +78,15 @@ impl Limiter {
 
     /// Waits until `count` messages may go into `chat` (a negative id is a group), then returns.
     pub async fn wait(&self, chat: i64, count: usize) {
-        let mut at = Instant::now();
+        let now = Instant::now();
+        let mut at = now;
         for _ in 0..count.max(1) {
-            at = self.reserve(chat, Instant::now());
+            at = self.reserve(chat, now);
         }
-        tokio::time::sleep_until(at).await;
+        // A timer rounds up to the next millisecond: not worth it for an instant already due.
+        if at > now {
+            tokio::time::sleep_until(at).await;
+        }
         // A 429 seen while this request waited: Telegram asked the whole bot to hold back.
         while let Some(until) = self.frozen_until() {
             if until <= Instant::now() {
@@ -117,13 +123,21 @@ impl Limiter {
                 earliest = earliest.max(sent[sent.len() - PER_GROUP_PER_MINUTE] + MINUTE);
             }
         }
-        let offset = earliest.saturating_duration_since(state.origin);
-        let mut index = offset.as_nanos().div_ceil(slot.as_nanos()) as u64;
-        while state.taken.contains(&index) {
-            index += 1;
+        let slot_ns = slot.as_nanos() as u64;
+        let mut t = earliest.saturating_duration_since(state.origin).as_nanos() as u64;
+        // The earliest instant at least a slot away from every reserved one: past a reserved
+        // instant too close before it, then past each too close after it.
+        if let Some(&before) = state.taken.range(..=t).next_back() {
+            t = t.max(before + slot_ns);
         }
-        state.taken.insert(index);
-        let at = state.origin + slot * u32::try_from(index).unwrap_or(u32::MAX);
+        while let Some(&after) = state.taken.range(t..).next() {
+            if after - t >= slot_ns {
+                break;
+            }
+            t = after + slot_ns;
+        }
+        state.taken.insert(t);
+        let at = state.origin + Duration::from_nanos(t);
         state.chats.entry(chat).or_default().push_back(at);
         at
     }
@@ -136,8 +150,12 @@ impl Limiter {
 impl State {
     /// Forgets slots in the past and, now and then, chats quiet for a minute.
     fn prune(&mut self, now: Instant, slot: Duration) {
-        let past = now.saturating_duration_since(self.origin).as_nanos() / slot.as_nanos();
-        self.taken = self.taken.split_off(&(past as u64));
+        // Instants a slot or more ago can no longer be too close to a new one.
+        let horizon = now
+            .saturating_duration_since(self.origin)
+            .saturating_sub(slot)
+            .as_nanos() as u64;
+        self.taken = self.taken.split_off(&horizon);
         self.reservations += 1;
         if self.reservations.is_multiple_of(1024) {
             let horizon = now.checked_sub(MINUTE).unwrap_or(self.origin);
@@ -198,6 +216,51 @@ mod tests {
         assert!(group[20] - group[0] >= MINUTE);
         // Another chat is not held up by them.
         assert!(limiter.reserve(8, now) < now + Duration::from_millis(500));
+    }
+
+    #[tokio::test]
+    async fn a_request_into_a_quiet_moment_goes_at_once() {
+        let limiter = Limiter::new(1000);
+        let now = Instant::now();
+        assert_eq!(limiter.reserve(7, now), now);
+        assert!(limiter.reserve(8, now) - now >= limiter.slot);
+        let later = now + Duration::from_millis(10);
+        assert_eq!(limiter.reserve(9, later), later);
+    }
+
+    proptest::proptest! {
+        /// Requests arriving at any moments, in any chats: no two reserved instants closer
+        /// than a slot, none before its request, and each chat's a second apart.
+        #[test]
+        fn reserved_instants_keep_every_limit(
+            arrivals in proptest::collection::vec((0u64..3_000, -3i64..6), 1..200),
+        ) {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+            let _guard = rt.enter();
+            let limiter = Limiter::new(30);
+            let start = Instant::now();
+            let mut arrivals = arrivals;
+            arrivals.sort();
+            let mut all = Vec::new();
+            let mut per_chat: HashMap<i64, Vec<Instant>> = HashMap::new();
+            for (ms, chat) in arrivals {
+                let now = start + Duration::from_millis(ms);
+                let at = limiter.reserve(chat, now);
+                proptest::prop_assert!(at >= now);
+                all.push(at);
+                per_chat.entry(chat).or_default().push(at);
+            }
+            all.sort();
+            for pair in all.windows(2) {
+                proptest::prop_assert!(pair[1] - pair[0] >= limiter.slot);
+            }
+            for times in per_chat.values_mut() {
+                times.sort();
+                for pair in times.windows(2) {
+                    proptest::prop_assert!(pair[1] - pair[0] >= PER_CHAT);
+                }
+            }
+        }
     }
 
     #[tokio::test]
