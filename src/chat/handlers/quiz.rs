@@ -321,10 +321,14 @@ async fn test_press(
     let chat = query.from.id;
     match outcome {
         PressOutcome::Refused(refusal) => alert(door, query, t::refusal(refusal)).await,
+        // The press's answer and the edit go out together: the trainee waits for the edit,
+        // and nothing about it depends on the answer.
         PressOutcome::Selected(question) => {
-            acknowledge(door, query, None).await;
             let (text, keyboard) = test_question_view(&question);
-            edit(door, query, None, &text, Some(&keyboard)).await;
+            futures::join!(
+                acknowledge(door, query, None),
+                edit(door, query, None, &text, Some(&keyboard)),
+            );
             Ok(())
         }
         PressOutcome::Answered {
@@ -335,7 +339,6 @@ async fn test_press(
             message,
             next,
         } => {
-            acknowledge(door, query, Some(t::ANSWER_SAVED)).await;
             let index = usize::try_from(position).unwrap_or(0);
             let fallback = message.map(|id| (chat, id));
             // One edit per answer: the test's message turns into the next question (or, after
@@ -351,14 +354,25 @@ async fn test_press(
                         .message
                         .map(|m| (m.chat_id, m.message_id))
                         .or(fallback);
-                    if let Some((chat, message)) = target {
-                        door.edit(chat, message, &text, Some(&keyboard)).await?;
-                    }
+                    let edited = async {
+                        match target {
+                            Some((chat, message)) => {
+                                door.edit(chat, message, &text, Some(&keyboard)).await
+                            }
+                            None => Ok(()),
+                        }
+                    };
+                    let ((), edited) =
+                        futures::join!(acknowledge(door, query, Some(t::ANSWER_SAVED)), edited);
+                    edited?;
                 }
                 Next::ResultQueued | Next::EndedElsewhere => {
                     let text =
                         view::answered_view(&shown.question, &shown.order, index, total, &chosen);
-                    edit(door, query, fallback, &text, None).await;
+                    futures::join!(
+                        acknowledge(door, query, Some(t::ANSWER_SAVED)),
+                        edit(door, query, fallback, &text, None),
+                    );
                 }
             }
             Ok(())
