@@ -761,6 +761,8 @@ async fn drive(quick: bool) {
         Err(_) => vec![50, 200],
     };
     let sizes = sizes.as_slice();
+    // `BENCH_ONLY=branchbot`: the real bot's answer runs alone, for profiling.
+    let only_branchbot = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "branchbot");
     println!(
         "bench_load: {} questions per test; think time 1.0–1.5 s per question",
         QUESTIONS_PER_TEST
@@ -768,6 +770,9 @@ async fn drive(quick: bool) {
     let mut rows = Vec::new();
     for &n in sizes {
         for mode in ["--serve-branchbot", "--serve-bare"] {
+            if only_branchbot && mode == "--serve-bare" {
+                continue;
+            }
             let run = answer_run(mode, n).await;
             let name = if mode == "--serve-bare" {
                 "bare teloxide"
@@ -782,6 +787,9 @@ async fn drive(quick: bool) {
             );
             rows.push((name, n, run));
         }
+    }
+    if only_branchbot {
+        return;
     }
     let (sent, rate, too_many) = broadcast_run().await;
     println!(

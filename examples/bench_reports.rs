@@ -813,8 +813,10 @@ async fn bench_scheduler(branches: i64, runs: usize) -> SchedulerRow {
         clock,
         rng: Mutex::new(StdRng::seed_from_u64(1)),
         wake: Arc::new(Notify::new()),
+        nudges: Default::default(),
         bot_username: "bench_bot".to_owned(),
         bank: Default::default(),
+        live_attempts: Default::default(),
     };
     let (next_due, _) = time_runs(runs, || async {
         branchbot::scheduler::next_due(&state, now())

@@ -62,8 +62,10 @@ pub async fn build_state(
         clock,
         rng: Mutex::new(rng),
         wake: Arc::new(Notify::new()),
+        nudges: Default::default(),
         bot_username,
         bank: Default::default(),
+        live_attempts: Default::default(),
     }))
 }
 

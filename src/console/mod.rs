@@ -144,8 +144,10 @@ impl Console {
             clock: clock.clone(),
             rng: Mutex::new(rng),
             wake: Arc::new(Notify::new()),
+            nudges: Default::default(),
             bot_username: BOT_USERNAME.to_owned(),
             bank: Default::default(),
+            live_attempts: Default::default(),
         };
         crate::startup::prepare(&state)
             .await

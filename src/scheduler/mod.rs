@@ -10,6 +10,7 @@
 
 pub mod delivery;
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,6 +48,9 @@ pub async fn run(
         if *stop.borrow() {
             return;
         }
+        // While a pass runs, anything falling due wakes the next one: the pass may have read
+        // the due times before it was stored.
+        state.nudges.next_pass.store(i64::MAX, Ordering::SeqCst);
         let now = state.now();
         let pass = tick(&state, outlet.as_ref(), now);
         tokio::pin!(pass);
@@ -79,10 +83,45 @@ pub async fn run(
         if wait.is_zero() {
             continue;
         }
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = state.wake.notified() => {}
-            _ = stop.changed() => {}
+        let next_pass =
+            state.now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+        state
+            .nudges
+            .next_pass
+            .store(next_pass.timestamp(), Ordering::SeqCst);
+        let sleep = tokio::time::sleep(wait);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                _ = &mut sleep => break,
+                _ = state.wake.notified() => break,
+                _ = stop.changed() => break,
+                // A result or a reply queued to go now: the outbox alone, then back to waiting
+                // for the pass that was due anyway.
+                _ = state.nudges.deliver.notified() => {
+                    let now = state.now().timestamp();
+                    let delivering = delivery::deliver_due(&state, outlet.as_ref(), now);
+                    tokio::pin!(delivering);
+                    let delivered = tokio::select! {
+                        delivered = &mut delivering => delivered,
+                        _ = stop.changed() => {
+                            match tokio::time::timeout(SHUTDOWN_GRACE, &mut delivering).await {
+                                Ok(delivered) => delivered,
+                                Err(_) => {
+                                    tracing::info!("stopping mid-delivery; unsent messages stay queued");
+                                    return;
+                                }
+                            }
+                        }
+                    };
+                    if let Err(err) = delivered {
+                        tracing::error!(error = %err, "delivering the outbox failed");
+                    }
+                    if *stop.borrow() {
+                        return;
+                    }
+                }
+            }
         }
     }
 }

@@ -691,8 +691,10 @@ mod tests {
                 clock: Arc::new(ManualClock::new(now)),
                 rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(1)),
                 wake: Arc::new(tokio::sync::Notify::new()),
+                nudges: Default::default(),
                 bot_username: "branchbot_test".to_owned(),
                 bank: Default::default(),
+                live_attempts: Default::default(),
             }
         }
 

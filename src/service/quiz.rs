@@ -8,6 +8,7 @@
 //! stale, late or doubled press changes nothing.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
@@ -181,7 +182,7 @@ pub async fn enter(state: &AppState, user_id: i64) -> AppResult<Entry> {
     };
     match store::start_attempt(&state.db, &new).await? {
         Started::Created(attempt) => {
-            state.wake.notify_one();
+            state.due_at(attempt.deadline_at);
             Ok(Entry::Started {
                 round_id: round.id,
                 question_count: usize::try_from(attempt.question_count).unwrap_or(0),
@@ -257,6 +258,7 @@ pub async fn earlier_copy_stripped(
     attempt_id: i64,
     message_id: i64,
 ) -> AppResult<()> {
+    state.live_attempts.forget(attempt_id);
     store::forget_message_id(&state.db, attempt_id, message_id).await
 }
 
@@ -268,6 +270,7 @@ pub async fn question_sent(
     position: i64,
     message_id: i64,
 ) -> AppResult<()> {
+    state.live_attempts.forget(attempt_id);
     store::set_message_id(&state.db, attempt_id, position, message_id).await
 }
 
@@ -374,13 +377,14 @@ pub enum PressOutcome {
 
 /// A trainee pressed an option, a 多选 toggle or submit on a test question.
 ///
-/// Two statements on one connection: the one read of [`store::press_state`] (everything the
-/// press is checked against and the question that comes next), then one guarded write, which
-/// is its own write transaction: the answer `UPDATE` (a wrong answer's practice box is written
-/// by the schema's trigger inside it, migration 0055) or the 多选 selection's. The guards repeat
-/// what the read checked, so a press racing another press, the deadline or the round closing
-/// changes nothing. Only the last answer writes more: it ends the attempt and queues the
-/// result in a second transaction (a crash between the two is finished by the next `/test`).
+/// The press is checked against the attempt as the trainee's last accepted press left it
+/// ([`LiveAttempts`]), or, the first time and whenever memory and the database might disagree,
+/// against the one read of [`store::press_state`]. Then one guarded write, its own write
+/// transaction: the answer `UPDATE` (a wrong answer's practice box is written by the schema's
+/// trigger inside it, migration 0055) or the 多选 selection's. The guards check in the database
+/// what the checks saw, so a press racing another press, the deadline or the round closing
+/// changes nothing. Only the last answer writes more: it ends the attempt and queues the result
+/// in a second transaction (a crash between the two is finished by the next `/test`).
 pub async fn press(
     state: &AppState,
     presser: i64,
@@ -390,64 +394,196 @@ pub async fn press(
     pressed_message: Option<i64>,
 ) -> AppResult<PressOutcome> {
     let now = state.now();
+    let pressed = Pressed {
+        presser,
+        position: i64::from(position),
+        press,
+        pressed_message,
+    };
+    if let Some(live) = state.live_attempts.take(attempt_id) {
+        if let Some(outcome) = press_on(state, live, &pressed, now, false).await? {
+            return Ok(outcome);
+        }
+        // Memory did not get the press through: the database judges it, as the first time.
+    }
     let bank = state.bank.get(&state.db).await?;
-    let mut conn = state.db.acquire().await?;
-    let Some(seen) = store::press_state(&mut conn, attempt_id).await? else {
+    let Some(seen) = store::press_state(&state.db, attempt_id).await? else {
         return Ok(PressOutcome::Refused(Refusal::Forged));
     };
-    let position = i64::from(position);
-    if let Err(refusal) =
-        check_test_press(&seen, presser, position, pressed_message, now.timestamp())
-    {
-        drop(conn);
-        end_if_over(state, &seen.attempt, presser, refusal, now).await?;
-        return Ok(PressOutcome::Refused(refusal));
+    let live = Live::new(bank, seen);
+    match press_on(state, live, &pressed, now, true).await? {
+        Some(outcome) => Ok(outcome),
+        None => Ok(PressOutcome::Refused(Refusal::AlreadyAnswered)),
+    }
+}
+
+/// What the trainee pressed, as the button said.
+struct Pressed {
+    presser: i64,
+    position: i64,
+    press: PressKind,
+    pressed_message: Option<i64>,
+}
+
+/// Judges and stores a press against `live`. With a remembered state (`fresh` false) any
+/// refusal is `None`: memory may be behind the database (the round closed, the time ran out
+/// on the scheduler's watch), and only the database's state may refuse a trainee.
+async fn press_on(
+    state: &AppState,
+    mut live: Live,
+    pressed: &Pressed,
+    now: DateTime<Utc>,
+    fresh: bool,
+) -> AppResult<Option<PressOutcome>> {
+    let refused = |refusal| Ok(fresh.then_some(PressOutcome::Refused(refusal)));
+    let seen = &live.seen;
+    if let Err(refusal) = check_test_press(
+        seen,
+        pressed.presser,
+        pressed.position,
+        pressed.pressed_message,
+        now.timestamp(),
+    ) {
+        if fresh {
+            end_if_over(state, &seen.attempt, pressed.presser, refusal, now).await?;
+        }
+        return refused(refusal);
     }
     let Some(row) = seen.unanswered.first() else {
-        return Ok(PressOutcome::Refused(Refusal::AlreadyAnswered));
+        return refused(Refusal::AlreadyAnswered);
     };
-    let shown = shown_in_tx(&bank, row)?;
-    let action = match domain::resolve_press(&shown.question, &shown.order, &shown.selection, press)
-    {
+    let shown = shown_in_tx(&live.bank, row)?;
+    let action = match domain::resolve_press(
+        &shown.question,
+        &shown.order,
+        &shown.selection,
+        pressed.press,
+    ) {
         Ok(action) => action,
-        Err(refusal) => return Ok(PressOutcome::Refused(refusal)),
+        Err(refusal) => return refused(refusal),
     };
-    let stored = store_press(&mut conn, &seen, &shown, &action, now.timestamp()).await?;
-    drop(conn);
+    let stored = {
+        let mut conn = state.db.acquire().await?;
+        store_press(&mut conn, seen, &shown, &action, now.timestamp()).await?
+    };
     if !stored {
-        return refused_after_race(state, &seen.attempt, now).await;
+        if !fresh {
+            return Ok(None);
+        }
+        return refused_after_race(state, &seen.attempt, now)
+            .await
+            .map(Some);
     }
-    let attempt = &seen.attempt;
+    let attempt = seen.attempt.clone();
+    let live_message = seen.live_message;
     let total = usize::try_from(attempt.question_count).unwrap_or(0);
     let position = row.position;
-    match action {
-        Action::Select(selection) => Ok(PressOutcome::Selected(TestQuestion {
-            attempt_id: attempt.id,
-            position,
-            total,
-            shown: Shown { selection, ..shown },
-            earlier_message: None,
-        })),
+    let outcome = match action {
+        Action::Select(selection) => {
+            live.seen.unanswered[0].selection = encode(&selection)?;
+            state.live_attempts.keep(live);
+            PressOutcome::Selected(TestQuestion {
+                attempt_id: attempt.id,
+                position,
+                total,
+                shown: Shown { selection, ..shown },
+                earlier_message: None,
+            })
+        }
         Action::Answer(chosen) => {
-            let next = match seen.unanswered.get(1) {
-                Some(next) => Next::Question(TestQuestion {
-                    attempt_id: attempt.id,
-                    position: next.position,
-                    total,
-                    shown: shown_in_tx(&bank, next)?,
-                    earlier_message: None,
-                }),
-                None => finish_now(state, attempt, now).await?,
+            live.seen.unanswered.remove(0);
+            let next = match live.seen.unanswered.first() {
+                Some(next) => {
+                    let next = TestQuestion {
+                        attempt_id: attempt.id,
+                        position: next.position,
+                        total,
+                        shown: shown_in_tx(&live.bank, next)?,
+                        earlier_message: None,
+                    };
+                    state.live_attempts.keep(live);
+                    Next::Question(next)
+                }
+                None => finish_now(state, &attempt, now).await?,
             };
-            Ok(PressOutcome::Answered {
+            PressOutcome::Answered {
                 shown,
                 position,
                 total,
                 chosen,
-                message: seen.live_message,
+                message: live_message,
                 next,
-            })
+            }
         }
+    };
+    Ok(Some(outcome))
+}
+
+/// An attempt being answered, as its last accepted press left it: the attempt, the message
+/// showing it and its unanswered questions, with the bank snapshot their copies were compared
+/// with.
+#[derive(Debug)]
+pub struct Live {
+    bank: Arc<Bank>,
+    seen: store::PressState,
+}
+
+impl Live {
+    /// A question's copy is kept only where it differs from `bank` (the bank changed since the
+    /// attempt started): two hundred tests in memory then hold ids and option orders, not two
+    /// hundred copies of the bank.
+    fn new(bank: Arc<Bank>, mut seen: store::PressState) -> Live {
+        for row in &mut seen.unanswered {
+            let same = row.question_copy.as_deref().is_some_and(|copy| {
+                parse_copy(&row.question_id, copy)
+                    .is_ok_and(|q| bank.get(&row.question_id) == Some(&q))
+            });
+            if same {
+                row.question_copy = None;
+            }
+        }
+        Live { bank, seen }
+    }
+}
+
+/// The attempts being answered, in memory, so that a press is one guarded write instead of a
+/// read and a write (issue 14).
+///
+/// Memory is only a hint. The write checks in the database that the question is still the
+/// attempt's current one and the attempt still in progress within its time; when it refuses,
+/// or memory would refuse, the press is judged again from the database. What the write cannot
+/// check — which message shows the test — drops the attempt from memory whenever it changes
+/// ([`question_sent`], [`earlier_copy_stripped`]), as does the end of the attempt.
+#[derive(Debug, Default)]
+pub struct LiveAttempts {
+    attempts: Mutex<HashMap<i64, Live>>,
+}
+
+/// Beyond this many remembered attempts (tests left half-done in a very large deployment, each
+/// forgotten only when it expires) memory starts again from empty.
+const LIVE_ATTEMPTS_MAX: usize = 100_000;
+
+impl LiveAttempts {
+    /// Takes the attempt out while its press is handled; a failure on the way leaves it out.
+    fn take(&self, attempt_id: i64) -> Option<Live> {
+        self.lock().remove(&attempt_id)
+    }
+
+    fn keep(&self, live: Live) {
+        let mut attempts = self.lock();
+        if attempts.len() >= LIVE_ATTEMPTS_MAX {
+            attempts.clear();
+        }
+        attempts.insert(live.seen.attempt.id, live);
+    }
+
+    /// Drops what memory holds of an attempt.
+    pub fn forget(&self, attempt_id: i64) {
+        self.lock().remove(&attempt_id);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Live>> {
+        self.attempts.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -475,10 +611,11 @@ async fn store_press(
 
 /// Ends the attempt after its last answer, in a write transaction of its own.
 async fn finish_now(state: &AppState, attempt: &Attempt, now: DateTime<Utc>) -> AppResult<Next> {
+    state.live_attempts.forget(attempt.id);
     let mut tx = crate::storage::write(&state.db).await?;
     let next = finish(state, &mut tx, attempt, now).await?;
     tx.commit().await?;
-    state.wake.notify_one();
+    state.deliver_now();
     Ok(next)
 }
 
@@ -669,6 +806,7 @@ async fn end_early(
     ending: Ending,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
+    state.live_attempts.forget(attempt_id);
     let Some(attempt) = store::attempt(&state.db, attempt_id).await? else {
         return Ok(false);
     };
@@ -702,7 +840,7 @@ async fn end_early(
     // has no door: `chat::sweep` does it).
     crate::storage::keyboards::queue_attempt(&mut *tx, attempt_id, attempt.user_id, ts).await?;
     tx.commit().await?;
-    state.wake.notify_one();
+    state.deliver_now();
     Ok(true)
 }
 
@@ -911,8 +1049,10 @@ mod tests {
             clock: Arc::new(ManualClock::new(now)),
             rng: Mutex::new(StdRng::seed_from_u64(1)),
             wake: Arc::new(Notify::new()),
+            nudges: Default::default(),
             bot_username: "branchbot".to_owned(),
             bank: Default::default(),
+            live_attempts: Default::default(),
         }
     }
 
@@ -1051,6 +1191,82 @@ mod tests {
         );
         // The two unanswered questions are reviewed.
         assert!(text.contains(&qt::review_heading(2)), "{text}");
+    }
+
+    /// Presses go through memory once the attempt is remembered; an attempt ended behind
+    /// memory's back (the database changed, not through this process's handlers) is judged
+    /// from the database: the trainee hears the attempt is over, and nothing is stored.
+    #[tokio::test]
+    async fn a_remembered_attempt_ended_behind_memorys_back_is_judged_from_the_database() {
+        let db = fixture().await;
+        let state = state(db.clone());
+        let Started::Created(a) = store::start_attempt(&db, &new_attempt(7, 1900))
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        let first = press(&state, 7, a.id, 0, PressKind::Choose(0), None)
+            .await
+            .unwrap();
+        assert!(matches!(
+            first,
+            PressOutcome::Answered {
+                next: Next::Question(_),
+                ..
+            }
+        ));
+        assert!(state.live_attempts.lock().contains_key(&a.id));
+        let tick = press(
+            &state,
+            7,
+            a.id,
+            1,
+            PressKind::Set { shown: 0, on: true },
+            None,
+        )
+        .await
+        .unwrap();
+        assert!(matches!(tick, PressOutcome::Selected(_)));
+        assert!(state.live_attempts.lock().contains_key(&a.id));
+
+        sqlx::query("UPDATE attempts SET status = 'timed_out', finished_at = 150 WHERE id = ?")
+            .bind(a.id)
+            .execute(&db)
+            .await
+            .unwrap();
+        let late = press(&state, 7, a.id, 1, PressKind::Submit, None)
+            .await
+            .unwrap();
+        assert_eq!(late, PressOutcome::Refused(Refusal::AttemptOver));
+        let rows = store::questions_of(&db, a.id).await.unwrap();
+        assert_eq!(rows[1].chosen, None, "nothing stored for q2");
+        assert!(!state.live_attempts.lock().contains_key(&a.id));
+    }
+
+    /// A new message showing the test (a resume) makes memory forget the attempt, so a press
+    /// on the old copy is refused as the database says.
+    #[tokio::test]
+    async fn a_resent_test_is_forgotten_by_memory() {
+        let db = fixture().await;
+        let state = state(db.clone());
+        let Started::Created(a) = store::start_attempt(&db, &new_attempt(7, 1900))
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        question_sent(&state, a.id, 0, 40).await.unwrap();
+        press(&state, 7, a.id, 0, PressKind::Choose(0), Some(40))
+            .await
+            .unwrap();
+        assert!(state.live_attempts.lock().contains_key(&a.id));
+        question_sent(&state, a.id, 1, 41).await.unwrap();
+        assert!(!state.live_attempts.lock().contains_key(&a.id));
+        let stale = press(&state, 7, a.id, 1, PressKind::Submit, Some(40))
+            .await
+            .unwrap();
+        assert_eq!(stale, PressOutcome::Refused(Refusal::Forged));
     }
 
     #[tokio::test]

@@ -428,16 +428,15 @@ pub async fn record_answer(
 }
 
 /// Everything a press on a test question is checked against, read with one statement: the
-/// attempt, whether its round is open, the message showing the
-/// test, and the first two unanswered questions (the current one, and the one an answer
-/// leads to).
+/// attempt, whether its round is open, the message showing the test, and its unanswered
+/// questions (the current one first; the ones answers lead to after it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PressState {
     pub attempt: Attempt,
     pub round_open: bool,
     /// See [`live_message`].
     pub live_message: Option<i64>,
-    /// At most two, in test order; empty when every question is answered.
+    /// In test order; empty when every question is answered.
     pub unanswered: Vec<AttemptQuestion>,
 }
 
@@ -448,10 +447,7 @@ impl PressState {
     }
 }
 
-pub async fn press_state(
-    conn: &mut SqliteConnection,
-    attempt_id: i64,
-) -> AppResult<Option<PressState>> {
+pub async fn press_state(db: &Db, attempt_id: i64) -> AppResult<Option<PressState>> {
     let rows = sqlx::query!(
         r#"SELECT a.id AS "id!", a.round_id, a.user_id, a.branch_id, a.started_at, a.deadline_at,
                   a.finished_at, a.status, a.question_count, a.correct_count, a.score,
@@ -464,10 +460,10 @@ pub async fn press_state(
            LEFT JOIN rounds r ON r.id = a.round_id
            LEFT JOIN attempt_questions q ON q.attempt_id = a.id AND q.chosen IS NULL
            WHERE a.id = ?
-           ORDER BY q.position LIMIT 2"#,
+           ORDER BY q.position"#,
         attempt_id
     )
-    .fetch_all(&mut *conn)
+    .fetch_all(db)
     .await?;
     let Some(first) = rows.first() else {
         return Ok(None);

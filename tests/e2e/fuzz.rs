@@ -529,8 +529,10 @@ async fn thousands_of_generated_inputs_break_no_rule() {
         clock: clock.clone(),
         rng: Mutex::new(StdRng::seed_from_u64(7)),
         wake: Arc::new(Notify::new()),
+        nudges: Default::default(),
         bot_username: BOT.to_owned(),
         bank: Default::default(),
+        live_attempts: Default::default(),
     };
     branchbot::startup::prepare(&state).await.unwrap();
     let seed = setting("BRANCHBOT_FUZZ_SEED", SEED);

@@ -45,8 +45,10 @@ async fn in_process(api: &FakeApi) -> InProcess {
         clock: clock.clone(),
         rng: Mutex::new(StdRng::seed_from_u64(7)),
         wake: Arc::new(Notify::new()),
+        nudges: Default::default(),
         bot_username: api.bot_username().to_owned(),
         bank: Default::default(),
+        live_attempts: Default::default(),
     });
     branchbot::startup::prepare(&state).await.unwrap();
     let bot = Bot::new(api.token()).set_api_url(api.url().parse().unwrap());

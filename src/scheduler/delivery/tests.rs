@@ -31,8 +31,10 @@ async fn state() -> AppState {
         clock: Arc::new(ManualClock::new(at(T0))),
         rng: Mutex::new(rand::rngs::StdRng::seed_from_u64(1)),
         wake: Arc::new(tokio::sync::Notify::new()),
+        nudges: Default::default(),
         bot_username: "branchbot_test".to_owned(),
         bank: Default::default(),
+        live_attempts: Default::default(),
     }
 }
 
