@@ -27,20 +27,13 @@ use crate::error::AppResult;
 pub type Db = SqlitePool;
 
 /// Opens (creating if needed) the database in WAL mode with foreign keys on, and migrates it.
-/// SQLite's page cache per connection, in KiB (SQLite's default is 2 MiB). Every write by one
-/// connection empties the others' caches anyway (WAL mode), the hot tables are small, and
-/// reports read per-round summaries: four 2 MiB caches bought no speed but ~8 MiB of memory
-/// (BENCHMARKS.md, issue 14).
-const PAGE_CACHE_KIB: u32 = 256;
-
 pub async fn connect(url: &str) -> AppResult<Db> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10))
-        .pragma("cache_size", format!("-{PAGE_CACHE_KIB}"));
+        .busy_timeout(Duration::from_secs(10));
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         // A file on this machine does not go stale between uses; a ping before each use would
