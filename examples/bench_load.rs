@@ -381,6 +381,23 @@ impl Bot {
             .map_or(0.0, |kib| kib / 1024.0)
     }
 
+    /// Resident memory by kind (`RssAnon`, `RssFile`, `RssShmem`), in MiB.
+    fn rss_kinds(&self) -> String {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        status
+            .lines()
+            .filter(|l| l.starts_with("Rss"))
+            .map(|l| {
+                let mut parts = l.split_whitespace();
+                let name = parts.next().unwrap_or("").trim_end_matches(':');
+                let kib: f64 = parts.next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
+                format!("{name} {:.1}", kib / 1024.0)
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     fn stop(mut self) {
         unsafe_free_kill(&mut self.child);
     }
@@ -577,6 +594,7 @@ async fn answer_run(mode: &str, trainees: i64) -> Run {
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_idle = bot.rss_mib();
+    eprintln!("{mode} idle: {} MiB", bot.rss_kinds());
     eprintln!("{mode} pid {}", bot.pid());
     // What the bot spends doing nothing (its timers, the scheduler), to tell from the answers.
     let idle_from = bot.cpu();
@@ -603,6 +621,7 @@ async fn answer_run(mode: &str, trainees: i64) -> Run {
     let messages = fake.message_calls.load(Ordering::Relaxed) - messages_before;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_after = bot.rss_mib();
+    eprintln!("{mode} after the run: {} MiB", bot.rss_kinds());
     bot.stop();
     latencies.sort();
     let pct = |p: f64| {
