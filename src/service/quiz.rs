@@ -1033,7 +1033,7 @@ mod tests {
     use super::*;
     use crate::clock::ManualClock;
     use crate::config::Config;
-    use crate::storage::quiz::tests::{fixture, new_attempt};
+    use crate::storage::quiz::tests::{created, fixture};
     use crate::texts::quiz as qt;
 
     fn state(db: crate::storage::Db) -> AppState {
@@ -1149,12 +1149,7 @@ mod tests {
     async fn overdue_attempts_end_once_and_the_trainee_is_told_through_the_outbox() {
         let db = fixture().await;
         let state = state(db.clone());
-        let Started::Created(a) = store::start_attempt(&db, &new_attempt(7, 1900))
-            .await
-            .unwrap()
-        else {
-            panic!()
-        };
+        let a = created(&db, 7, 1900).await;
         assert!(
             store::record_answer(&mut db.acquire().await.unwrap(), a.id, 0, "1", true, 200)
                 .await
@@ -1200,12 +1195,7 @@ mod tests {
     async fn a_remembered_attempt_ended_behind_memorys_back_is_judged_from_the_database() {
         let db = fixture().await;
         let state = state(db.clone());
-        let Started::Created(a) = store::start_attempt(&db, &new_attempt(7, 1900))
-            .await
-            .unwrap()
-        else {
-            panic!()
-        };
+        let a = created(&db, 7, 1900).await;
         let first = press(&state, 7, a.id, 0, PressKind::Choose(0), None)
             .await
             .unwrap();
@@ -1250,12 +1240,7 @@ mod tests {
     async fn a_resent_test_is_forgotten_by_memory() {
         let db = fixture().await;
         let state = state(db.clone());
-        let Started::Created(a) = store::start_attempt(&db, &new_attempt(7, 1900))
-            .await
-            .unwrap()
-        else {
-            panic!()
-        };
+        let a = created(&db, 7, 1900).await;
         question_sent(&state, a.id, 0, 40).await.unwrap();
         press(&state, 7, a.id, 0, PressKind::Choose(0), Some(40))
             .await
@@ -1273,18 +1258,8 @@ mod tests {
     async fn closing_a_round_ends_its_open_attempts() {
         let db = fixture().await;
         let state = state(db.clone());
-        let Started::Created(a) = store::start_attempt(&db, &new_attempt(7, 1900))
-            .await
-            .unwrap()
-        else {
-            panic!()
-        };
-        let Started::Created(b) = store::start_attempt(&db, &new_attempt(8, 1900))
-            .await
-            .unwrap()
-        else {
-            panic!()
-        };
+        let a = created(&db, 7, 1900).await;
+        let b = created(&db, 8, 1900).await;
         for position in 0..3 {
             let chosen = ["1", "02", "0"][position as usize];
             assert!(store::record_answer(

@@ -763,7 +763,8 @@ pub(crate) mod tests {
         }
     }
 
-    async fn created(db: &Db, user_id: i64, deadline_at: i64) -> Attempt {
+    /// A new attempt of user `user_id` in round 1 with the three fixture questions.
+    pub(crate) async fn created(db: &Db, user_id: i64, deadline_at: i64) -> Attempt {
         match start_attempt(db, &new_attempt(user_id, deadline_at))
             .await
             .unwrap()

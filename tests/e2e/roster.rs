@@ -221,13 +221,7 @@ async fn upload_confirm_status_and_reminder() {
     let summary = api
         .wait_for_text_since(mark, GROUP, "未变：9 人", WAIT)
         .await;
-    press(
-        &api,
-        SECRETARY,
-        &summary,
-        &summary.callback_data(rt::BUTTON_CONFIRM).unwrap(),
-    )
-    .await;
+    press_label(&api, SECRETARY, &summary, rt::BUTTON_CONFIRM).await;
     api.wait_for_text_since(mark, GROUP, "名册已导入：新增 0 人", WAIT)
         .await;
     scheduler_fence(&api, &env).await;
@@ -241,13 +235,7 @@ async fn upload_confirm_status_and_reminder() {
     let summary = api
         .wait_for_text_since(mark, GROUP, "转出：1 人（吴十）", WAIT)
         .await;
-    press(
-        &api,
-        SECRETARY,
-        &summary,
-        &summary.callback_data(rt::BUTTON_CONFIRM).unwrap(),
-    )
-    .await;
+    press_label(&api, SECRETARY, &summary, rt::BUTTON_CONFIRM).await;
     api.wait_for_text_since(mark, GROUP, "转出 1 人", WAIT)
         .await;
     let status = ask(&api, SECRETARY, GROUP, "/status").await;
@@ -288,13 +276,7 @@ pub(crate) async fn upload_roster(api: &FakeApi, secretary: i64, group: i64, she
     let mark = api.mark();
     api.push_document(secretary, group, "名册.xlsx", sheet, Some("/roster"));
     let summary = api.wait_for_text_since(mark, group, "检查通过", WAIT).await;
-    press(
-        api,
-        secretary,
-        &summary,
-        &summary.callback_data(rt::BUTTON_CONFIRM).unwrap(),
-    )
-    .await;
+    press_label(api, secretary, &summary, rt::BUTTON_CONFIRM).await;
     api.wait_for_text_since(mark, group, "名册已导入", WAIT)
         .await;
 }
@@ -525,21 +507,9 @@ async fn bad_sheets_are_refused_and_change_nothing() {
         Some("/roster"),
     );
     let second = api.wait_for_text_since(mark, GROUP, "检查通过", WAIT).await;
-    let answer = press(
-        &api,
-        SECRETARY,
-        &first,
-        &first.callback_data(rt::BUTTON_CONFIRM).unwrap(),
-    )
-    .await;
+    let answer = press_label(&api, SECRETARY, &first, rt::BUTTON_CONFIRM).await;
     assert_eq!(answer.text.as_deref(), Some(rt::ALERT_NOT_NEWEST));
-    let answer = press(
-        &api,
-        SECRETARY,
-        &second,
-        &second.callback_data(rt::BUTTON_CANCEL).unwrap(),
-    )
-    .await;
+    let answer = press_label(&api, SECRETARY, &second, rt::BUTTON_CANCEL).await;
     assert_eq!(answer.text.as_deref(), Some(rt::ALERT_CANCELLED));
     assert_eq!(env.query_i64("SELECT COUNT(*) FROM roster_people").await, 0);
     assert!(bot.stop().await.success());

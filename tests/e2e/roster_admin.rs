@@ -197,13 +197,7 @@ async fn an_organisation_uploads_rosters_for_its_own_branches_only() {
     rows.last_mut().unwrap().0 = "2";
     let second = send_sheet(&api, ADMIN_A, "城关镇名册2.xlsx", &org_sheet(&rows)).await;
     let mark = api.mark();
-    let answer = press(
-        &api,
-        ADMIN_A,
-        &second,
-        &second.callback_data(ot::BUTTON_CONFIRM).unwrap(),
-    )
-    .await;
+    let answer = press_label(&api, ADMIN_A, &second, ot::BUTTON_CONFIRM).await;
     assert_eq!(answer.text.as_deref(), Some(ot::ALERT_APPLIED));
     api.wait_for_text_since(
         mark,
@@ -218,13 +212,7 @@ async fn an_organisation_uploads_rosters_for_its_own_branches_only() {
     assert_eq!(answer.text.as_deref(), Some(ot::ALERT_STALE));
     api.wait_for_text_since(mark, ADMIN_A, "第二党支部。这份批量名册未导入", WAIT)
         .await;
-    let again = press(
-        &api,
-        ADMIN_A,
-        &second,
-        &second.callback_data(ot::BUTTON_CONFIRM).unwrap(),
-    )
-    .await;
+    let again = press_label(&api, ADMIN_A, &second, ot::BUTTON_CONFIRM).await;
     assert_eq!(again.text.as_deref(), Some(ot::ALERT_DONE_ALREADY));
     assert_eq!(
         people_in(&env, 2).await,
@@ -264,13 +252,7 @@ async fn an_organisation_uploads_rosters_for_its_own_branches_only() {
     ];
     let summary = send_sheet(&api, ADMIN_B, "河口乡.xlsx", &org_sheet(&b_rows)).await;
     let mark = api.mark();
-    press(
-        &api,
-        ADMIN_B,
-        &summary,
-        &summary.callback_data(ot::BUTTON_CONFIRM).unwrap(),
-    )
-    .await;
+    press_label(&api, ADMIN_B, &summary, ot::BUTTON_CONFIRM).await;
     api.wait_for_text_since(mark, ADMIN_B, "组织批量名册已导入 1 个支部", WAIT)
         .await;
     assert_eq!(people_in(&env, 3).await, 2);
@@ -332,13 +314,7 @@ async fn with_roster(api: &FakeApi) {
     let rows: Vec<(&str, Person)> = roster().into_iter().map(|p| ("第一党支部", p)).collect();
     let summary = send_sheet(api, ADMIN_A, "名册.xlsx", &org_sheet(&rows)).await;
     let mark = api.mark();
-    press(
-        api,
-        ADMIN_A,
-        &summary,
-        &summary.callback_data(ot::BUTTON_CONFIRM).unwrap(),
-    )
-    .await;
+    press_label(api, ADMIN_A, &summary, ot::BUTTON_CONFIRM).await;
     api.wait_for_text_since(mark, ADMIN_A, "组织批量名册已导入", WAIT)
         .await;
 }
@@ -507,24 +483,12 @@ async fn a_branch_upload_checked_before_an_organisation_import_is_stale() {
     )];
     let summary = send_sheet(&api, ADMIN_A, "城关镇名册.xlsx", &org_sheet(&rows)).await;
     let mark = api.mark();
-    press(
-        &api,
-        ADMIN_A,
-        &summary,
-        &summary.callback_data(ot::BUTTON_CONFIRM).unwrap(),
-    )
-    .await;
+    press_label(&api, ADMIN_A, &summary, ot::BUTTON_CONFIRM).await;
     api.wait_for_text_since(mark, ADMIN_A, "组织批量名册已导入", WAIT)
         .await;
     assert_eq!(people_in(&env, 1).await, 1);
 
-    let answer = press(
-        &api,
-        GROUP_ADMIN,
-        &pending,
-        &pending.callback_data(rt::BUTTON_CONFIRM).unwrap(),
-    )
-    .await;
+    let answer = press_label(&api, GROUP_ADMIN, &pending, rt::BUTTON_CONFIRM).await;
     assert_eq!(answer.text.as_deref(), Some(rt::ALERT_CHANGED_SINCE));
     assert_eq!(
         people_in(&env, 1).await,

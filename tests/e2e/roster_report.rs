@@ -123,17 +123,11 @@ async fn a_round_against_the_roster_reports_due_took_never_joined_and_not_taken(
     let names = api
         .wait_for_text_since(mark, LI, "选择你在名册中的姓名", WAIT)
         .await;
-    press(&api, LI, &names, &names.callback_data("李四").unwrap()).await;
+    press_label(&api, LI, &names, "李四").await;
     let request = api
         .wait_for_text_since(mark, GROUP, "申请认领名册中的“李四”", WAIT)
         .await;
-    press(
-        &api,
-        SECRETARY,
-        &request,
-        &request.callback_data(rt::BUTTON_CLAIM_OK).unwrap(),
-    )
-    .await;
+    press_label(&api, SECRETARY, &request, rt::BUTTON_CLAIM_OK).await;
     api.wait_for_text_since(mark, LI, "名册中的“李四”", WAIT)
         .await;
 

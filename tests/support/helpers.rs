@@ -55,6 +55,19 @@ pub async fn press(api: &FakeApi, user: i64, msg: &SentMessage, data: &str) -> C
     api.wait_for_callback_answer(&id, WAIT).await
 }
 
+/// Presses the button labelled `label` on `msg` and waits for the bot's answer.
+pub async fn press_label(
+    api: &FakeApi,
+    user: i64,
+    msg: &SentMessage,
+    label: &str,
+) -> CallbackAnswer {
+    let data = msg
+        .callback_data(label)
+        .unwrap_or_else(|| panic!("no button {label:?} on the message"));
+    press(api, user, msg, &data).await
+}
+
 /// A message the bot sent, in its current state.
 pub fn message(api: &FakeApi, chat: i64, id: i32) -> SentMessage {
     api.messages_in(chat)
