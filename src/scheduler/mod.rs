@@ -53,16 +53,9 @@ pub async fn run(
         state.nudges.next_pass.store(i64::MAX, Ordering::SeqCst);
         let now = state.now();
         let pass = tick(&state, outlet.as_ref(), now);
-        tokio::pin!(pass);
-        let outcome = tokio::select! {
-            outcome = &mut pass => outcome,
-            _ = stop.changed() => match tokio::time::timeout(SHUTDOWN_GRACE, &mut pass).await {
-                Ok(outcome) => outcome,
-                Err(_) => {
-                    tracing::info!("stopping mid-pass; unsent messages stay queued");
-                    return;
-                }
-            },
+        let Some(outcome) = unless_stopped(pass, &mut stop).await else {
+            tracing::info!("stopping mid-pass; unsent messages stay queued");
+            return;
         };
         let wait = match outcome {
             Ok(Some(next)) => (next - state.now())
@@ -101,18 +94,9 @@ pub async fn run(
                 _ = state.nudges.deliver.notified() => {
                     let now = state.now().timestamp();
                     let delivering = delivery::deliver_due(&state, outlet.as_ref(), now);
-                    tokio::pin!(delivering);
-                    let delivered = tokio::select! {
-                        delivered = &mut delivering => delivered,
-                        _ = stop.changed() => {
-                            match tokio::time::timeout(SHUTDOWN_GRACE, &mut delivering).await {
-                                Ok(delivered) => delivered,
-                                Err(_) => {
-                                    tracing::info!("stopping mid-delivery; unsent messages stay queued");
-                                    return;
-                                }
-                            }
-                        }
+                    let Some(delivered) = unless_stopped(delivering, &mut stop).await else {
+                        tracing::info!("stopping mid-delivery; unsent messages stay queued");
+                        return;
                     };
                     if let Err(err) = delivered {
                         tracing::error!(error = %err, "delivering the outbox failed");
@@ -123,6 +107,19 @@ pub async fn run(
                 }
             }
         }
+    }
+}
+
+/// Runs `work` to its end; after a stop signal it gets [`SHUTDOWN_GRACE`] more, and `None`
+/// says it did not finish in that time.
+async fn unless_stopped<T>(
+    work: impl std::future::Future<Output = T>,
+    stop: &mut watch::Receiver<bool>,
+) -> Option<T> {
+    tokio::pin!(work);
+    tokio::select! {
+        done = &mut work => Some(done),
+        _ = stop.changed() => tokio::time::timeout(SHUTDOWN_GRACE, &mut work).await.ok(),
     }
 }
 

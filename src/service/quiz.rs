@@ -401,19 +401,24 @@ pub async fn press(
         pressed_message,
     };
     if let Some(live) = state.live_attempts.take(attempt_id) {
-        if let Some(outcome) = press_on(state, live, &pressed, now, false).await? {
-            return Ok(outcome);
+        if let Judged::Done(outcome) = press_on(state, live, &pressed, now).await? {
+            return Ok(*outcome);
         }
-        // Memory did not get the press through: the database judges it, as the first time.
+        // Memory may be behind the database (the round closed, the time ran out on the
+        // scheduler's watch): only the database's state refuses a trainee.
     }
     let bank = state.bank.get(&state.db).await?;
     let Some(seen) = store::press_state(&state.db, attempt_id).await? else {
         return Ok(PressOutcome::Refused(Refusal::Forged));
     };
-    let live = Live::new(bank, seen);
-    match press_on(state, live, &pressed, now, true).await? {
-        Some(outcome) => Ok(outcome),
-        None => Ok(PressOutcome::Refused(Refusal::AlreadyAnswered)),
+    let attempt = seen.attempt.clone();
+    match press_on(state, Live::new(bank, seen), &pressed, now).await? {
+        Judged::Done(outcome) => Ok(*outcome),
+        Judged::Refused(refusal) => {
+            end_if_over(state, &attempt, presser, refusal, now).await?;
+            Ok(PressOutcome::Refused(refusal))
+        }
+        Judged::Raced => refused_after_race(state, &attempt, now).await,
     }
 }
 
@@ -425,17 +430,23 @@ struct Pressed {
     pressed_message: Option<i64>,
 }
 
-/// Judges and stores a press against `live`. With a remembered state (`fresh` false) any
-/// refusal is `None`: memory may be behind the database (the round closed, the time ran out
-/// on the scheduler's watch), and only the database's state may refuse a trainee.
+/// How a press fared against one view of its attempt.
+enum Judged {
+    Done(Box<PressOutcome>),
+    /// The view refuses the press; nothing was written.
+    Refused(Refusal),
+    /// The view accepted it but the guarded write did not: the database has moved on.
+    Raced,
+}
+
+/// Judges a press against `live` and, when it passes, stores it; the attempt goes back into
+/// memory as the press left it.
 async fn press_on(
     state: &AppState,
     mut live: Live,
     pressed: &Pressed,
     now: DateTime<Utc>,
-    fresh: bool,
-) -> AppResult<Option<PressOutcome>> {
-    let refused = |refusal| Ok(fresh.then_some(PressOutcome::Refused(refusal)));
+) -> AppResult<Judged> {
     let seen = &live.seen;
     if let Err(refusal) = check_test_press(
         seen,
@@ -444,13 +455,10 @@ async fn press_on(
         pressed.pressed_message,
         now.timestamp(),
     ) {
-        if fresh {
-            end_if_over(state, &seen.attempt, pressed.presser, refusal, now).await?;
-        }
-        return refused(refusal);
+        return Ok(Judged::Refused(refusal));
     }
     let Some(row) = seen.unanswered.first() else {
-        return refused(Refusal::AlreadyAnswered);
+        return Ok(Judged::Refused(Refusal::AlreadyAnswered));
     };
     let shown = shown_in_tx(&live.bank, row)?;
     let action = match domain::resolve_press(
@@ -460,19 +468,14 @@ async fn press_on(
         pressed.press,
     ) {
         Ok(action) => action,
-        Err(refusal) => return refused(refusal),
+        Err(refusal) => return Ok(Judged::Refused(refusal)),
     };
     let stored = {
         let mut conn = state.db.acquire().await?;
         store_press(&mut conn, seen, &shown, &action, now.timestamp()).await?
     };
     if !stored {
-        if !fresh {
-            return Ok(None);
-        }
-        return refused_after_race(state, &seen.attempt, now)
-            .await
-            .map(Some);
+        return Ok(Judged::Raced);
     }
     let attempt = seen.attempt.clone();
     let live_message = seen.live_message;
@@ -516,14 +519,14 @@ async fn press_on(
             }
         }
     };
-    Ok(Some(outcome))
+    Ok(Judged::Done(Box::new(outcome)))
 }
 
 /// An attempt being answered, as its last accepted press left it: the attempt, the message
 /// showing it and its unanswered questions, with the bank snapshot their copies were compared
 /// with.
 #[derive(Debug)]
-pub struct Live {
+struct Live {
     bank: Arc<Bank>,
     seen: store::PressState,
 }
