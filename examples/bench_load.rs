@@ -2,12 +2,13 @@
 //! Bot API, with trainees answering a test at once, a broadcast to 300 groups, and the answer
 //! transaction's writes a second.
 //!
-//! `cargo run --release --example bench_load` (add `-- --quick` for a short smoke run, or set
-//! `BENCH_SIZES=100` for other numbers of trainees). Not part of `cargo test`. The example is its own three programs: without arguments it is the driver
-//! (the fake Bot API, the simulated trainees, the measurements); `--serve-branchbot` runs the
-//! real bot (`branchbot::app::run`, the entry `main` uses) and `--serve-bare` the baseline, each
-//! as a child process so its CPU time and memory are its own (read from `/proc/<pid>/stat` and
-//! `/proc/<pid>/status`, the counters `getrusage` reports).
+//! `cargo build --release --bin branchbot --example bench_load && target/release/examples/bench_load`
+//! (add `--quick` for a short smoke run, or set `BENCH_SIZES=100` for other numbers of
+//! trainees). Not part of `cargo test`. Without arguments the example is the driver (the fake Bot
+//! API, the simulated trainees, the measurements). It runs the real bot — the release binary
+//! `branchbot`, exactly as deployed, allocator included — and, with `--serve-bare`, itself as the
+//! baseline, each as a child process so its CPU time and memory are its own (read from
+//! `/proc/<pid>/stat` and `/proc/<pid>/status`, the counters `getrusage` reports).
 //!
 //! The baseline is a bare teloxide 0.17 bot (same Cargo.lock, default dispatcher, no rate
 //! limiter, no database) that makes the calls the real bot makes: `/test` sends an intro and the
@@ -21,6 +22,10 @@
 //! second apart (with 50 ms of tolerance for network jitter), more than 20 a minute into one
 //! group. Every accepted socket gets TCP_NODELAY: without it each call waits ~40 ms for Nagle's
 //! algorithm and the delayed ACK, which would hide everything measured here.
+//!
+//! For looking closer: `BENCH_ONLY=branchbot` (or `bare`) runs one bot's answer runs alone;
+//! `BENCH_SMAPS=<file>` writes the bot's `/proc/<pid>/smaps` five seconds after the run;
+//! `BENCH_PRELOAD` and `MALLOC_CONF` try other allocators and allocator settings.
 
 use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -56,20 +61,8 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     match args.get(1).map(String::as_str) {
-        Some("--serve-branchbot") => runtime.block_on(serve_branchbot()),
         Some("--serve-bare") => runtime.block_on(bare::serve()),
         _ => runtime.block_on(drive(args.iter().any(|a| a == "--quick"))),
-    }
-}
-
-async fn serve_branchbot() {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("warn,sqlx=error"))
-        .with_writer(std::io::stderr)
-        .init();
-    let config = branchbot::config::Config::from_env().expect("config");
-    if let Err(err) = branchbot::app::run(config).await {
-        eprintln!("branchbot: {err}");
     }
 }
 
@@ -328,12 +321,58 @@ struct Bot {
     child: Child,
 }
 
+/// The release build of the real bot beside this example (`target/release/branchbot`): the
+/// binary as deployed, with its own allocator, which this example's process does not share.
+fn branchbot_binary() -> PathBuf {
+    let binary = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .and_then(Path::parent)
+        .map(|release| release.join("branchbot"))
+        .expect("the example runs from target/<profile>/examples");
+    let built = std::fs::metadata(&binary).and_then(|m| m.modified()).ok();
+    let sources = newest_change(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
+    if built.is_none() || built < sources {
+        eprintln!(
+            "bench_load measures the bot's own binary, and {} is missing or older than src/: \
+             build both with `cargo build --release --bin branchbot --example bench_load`",
+            binary.display()
+        );
+        std::process::exit(2);
+    }
+    binary
+}
+
+/// When a file under `dir` last changed.
+fn newest_change(dir: &Path) -> Option<std::time::SystemTime> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter_map(|entry| {
+            let meta = entry.metadata().ok()?;
+            if meta.is_dir() {
+                newest_change(&entry.path())
+            } else {
+                meta.modified().ok()
+            }
+        })
+        .max()
+}
+
 impl Bot {
     fn spawn(mode: &str, url: &str, dir: &Path, extra: &[(&str, String)]) -> Bot {
-        let mut cmd = Command::new(std::env::current_exe().unwrap());
-        cmd.arg(mode)
+        let mut cmd = if mode == "--serve-branchbot" {
+            let mut cmd = Command::new(branchbot_binary());
+            // The binary's own logging, as quiet as the bare bot's.
+            cmd.env("RUST_LOG", "warn,sqlx=error");
+            cmd
+        } else {
+            let mut cmd = Command::new(std::env::current_exe().unwrap());
+            cmd.arg(mode);
+            cmd
+        };
+        cmd.env_clear()
             .current_dir(dir)
-            .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("TELOXIDE_TOKEN", TOKEN)
             .env("TELOXIDE_API_URL", url)
@@ -348,6 +387,17 @@ impl Bot {
             )
             .env("BRANCHBOT_SEED", "7")
             .env("BRANCHBOT_BACKUP_KEEP", "0");
+        // `BENCH_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2`: the bare bot with another
+        // allocator (the real bot's own `malloc` takes precedence over a preloaded one).
+        if let Ok(preload) = std::env::var("BENCH_PRELOAD") {
+            cmd.env("LD_PRELOAD", preload);
+        }
+        // jemalloc's run-time options pass through, e.g. `MALLOC_CONF=dirty_decay_ms:0`.
+        for key in ["MALLOC_CONF"] {
+            if let Ok(value) = std::env::var(key) {
+                cmd.env(key, value);
+            }
+        }
         for (k, v) in extra {
             cmd.env(k, v);
         }
@@ -387,12 +437,16 @@ impl Bot {
             std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
         status
             .lines()
-            .filter(|l| l.starts_with("Rss"))
+            .filter(|l| l.starts_with("Rss") || l.starts_with("Threads"))
             .map(|l| {
                 let mut parts = l.split_whitespace();
                 let name = parts.next().unwrap_or("").trim_end_matches(':');
-                let kib: f64 = parts.next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
-                format!("{name} {:.1}", kib / 1024.0)
+                let value: f64 = parts.next().and_then(|v| v.parse().ok()).unwrap_or(0.0);
+                if name == "Threads" {
+                    format!("{name} {value}")
+                } else {
+                    format!("{name} {:.1} MiB", value / 1024.0)
+                }
             })
             .collect::<Vec<_>>()
             .join(", ")
@@ -594,7 +648,7 @@ async fn answer_run(mode: &str, trainees: i64) -> Run {
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_idle = bot.rss_mib();
-    eprintln!("{mode} idle: {} MiB", bot.rss_kinds());
+    eprintln!("{mode} idle: {}", bot.rss_kinds());
     eprintln!("{mode} pid {}", bot.pid());
     // What the bot spends doing nothing (its timers, the scheduler), to tell from the answers.
     let idle_from = bot.cpu();
@@ -621,7 +675,14 @@ async fn answer_run(mode: &str, trainees: i64) -> Run {
     let messages = fake.message_calls.load(Ordering::Relaxed) - messages_before;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_after = bot.rss_mib();
-    eprintln!("{mode} after the run: {} MiB", bot.rss_kinds());
+    eprintln!("{mode} after the run: {}", bot.rss_kinds());
+    // Memory still held five seconds later is live, not waiting for the allocator to return it.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    eprintln!("{mode} 5 s after the run: {}", bot.rss_kinds());
+    if let Ok(path) = std::env::var("BENCH_SMAPS") {
+        let smaps = std::fs::read_to_string(format!("/proc/{}/smaps", bot.pid()));
+        let _ = std::fs::write(path, smaps.unwrap_or_default());
+    }
     bot.stop();
     latencies.sort();
     let pct = |p: f64| {
@@ -800,8 +861,9 @@ async fn drive(quick: bool) {
         Err(_) => vec![50, 200],
     };
     let sizes = sizes.as_slice();
-    // `BENCH_ONLY=branchbot`: the real bot's answer runs alone, for profiling.
-    let only_branchbot = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "branchbot");
+    // `BENCH_ONLY=branchbot` or `BENCH_ONLY=bare`: one bot's answer runs alone, for profiling.
+    let only = std::env::var("BENCH_ONLY").ok();
+    let only_one = only.is_some();
     println!(
         "bench_load: {} questions per test; think time 1.0–1.5 s per question",
         QUESTIONS_PER_TEST
@@ -809,7 +871,8 @@ async fn drive(quick: bool) {
     let mut rows = Vec::new();
     for &n in sizes {
         for mode in ["--serve-branchbot", "--serve-bare"] {
-            if only_branchbot && mode == "--serve-bare" {
+            let name = mode.trim_start_matches("--serve-");
+            if only.as_deref().is_some_and(|only| only != name) {
                 continue;
             }
             let run = answer_run(mode, n).await;
@@ -827,7 +890,7 @@ async fn drive(quick: bool) {
             rows.push((name, n, run));
         }
     }
-    if only_branchbot {
+    if only_one {
         return;
     }
     let (sent, rate, too_many) = broadcast_run().await;

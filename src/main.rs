@@ -9,6 +9,30 @@ use branchbot::config::Config;
 use branchbot::error::AppError;
 use branchbot::texts::setup as t;
 
+/// jemalloc rather than glibc's malloc, on Linux, for Rust's allocations and (by the
+/// unprefixed `malloc` it exports) SQLite's: after two hundred trainees answer at once, glibc
+/// keeps much of the memory they freed in its per-thread arenas, jemalloc gives it back
+/// (`bench_load`, BENCHMARKS.md).
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's options, read before `main` runs: a background thread returns pages left unused
+/// for a second, instead of waiting for later allocations to do it.
+#[cfg(target_os = "linux")]
+#[export_name = "malloc_conf"]
+static JEMALLOC_OPTIONS: JemallocOptions =
+    JemallocOptions(c"background_thread:true,dirty_decay_ms:1000".as_ptr());
+
+/// The C string jemalloc reads its options from (`const char *malloc_conf`).
+#[cfg(target_os = "linux")]
+#[repr(transparent)]
+struct JemallocOptions(*const std::ffi::c_char);
+
+// SAFETY: the pointer is to a string literal, which is never written.
+#[cfg(target_os = "linux")]
+unsafe impl Sync for JemallocOptions {}
+
 fn main() -> ExitCode {
     let cli = match branchbot::cli::parse() {
         Ok(cli) => cli,
