@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use teloxide::dispatching::Dispatcher;
 use teloxide::prelude::*;
 use tokio::sync::{watch, Notify};
 
@@ -116,10 +115,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         stop_rx,
     ));
 
-    let mut dispatcher = Dispatcher::builder(bot, telegram::schema())
-        .dependencies(dptree::deps![state.clone(), api])
-        .default_handler(|_| async {})
-        .build();
+    let lanes = telegram::Lanes::new();
+    let mut dispatcher = telegram::dispatcher(bot, state.clone(), api, lanes.clone());
     let token = dispatcher.shutdown_token();
     tokio::spawn(async move {
         wait_for_signal().await;
@@ -137,7 +134,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         }
     });
     tracing::info!(bot = %state.bot_username, "branchbot is running");
-    let dispatch = dispatcher.dispatch();
+    let dispatch = async {
+        dispatcher.dispatch().await;
+        lanes.drain().await;
+    };
     tokio::pin!(dispatch);
     tokio::select! {
         _ = &mut dispatch => {}

@@ -4,11 +4,13 @@
 
 pub mod api;
 pub mod delivery;
+pub mod lanes;
 pub mod limiter;
 pub mod menus;
 pub mod network;
 
 pub use api::{Api, Kind};
+pub use lanes::Lanes;
 
 use async_trait::async_trait;
 use teloxide::dispatching::UpdateHandler;
@@ -32,6 +34,21 @@ use std::sync::Arc;
 /// Telegram sends at most ten files in one album.
 const MAX_ALBUM: usize = 10;
 
+/// The dispatcher the bot runs. It only hands updates over — no distribution key, so no worker
+/// per chat — and the handlers put each into its chat's lane (see [`lanes`]).
+pub fn dispatcher(
+    bot: Bot,
+    state: Arc<AppState>,
+    api: Arc<Api>,
+    lanes: Arc<Lanes>,
+) -> Dispatcher<Bot, AppError, ()> {
+    Dispatcher::builder(bot, schema())
+        .dependencies(dptree::deps![state, api, lanes])
+        .default_handler(|_| async {})
+        .distribution_function(|_| None::<()>)
+        .build()
+}
+
 /// The whole update handler tree: messages, button presses, and changes of the bot's own
 /// membership. Routing by chat kind and command happens in `chat::handlers`.
 pub fn schema() -> UpdateHandler<AppError> {
@@ -41,7 +58,24 @@ pub fn schema() -> UpdateHandler<AppError> {
         .branch(Update::filter_my_chat_member().endpoint(on_my_chat_member))
 }
 
-async fn on_message(api: Arc<Api>, msg: Message, state: Arc<AppState>) -> AppResult<()> {
+/// Each update goes into its chat's lane (see [`lanes`]): handled after the chat's earlier
+/// updates, beside other chats', and the dispatcher is free for the next update at once.
+async fn on_message(
+    api: Arc<Api>,
+    lanes: Arc<Lanes>,
+    msg: Message,
+    state: Arc<AppState>,
+) -> AppResult<()> {
+    lanes.submit(
+        msg.chat.id.0,
+        Box::pin(async move {
+            let _ = handle_message(api, msg, state).await;
+        }),
+    );
+    Ok(())
+}
+
+async fn handle_message(api: Arc<Api>, msg: Message, state: Arc<AppState>) -> AppResult<()> {
     // A basic group upgraded to a supergroup gets a new chat id; Telegram tells both chats.
     if let Some(to) = msg.migrate_to_chat_id() {
         return log_failure(chat::handlers::follow_migration(&state, msg.chat.id.0, to.0).await);
@@ -56,7 +90,12 @@ async fn on_message(api: Arc<Api>, msg: Message, state: Arc<AppState>) -> AppRes
     Ok(())
 }
 
-async fn on_callback(api: Arc<Api>, query: CallbackQuery, state: Arc<AppState>) -> AppResult<()> {
+async fn on_callback(
+    api: Arc<Api>,
+    lanes: Arc<Lanes>,
+    query: CallbackQuery,
+    state: Arc<AppState>,
+) -> AppResult<()> {
     let press = Press {
         id: query.id.0.clone(),
         from: person(&query.from),
@@ -66,17 +105,34 @@ async fn on_callback(api: Arc<Api>, query: CallbackQuery, state: Arc<AppState>) 
         }),
         data: query.data.clone(),
     };
-    chat::handlers::on_press(&TelegramDoor::new(api), &press, &state).await;
+    // A press on a message of an inline query has no chat: the presser's own lane.
+    let lane = press.message.map_or(press.from.id, |m| m.chat_id);
+    lanes.submit(
+        lane,
+        Box::pin(async move {
+            chat::handlers::on_press(&TelegramDoor::new(api), &press, &state).await;
+        }),
+    );
     Ok(())
 }
 
-async fn on_my_chat_member(update: ChatMemberUpdated, state: Arc<AppState>) -> AppResult<()> {
+async fn on_my_chat_member(
+    lanes: Arc<Lanes>,
+    update: ChatMemberUpdated,
+    state: Arc<AppState>,
+) -> AppResult<()> {
     let removed = update.old_chat_member.is_present() && !update.new_chat_member.is_present();
     if removed {
+        let chat_id = update.chat.id.0;
         let event_at = update.date.timestamp();
-        log_failure(
-            chat::handlers::on_removed_from_group(&state, update.chat.id.0, event_at).await,
-        )?;
+        lanes.submit(
+            chat_id,
+            Box::pin(async move {
+                let _ = log_failure(
+                    chat::handlers::on_removed_from_group(&state, chat_id, event_at).await,
+                );
+            }),
+        );
     }
     Ok(())
 }

@@ -12,7 +12,7 @@ use branchbot::telegram;
 use branchbot::telegram::delivery::TelegramOutlet;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use teloxide::dispatching::{Dispatcher, ShutdownToken};
+use teloxide::dispatching::ShutdownToken;
 use teloxide::prelude::*;
 use tokio::sync::Notify;
 
@@ -53,9 +53,8 @@ async fn in_process(api: &FakeApi) -> InProcess {
     branchbot::startup::prepare(&state).await.unwrap();
     let bot = Bot::new(api.token()).set_api_url(api.url().parse().unwrap());
     let shared = telegram::Api::new(bot.clone(), 30);
-    let mut dispatcher = Dispatcher::builder(bot, telegram::schema())
-        .dependencies(dptree::deps![state.clone(), shared.clone()])
-        .build();
+    let mut dispatcher =
+        telegram::dispatcher(bot, state.clone(), shared.clone(), telegram::Lanes::new());
     let stop = dispatcher.shutdown_token();
     tokio::spawn(async move { dispatcher.dispatch().await });
     api.wait_for_polling(WAIT).await;
