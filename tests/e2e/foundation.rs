@@ -235,6 +235,38 @@ async fn unknown_commands_and_plain_text_get_a_hint() {
     assert!(bot.stop().await.success());
 }
 
+/// One chat's updates are answered in the order they came, one after another; a chat that
+/// writes meanwhile does not wait behind them (`telegram::lanes`). One message a second into a
+/// chat spreads the first chat's three replies over two seconds.
+#[tokio::test]
+async fn a_chats_updates_are_answered_in_order_and_other_chats_do_not_wait_behind_them() {
+    let (api, _env, mut bot) = world().await;
+    let mark = api.mark();
+    api.push_text(MEMBER, MEMBER, "/frobnicate");
+    api.push_text(MEMBER, MEMBER, "你好");
+    api.push_text(MEMBER, MEMBER, "/frobnicate");
+    api.push_text(NEWCOMER, NEWCOMER, "你好");
+    let replies = api
+        .wait_until("four replies", WAIT, |api| {
+            let replies = api.messages_since(mark);
+            (replies.len() >= 4).then_some(replies)
+        })
+        .await;
+    let says = |m: &SentMessage, text: &str| m.plain_text.contains(text) || m.text.contains(text);
+    let member: Vec<&SentMessage> = replies.iter().filter(|m| m.chat_id == MEMBER).collect();
+    assert_eq!(member.len(), 3, "{replies:#?}");
+    assert!(says(member[0], t::UNKNOWN_COMMAND), "{replies:#?}");
+    assert!(says(member[1], t::PRIVATE_HINT), "{replies:#?}");
+    assert!(says(member[2], t::UNKNOWN_COMMAND), "{replies:#?}");
+    let position = |chat: i64| replies.iter().rposition(|m| m.chat_id == chat).unwrap();
+    assert!(
+        position(NEWCOMER) < position(MEMBER),
+        "the newcomer waited behind another chat: {replies:#?}"
+    );
+    assert!(says(&replies[position(NEWCOMER)], t::PRIVATE_HINT));
+    assert!(bot.stop().await.success());
+}
+
 #[test]
 fn questions_check_passes_the_shipped_bank_strictly_and_names_each_error_of_a_broken_one() {
     let env = TestEnv::new();
