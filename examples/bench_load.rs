@@ -393,10 +393,8 @@ impl Bot {
             cmd.env("LD_PRELOAD", preload);
         }
         // jemalloc's run-time options pass through, e.g. `MALLOC_CONF=dirty_decay_ms:0`.
-        for key in ["MALLOC_CONF"] {
-            if let Ok(value) = std::env::var(key) {
-                cmd.env(key, value);
-            }
+        if let Ok(options) = std::env::var("MALLOC_CONF") {
+            cmd.env("MALLOC_CONF", options);
         }
         for (k, v) in extra {
             cmd.env(k, v);

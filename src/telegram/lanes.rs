@@ -58,7 +58,8 @@ impl Lanes {
     }
 
     /// How many chats have work queued or running.
-    pub fn busy_chats(&self) -> usize {
+    #[cfg(test)]
+    fn busy_chats(&self) -> usize {
         self.open.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 }

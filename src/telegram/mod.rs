@@ -66,16 +66,11 @@ async fn on_message(
     msg: Message,
     state: Arc<AppState>,
 ) -> AppResult<()> {
-    lanes.submit(
-        msg.chat.id.0,
-        Box::pin(async move {
-            let _ = handle_message(api, msg, state).await;
-        }),
-    );
+    lanes.submit(msg.chat.id.0, Box::pin(handle_message(api, msg, state)));
     Ok(())
 }
 
-async fn handle_message(api: Arc<Api>, msg: Message, state: Arc<AppState>) -> AppResult<()> {
+async fn handle_message(api: Arc<Api>, msg: Message, state: Arc<AppState>) {
     // A basic group upgraded to a supergroup gets a new chat id; Telegram tells both chats.
     if let Some(to) = msg.migrate_to_chat_id() {
         return log_failure(chat::handlers::follow_migration(&state, msg.chat.id.0, to.0).await);
@@ -83,11 +78,9 @@ async fn handle_message(api: Arc<Api>, msg: Message, state: Arc<AppState>) -> Ap
     if let Some(from) = msg.migrate_from_chat_id() {
         return log_failure(chat::handlers::follow_migration(&state, from.0, msg.chat.id.0).await);
     }
-    let Some(incoming) = incoming(&msg) else {
-        return Ok(());
-    };
-    chat::handlers::on_message(&TelegramDoor::new(api), &incoming, &state).await;
-    Ok(())
+    if let Some(incoming) = incoming(&msg) {
+        chat::handlers::on_message(&TelegramDoor::new(api), &incoming, &state).await;
+    }
 }
 
 async fn on_callback(
@@ -128,22 +121,19 @@ async fn on_my_chat_member(
         lanes.submit(
             chat_id,
             Box::pin(async move {
-                let _ = log_failure(
-                    chat::handlers::on_removed_from_group(&state, chat_id, event_at).await,
-                );
+                log_failure(chat::handlers::on_removed_from_group(&state, chat_id, event_at).await);
             }),
         );
     }
     Ok(())
 }
 
-/// Errors outside a conversation (no one to apologise to) are logged, not returned, so the
-/// dispatcher's default error handler never sees them twice.
-fn log_failure(result: AppResult<()>) -> AppResult<()> {
+/// Errors outside a conversation (no one to apologise to) are logged: a lane's job has no
+/// caller to return them to.
+fn log_failure(result: AppResult<()>) {
     if let Err(err) = result {
         tracing::error!(error = %err, "update handler failed");
     }
-    Ok(())
 }
 
 fn person(user: &User) -> Person {

@@ -217,23 +217,11 @@ async fn take_test(api: &FakeApi, env: &TestEnv, user: i64, deadline: Instant) -
     attempt
 }
 
-/// Waits until no row due by `until` is pending or being sent, for at most `limit`.
-async fn outbox_settled(env: &TestEnv, until: i64, limit: Duration) {
-    let sql = format!(
+/// Counts the outbox rows due by `until` (Unix seconds) that are not sent yet.
+fn unsent_due_by(until: i64) -> String {
+    format!(
         "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending') AND due_at <= {until}"
-    );
-    let give_up = Instant::now() + limit;
-    loop {
-        let left = env.query_i64(&sql).await;
-        if left == 0 {
-            return;
-        }
-        assert!(
-            Instant::now() < give_up,
-            "{left} outbox rows due by {until} still unsent after {limit:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    )
 }
 
 /// The outbox rows of `chat`, one line each, for a failure message.
@@ -328,7 +316,12 @@ async fn under_faults_429s_and_an_outage_everything_arrives_once_and_every_answe
     // before the announcements expire with their round. Under faults a failed send can hold
     // its pass for teloxide's 10 s pause after a 5xx, so this can take a few passes.
     let settling = Instant::now();
-    outbox_settled(&env, reminded.timestamp(), Duration::from_secs(90)).await;
+    env.eventually_i64_within(
+        &unsent_due_by(reminded.timestamp()),
+        0,
+        Duration::from_secs(90),
+    )
+    .await;
     let settled_in = settling.elapsed();
 
     // 23 March 09:00: the round closes, still under faults: six closing summaries. The clock
@@ -344,13 +337,7 @@ async fn under_faults_429s_and_an_outage_everything_arrives_once_and_every_answe
     api.set_chaos(None);
     // Whatever is still held for a retry goes out within its (capped) back-off.
     let closed = at("2026-03-23T01:00:00Z").timestamp();
-    env.eventually_i64(
-        &format!(
-            "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending') AND due_at <= {closed}"
-        ),
-        0,
-    )
-    .await;
+    env.eventually_i64(&unsent_due_by(closed), 0).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     ticking.await.unwrap();
     scheduler_fence(&api, &env).await;

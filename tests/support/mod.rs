@@ -503,7 +503,13 @@ impl TestEnv {
 
     /// Polls until `sql` gives `expected`: for what the bot writes in the background.
     pub async fn eventually_i64(&self, sql: &str, expected: i64) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        self.eventually_i64_within(sql, expected, Duration::from_secs(10))
+            .await
+    }
+
+    /// [`TestEnv::eventually_i64`] with a limit of its own.
+    pub async fn eventually_i64_within(&self, sql: &str, expected: i64, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
         loop {
             let value = self.query_i64(sql).await;
             if value == expected {
