@@ -15,9 +15,9 @@
 //! however the network jitters by a few milliseconds. A request that finds that room now goes
 //! at once — a trainee's next question never waits for a grid or a timer — and when the window
 //! is full (a broadcast) each request takes the earliest instant where a window has room and
-//! that lies a slot (`1.025 s / rate`) from its neighbours, which runs at 0.975 of the limit. Per chat, an instant is at least a second after the
-//! chat's previous one; per group, at most 20 in any minute. A 429 anywhere freezes new
-//! reservations until its `retry_after` passed.
+//! that lies a slot (`1.025 s / rate`) from its neighbours, which runs at 0.975 of the limit.
+//! Per chat, an instant is at least a second after the chat's previous one; per group, at most
+//! 20 in any minute. A 429 anywhere freezes new reservations until its `retry_after` passed.
 //!
 //! What counts: sending (messages, documents, photos, albums: one per file) and editing
 //! (text, buttons), since Telegram's flood control applies to edits as well. Answering a button
