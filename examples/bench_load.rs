@@ -23,7 +23,9 @@
 //! group. Every accepted socket gets TCP_NODELAY: without it each call waits ~40 ms for Nagle's
 //! algorithm and the delayed ACK, which would hide everything measured here.
 //!
-//! For looking closer: `BENCH_ONLY=branchbot` (or `bare`) runs one bot's answer runs alone;
+//! For looking closer: `BENCH_ONLY=branchbot` (or `bare`) runs one bot's answer runs alone,
+//! `BENCH_ONLY=answers` both bots' answer runs and nothing after them;
+//! `BENCH_BOT_LOG` sets branchbot's `RUST_LOG`;
 //! `BENCH_SMAPS=<file>` writes the bot's `/proc/<pid>/smaps` five seconds after the run;
 //! `BENCH_PRELOAD` and `MALLOC_CONF` try other allocators and allocator settings.
 
@@ -362,16 +364,17 @@ fn newest_change(dir: &Path) -> Option<std::time::SystemTime> {
 impl Bot {
     fn spawn(mode: &str, url: &str, dir: &Path, extra: &[(&str, String)]) -> Bot {
         let mut cmd = if mode == "--serve-branchbot" {
-            let mut cmd = Command::new(branchbot_binary());
-            // The binary's own logging, as quiet as the bare bot's.
-            cmd.env("RUST_LOG", "warn,sqlx=error");
-            cmd
+            Command::new(branchbot_binary())
         } else {
             let mut cmd = Command::new(std::env::current_exe().unwrap());
             cmd.arg(mode);
             cmd
         };
+        // The binary's own logging, as quiet as the bare bot's unless `BENCH_BOT_LOG` says
+        // otherwise (`BENCH_BOT_LOG=info,sqlx::query=debug` lists its statements).
+        let log = std::env::var("BENCH_BOT_LOG");
         cmd.env_clear()
+            .env("RUST_LOG", log.as_deref().unwrap_or("warn,sqlx=error"))
             .current_dir(dir)
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("TELOXIDE_TOKEN", TOKEN)
@@ -417,6 +420,25 @@ impl Bot {
         let ticks: u64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0)
             + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0);
         Duration::from_millis(ticks * 10)
+    }
+
+    /// Context switches of all its threads so far (voluntary and not): each one is a thread
+    /// parked and woken, which on this kind of machine costs as much as a small query.
+    fn context_switches(&self) -> u64 {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{}/task", self.pid())) else {
+            return 0;
+        };
+        tasks
+            .flatten()
+            .filter_map(|task| std::fs::read_to_string(task.path().join("status")).ok())
+            .flat_map(|status| {
+                status
+                    .lines()
+                    .filter(|l| l.contains("ctxt_switches:"))
+                    .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                    .collect::<Vec<_>>()
+            })
+            .sum()
     }
 
     fn rss_mib(&self) -> f64 {
@@ -615,6 +637,7 @@ struct Run {
     answers: usize,
     answers_per_sec: f64,
     cpu_per_answer_ms: f64,
+    switches_per_answer: f64,
     p50: f64,
     p95: f64,
     p99: f64,
@@ -653,6 +676,7 @@ async fn answer_run(mode: &str, trainees: i64) -> Run {
     tokio::time::sleep(Duration::from_secs(5)).await;
     let idle_ms_per_s = (bot.cpu() - idle_from).as_secs_f64() * 1000.0 / 5.0;
     let cpu_before = bot.cpu();
+    let switches_before = bot.context_switches();
     let calls_before = fake.calls.load(Ordering::Relaxed);
     let messages_before = fake.message_calls.load(Ordering::Relaxed);
     let started = Instant::now();
@@ -668,6 +692,7 @@ async fn answer_run(mode: &str, trainees: i64) -> Run {
     }
     let elapsed = started.elapsed();
     let cpu = bot.cpu() - cpu_before;
+    let switches = bot.context_switches() - switches_before;
     // getUpdates polls are not counted: they depend on how long the bot waits, not on answers.
     let calls = fake.calls.load(Ordering::Relaxed) - calls_before;
     let messages = fake.message_calls.load(Ordering::Relaxed) - messages_before;
@@ -693,6 +718,7 @@ async fn answer_run(mode: &str, trainees: i64) -> Run {
         answers,
         answers_per_sec: answers as f64 / elapsed.as_secs_f64(),
         cpu_per_answer_ms: cpu.as_secs_f64() * 1000.0 / answers_f,
+        switches_per_answer: switches as f64 / answers_f,
         p50: pct(0.50),
         p95: pct(0.95),
         p99: pct(0.99),
@@ -859,7 +885,8 @@ async fn drive(quick: bool) {
         Err(_) => vec![50, 200],
     };
     let sizes = sizes.as_slice();
-    // `BENCH_ONLY=branchbot` or `BENCH_ONLY=bare`: one bot's answer runs alone, for profiling.
+    // `BENCH_ONLY=branchbot` or `BENCH_ONLY=bare`: one bot's answer runs alone, for profiling;
+    // `BENCH_ONLY=answers`: both bots' answer runs, nothing after them.
     let only = std::env::var("BENCH_ONLY").ok();
     let only_one = only.is_some();
     println!(
@@ -870,7 +897,10 @@ async fn drive(quick: bool) {
     for &n in sizes {
         for mode in ["--serve-branchbot", "--serve-bare"] {
             let name = mode.trim_start_matches("--serve-");
-            if only.as_deref().is_some_and(|only| only != name) {
+            if only
+                .as_deref()
+                .is_some_and(|only| only != name && only != "answers")
+            {
                 continue;
             }
             let run = answer_run(mode, n).await;
@@ -880,8 +910,8 @@ async fn drive(quick: bool) {
                 "branchbot"
             };
             println!(
-                "{name:>14} n={n:<4} answers={:<5} {:.1}/s cpu/answer={:.3} ms p50={:.1} p95={:.1} p99={:.1} ms calls/answer={:.2} message calls/answer={:.2} 429={} rss idle={:.1} MiB after={:.1} MiB idle cpu={:.2} ms/s",
-                run.answers, run.answers_per_sec, run.cpu_per_answer_ms, run.p50, run.p95, run.p99,
+                "{name:>14} n={n:<4} answers={:<5} {:.1}/s cpu/answer={:.3} ms switches/answer={:.1} p50={:.1} p95={:.1} p99={:.1} ms calls/answer={:.2} message calls/answer={:.2} 429={} rss idle={:.1} MiB after={:.1} MiB idle cpu={:.2} ms/s",
+                run.answers, run.answers_per_sec, run.cpu_per_answer_ms, run.switches_per_answer, run.p50, run.p95, run.p99,
                 run.calls_per_answer, run.message_calls_per_answer, run.too_many, run.rss_idle, run.rss_after,
                 run.idle_ms_per_s
             );

@@ -817,6 +817,7 @@ async fn bench_scheduler(branches: i64, runs: usize) -> SchedulerRow {
         bot_username: "bench_bot".to_owned(),
         bank: Default::default(),
         live_attempts: Default::default(),
+        direct_writes: Default::default(),
     };
     let (next_due, _) = time_runs(runs, || async {
         branchbot::scheduler::next_due(&state, now())

@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::error::AppError;
 use crate::service::AppState;
 use crate::storage;
+use crate::storage::direct::DirectWrites;
 use crate::telegram::network::ReachError;
 use crate::telegram::{self, delivery::TelegramOutlet, menus, Api};
 use crate::texts::setup as t;
@@ -51,6 +52,11 @@ pub async fn build_state(
             url: config.database_url.clone(),
             source,
         })?;
+    let direct_writes =
+        DirectWrites::open(&config.database_url).map_err(|source| StartError::Database {
+            url: config.database_url.clone(),
+            source,
+        })?;
     let rng = match config.seed {
         Some(seed) => StdRng::seed_from_u64(seed),
         None => StdRng::from_os_rng(),
@@ -65,6 +71,7 @@ pub async fn build_state(
         bot_username,
         bank: Default::default(),
         live_attempts: Default::default(),
+        direct_writes,
     }))
 }
 
@@ -162,7 +169,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         tracing::error!(error = %err, "stale-button sweeper failed");
     }
     state.db.close().await;
-    tracing::info!("stopped");
+    let (in_place, pooled) = state.direct_writes.counts();
+    tracing::info!(in_place, pooled, "stopped; answer writes since the start");
     Ok(())
 }
 

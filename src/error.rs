@@ -5,6 +5,8 @@
 pub enum AppError {
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("database (direct connection): {0}")]
+    Direct(#[from] rusqlite::Error),
     #[error("database migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("telegram: {0}")]

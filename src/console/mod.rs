@@ -134,6 +134,7 @@ impl Console {
         let config = console_config(&database, options.seed)?;
         let clock = Arc::new(ManualClock::new(options.at.unwrap_or_else(Utc::now)));
         let db = crate::storage::connect(&config.database_url).await?;
+        let direct_writes = crate::storage::direct::DirectWrites::open(&config.database_url)?;
         let rng = match config.seed {
             Some(seed) => StdRng::seed_from_u64(seed),
             None => StdRng::from_os_rng(),
@@ -148,6 +149,7 @@ impl Console {
             bot_username: BOT_USERNAME.to_owned(),
             bank: Default::default(),
             live_attempts: Default::default(),
+            direct_writes,
         };
         crate::startup::prepare(&state)
             .await

@@ -695,6 +695,7 @@ mod tests {
                 bot_username: "branchbot_test".to_owned(),
                 bank: Default::default(),
                 live_attempts: Default::default(),
+                direct_writes: Default::default(),
             }
         }
 

@@ -70,6 +70,8 @@ pub struct AppState {
     pub bank: snapshot::BankCache,
     /// The tests being answered, as their last press left them (see [`quiz::LiveAttempts`]).
     pub live_attempts: quiz::LiveAttempts,
+    /// The answer path's write in place, beside the pool (see [`crate::storage::direct`]).
+    pub direct_writes: crate::storage::direct::DirectWrites,
 }
 
 impl AppState {

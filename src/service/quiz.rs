@@ -181,8 +181,19 @@ pub async fn enter(state: &AppState, user_id: i64) -> AppResult<Entry> {
         questions: drawn_rows,
     };
     match store::start_attempt(&state.db, &new).await? {
-        Started::Created(attempt) => {
+        Started::Created(attempt, rows) => {
             state.due_at(attempt.deadline_at);
+            // What the first press is checked against is known now: it needs no read (the
+            // message showing the test is added when it is sent, `question_sent`).
+            let seen = store::PressState {
+                attempt: attempt.clone(),
+                round_open: true,
+                live_message: None,
+                unanswered: rows,
+            };
+            state
+                .live_attempts
+                .keep(Live::new(Arc::clone(&snapshot), seen));
             Ok(Entry::Started {
                 round_id: round.id,
                 question_count: usize::try_from(attempt.question_count).unwrap_or(0),
@@ -263,15 +274,25 @@ pub async fn earlier_copy_stripped(
 }
 
 /// Remembers which message shows the test from this question on (it is edited in place to the
-/// next questions), so a press on an older copy is refused.
+/// next questions), so a press on an older copy is refused. Memory learns it once it is stored.
 pub async fn question_sent(
     state: &AppState,
     attempt_id: i64,
     position: i64,
     message_id: i64,
 ) -> AppResult<()> {
-    state.live_attempts.forget(attempt_id);
-    store::set_message_id(&state.db, attempt_id, position, message_id).await
+    let live = state.live_attempts.take(attempt_id);
+    store::set_message_id(&state.db, attempt_id, position, message_id).await?;
+    if let Some(mut live) = live {
+        // The database's view is the newest message of the attempt's rows.
+        let newest = live
+            .seen
+            .live_message
+            .map_or(message_id, |m| m.max(message_id));
+        live.seen.live_message = Some(newest);
+        state.live_attempts.keep(live);
+    }
+    Ok(())
 }
 
 /// A test question as the trainee sees it, from the attempt's copy of the question.
@@ -470,10 +491,7 @@ async fn press_on(
         Ok(action) => action,
         Err(refusal) => return Ok(Judged::Refused(refusal)),
     };
-    let stored = {
-        let mut conn = state.db.acquire().await?;
-        store_press(&mut conn, seen, &shown, &action, now.timestamp()).await?
-    };
+    let stored = store_press(state, seen, &shown, &action, now.timestamp()).await?;
     if !stored {
         return Ok(Judged::Raced);
     }
@@ -555,8 +573,10 @@ impl Live {
 /// Memory is only a hint. The write checks in the database that the question is still the
 /// attempt's current one and the attempt still in progress within its time; when it refuses,
 /// or memory would refuse, the press is judged again from the database. What the write cannot
-/// check — which message shows the test — drops the attempt from memory whenever it changes
-/// ([`question_sent`], [`earlier_copy_stripped`]), as does the end of the attempt.
+/// check — which message shows the test — memory learns only after the database has it
+/// ([`question_sent`]) and forgets when a copy's id is taken back ([`earlier_copy_stripped`]);
+/// the end of the attempt forgets it too. A test that starts is remembered from its start, so
+/// even its first press reads nothing.
 #[derive(Debug, Default)]
 pub struct LiveAttempts {
     attempts: Mutex<HashMap<i64, Live>>,
@@ -592,7 +612,7 @@ impl LiveAttempts {
 
 /// The one guarded write of an accepted press; false when the guard refused (a race).
 async fn store_press(
-    conn: &mut sqlx::SqliteConnection,
+    state: &AppState,
     seen: &store::PressState,
     shown: &Shown,
     action: &Action,
@@ -602,12 +622,30 @@ async fn store_press(
     match action {
         Action::Select(selection) => {
             let new = encode(selection)?;
-            store::set_selection(conn, attempt.id, row.position, &row.selection, &new, ts).await
+            store::set_selection(
+                &state.db,
+                &state.direct_writes,
+                attempt.id,
+                row.position,
+                &row.selection,
+                &new,
+                ts,
+            )
+            .await
         }
         Action::Answer(chosen) => {
             let correct = domain::is_correct(&shown.question, chosen);
             let chosen = encode(chosen)?;
-            store::record_answer(conn, attempt.id, row.position, &chosen, correct, ts).await
+            store::record_answer(
+                &state.db,
+                &state.direct_writes,
+                attempt.id,
+                row.position,
+                &chosen,
+                correct,
+                ts,
+            )
+            .await
         }
     }
 }
@@ -1056,6 +1094,7 @@ mod tests {
             bot_username: "branchbot".to_owned(),
             bank: Default::default(),
             live_attempts: Default::default(),
+            direct_writes: Default::default(),
         }
     }
 
@@ -1154,7 +1193,7 @@ mod tests {
         let state = state(db.clone());
         let a = created(&db, 7, 1900).await;
         assert!(
-            store::record_answer(&mut db.acquire().await.unwrap(), a.id, 0, "1", true, 200)
+            store::record_answer(&db, &Default::default(), a.id, 0, "1", true, 200)
                 .await
                 .unwrap()
         );
@@ -1237,10 +1276,10 @@ mod tests {
         assert!(!state.live_attempts.lock().contains_key(&a.id));
     }
 
-    /// A new message showing the test (a resume) makes memory forget the attempt, so a press
-    /// on the old copy is refused as the database says.
+    /// A new message showing the test (a resume) is learnt by memory once it is stored: a press
+    /// on the old copy is refused, one on the new copy taken, both without reading.
     #[tokio::test]
-    async fn a_resent_test_is_forgotten_by_memory() {
+    async fn a_resent_test_is_learnt_by_memory() {
         let db = fixture().await;
         let state = state(db.clone());
         let a = created(&db, 7, 1900).await;
@@ -1250,11 +1289,19 @@ mod tests {
             .unwrap();
         assert!(state.live_attempts.lock().contains_key(&a.id));
         question_sent(&state, a.id, 1, 41).await.unwrap();
-        assert!(!state.live_attempts.lock().contains_key(&a.id));
+        assert_eq!(
+            state.live_attempts.lock()[&a.id].seen.live_message,
+            Some(41)
+        );
         let stale = press(&state, 7, a.id, 1, PressKind::Submit, Some(40))
             .await
             .unwrap();
         assert_eq!(stale, PressOutcome::Refused(Refusal::Forged));
+        let tick = PressKind::Set { shown: 0, on: true };
+        let taken = press(&state, 7, a.id, 1, tick, Some(41)).await.unwrap();
+        assert!(matches!(taken, PressOutcome::Selected(_)), "{taken:?}");
+        // Memory and the database agree on which message shows the test.
+        assert_eq!(store::live_message(&db, a.id).await.unwrap(), Some(41));
     }
 
     #[tokio::test]
@@ -1266,7 +1313,8 @@ mod tests {
         for position in 0..3 {
             let chosen = ["1", "02", "0"][position as usize];
             assert!(store::record_answer(
-                &mut db.acquire().await.unwrap(),
+                &db,
+                &Default::default(),
                 b.id,
                 position,
                 chosen,

@@ -2,6 +2,7 @@
 //! Queries are checked at compile time against the schema (`.sqlx/` holds the offline data).
 
 pub mod branches;
+pub mod direct;
 pub mod draw_history;
 pub mod keyboards;
 pub mod orgs;

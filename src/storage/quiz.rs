@@ -4,10 +4,12 @@
 //! (`chosen IS NULL`, `status = 'in_progress'`, the practice nonce), so a double press, a late
 //! press or two presses racing each other change the database at most once.
 
+use rusqlite::types::Value;
 use sqlx::{Executor, Sqlite, SqliteConnection, Transaction};
 
 use crate::domain::quiz as domain;
 use crate::error::AppResult;
+use crate::storage::direct::DirectWrites;
 use crate::storage::Db;
 
 /// Where an attempt stands.
@@ -128,7 +130,8 @@ pub struct NewAttempt {
 /// The result of asking for a new attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Started {
-    Created(Attempt),
+    /// A new attempt, with its questions in test order as stored (each with its copy).
+    Created(Attempt, Vec<AttemptQuestion>),
     /// The trainee already has an attempt in this round (one attempt per round).
     Existing(Attempt),
 }
@@ -170,25 +173,42 @@ pub async fn start_attempt(db: &Db, new: &NewAttempt) -> AppResult<Started> {
     // copied as it stands in this transaction, so the attempt keeps it.
     let drawn =
         serde_json::to_string(&new.questions).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let done = sqlx::query!(
-        "INSERT INTO attempt_questions (attempt_id, position, question_id, option_order, question_copy)
-         SELECT ?, d.key, q.id, json_extract(d.value, '$[1]'),
-                json_object('id', q.id, 'kind', q.kind, 'category', q.category,
-                    'text', q.text, 'options', json(q.options), 'answer', json(q.answer),
-                    'explanation', q.explanation, 'source', q.source)
-         FROM json_each(?) d JOIN questions q ON q.id = json_extract(d.value, '$[0]')",
+    let mut rows = sqlx::query!(
+        r#"INSERT INTO attempt_questions (attempt_id, position, question_id, option_order, question_copy)
+           SELECT ?, d.key, q.id, json_extract(d.value, '$[1]'),
+                  json_object('id', q.id, 'kind', q.kind, 'category', q.category,
+                      'text', q.text, 'options', json(q.options), 'answer', json(q.answer),
+                      'explanation', q.explanation, 'source', q.source)
+           FROM json_each(?) d JOIN questions q ON q.id = json_extract(d.value, '$[0]')
+           RETURNING position AS "position!: i64", question_id AS "question_id!: String",
+                     option_order AS "option_order!: String", question_copy"#,
         id,
         drawn
     )
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() != count as u64 {
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|r| AttemptQuestion {
+        attempt_id: id,
+        position: r.position,
+        question_id: r.question_id,
+        option_order: r.option_order,
+        selection: String::new(),
+        chosen: None,
+        is_correct: None,
+        answered_at: None,
+        message_id: None,
+        question_copy: r.question_copy,
+    })
+    .collect::<Vec<_>>();
+    if rows.len() != new.questions.len() {
         return Err(sqlx::Error::RowNotFound.into());
     }
+    rows.sort_by_key(|r| r.position);
     let attempt = attempt_tx(&mut tx, id).await?;
     tx.commit().await?;
     attempt
-        .map(Started::Created)
+        .map(|attempt| Started::Created(attempt, rows))
         .ok_or_else(|| sqlx::Error::RowNotFound.into())
 }
 
@@ -369,63 +389,65 @@ pub async fn set_message_id(
 
 /// Replaces a 多选 selection, but only if it is still `old` (a concurrent toggle would otherwise
 /// be lost), the question is still the current unanswered one and the attempt can be answered.
+/// Written in place where it can be ([`DirectWrites`]), like an answer.
 pub async fn set_selection(
-    conn: &mut SqliteConnection,
+    db: &Db,
+    writes: &DirectWrites,
     attempt_id: i64,
     position: i64,
     old: &str,
     new: &str,
     now: i64,
 ) -> AppResult<bool> {
-    let done = sqlx::query!(
-        "UPDATE attempt_questions SET selection = ?
-         WHERE attempt_id = ? AND position = ? AND chosen IS NULL AND selection = ?
-           AND position = (SELECT MIN(position) FROM attempt_questions WHERE attempt_id = ? AND chosen IS NULL)
-           AND EXISTS (SELECT 1 FROM attempts WHERE id = ? AND status = 'in_progress' AND deadline_at > ?)",
-        new,
-        attempt_id,
-        position,
-        old,
-        attempt_id,
-        attempt_id,
-        now
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let params = [
+        Value::Text(new.to_owned()),
+        Value::Integer(attempt_id),
+        Value::Integer(position),
+        Value::Text(old.to_owned()),
+        Value::Integer(attempt_id),
+        Value::Integer(attempt_id),
+        Value::Integer(now),
+    ];
+    Ok(writes.execute(db, SET_SELECTION, &params).await? == 1)
 }
+
+const SET_SELECTION: &str = "UPDATE attempt_questions SET selection = ?
+     WHERE attempt_id = ? AND position = ? AND chosen IS NULL AND selection = ?
+       AND position = (SELECT MIN(position) FROM attempt_questions WHERE attempt_id = ? AND chosen IS NULL)
+       AND EXISTS (SELECT 1 FROM attempts WHERE id = ? AND status = 'in_progress' AND deadline_at > ?)";
 
 /// Stores an answer when it is given: one statement, its own write transaction, guarded so that
 /// only the current unanswered question of an attempt still in time can be answered, and only
 /// once; false when the guard refused. A wrong answer also puts the question into the
 /// trainee's practice box 0, so `/practice` brings it back: the trigger of migration 0055 does
-/// that inside this statement.
+/// that inside this statement. Written in place where it can be ([`DirectWrites`]): this is the
+/// write of every press.
 pub async fn record_answer(
-    conn: &mut SqliteConnection,
+    db: &Db,
+    writes: &DirectWrites,
     attempt_id: i64,
     position: i64,
     chosen: &str,
     is_correct: bool,
     now: i64,
 ) -> AppResult<bool> {
-    let done = sqlx::query!(
-        "UPDATE attempt_questions SET chosen = ?, is_correct = ?, answered_at = ?
-         WHERE attempt_id = ? AND position = ? AND chosen IS NULL
-           AND position = (SELECT MIN(position) FROM attempt_questions WHERE attempt_id = ? AND chosen IS NULL)
-           AND EXISTS (SELECT 1 FROM attempts WHERE id = ? AND status = 'in_progress' AND deadline_at > ?)",
-        chosen,
-        is_correct,
-        now,
-        attempt_id,
-        position,
-        attempt_id,
-        attempt_id,
-        now
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    let params = [
+        Value::Text(chosen.to_owned()),
+        Value::Integer(i64::from(is_correct)),
+        Value::Integer(now),
+        Value::Integer(attempt_id),
+        Value::Integer(position),
+        Value::Integer(attempt_id),
+        Value::Integer(attempt_id),
+        Value::Integer(now),
+    ];
+    Ok(writes.execute(db, RECORD_ANSWER, &params).await? == 1)
 }
+
+const RECORD_ANSWER: &str = "UPDATE attempt_questions SET chosen = ?, is_correct = ?, answered_at = ?
+     WHERE attempt_id = ? AND position = ? AND chosen IS NULL
+       AND position = (SELECT MIN(position) FROM attempt_questions WHERE attempt_id = ? AND chosen IS NULL)
+       AND EXISTS (SELECT 1 FROM attempts WHERE id = ? AND status = 'in_progress' AND deadline_at > ?)";
 
 /// Everything a press on a test question is checked against, read with one statement: the
 /// attempt, whether its round is open, the message showing the test, and its unanswered
@@ -729,14 +751,15 @@ pub(crate) mod tests {
     /// A user 7, an open round 1 (opens 0, closes 10 000) and three questions q1..q3.
     pub(crate) async fn fixture() -> Db {
         let db = connect_memory().await.unwrap();
-        branches::upsert_user(&db, 7, "张三", None, 0)
-            .await
-            .unwrap();
-        branches::upsert_user(&db, 8, "李四", None, 0)
-            .await
-            .unwrap();
+        seed(&db).await;
+        db
+    }
+
+    async fn seed(db: &Db) {
+        branches::upsert_user(db, 7, "张三", None, 0).await.unwrap();
+        branches::upsert_user(db, 8, "李四", None, 0).await.unwrap();
         sqlx::query("INSERT INTO rounds (id, opens_at, closes_at) VALUES (1, 0, 10000)")
-            .execute(&db)
+            .execute(db)
             .await
             .unwrap();
         let bank = [
@@ -744,8 +767,30 @@ pub(crate) mod tests {
             question("q2", QuestionKind::Multiple),
             question("q3", QuestionKind::TrueFalse),
         ];
-        questions::replace_bank(&db, &bank, 0).await.unwrap();
-        db
+        questions::replace_bank(db, &bank, 0).await.unwrap();
+    }
+
+    /// The answer writes' two paths: through the pool (in memory), and in place beside it (on a
+    /// file), each with the fixture's data.
+    async fn answer_paths() -> Vec<(Db, DirectWrites, Option<tempfile::TempDir>)> {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/t.db", dir.path().display());
+        let on_file = crate::storage::connect(&url).await.unwrap();
+        seed(&on_file).await;
+        vec![
+            (fixture().await, DirectWrites::disabled(), None),
+            (on_file, DirectWrites::open(&url).unwrap(), Some(dir)),
+        ]
+    }
+
+    /// On a file every write ran in place (nothing else was writing); in memory none did.
+    fn wrote_where_expected(writes: &DirectWrites, on_file: bool) {
+        let (here, pooled) = writes.counts();
+        if on_file {
+            assert!(here > 0 && pooled == 0, "in place {here}, pooled {pooled}");
+        } else {
+            assert_eq!(here, 0);
+        }
     }
 
     pub(crate) fn new_attempt(user_id: i64, deadline_at: i64) -> NewAttempt {
@@ -769,7 +814,7 @@ pub(crate) mod tests {
             .await
             .unwrap()
         {
-            Started::Created(a) => a,
+            Started::Created(a, _) => a,
             Started::Existing(a) => panic!("attempt {} existed", a.id),
         }
     }
@@ -797,172 +842,153 @@ pub(crate) mod tests {
         assert_eq!(attempt_in_round(&db, 1, 8).await.unwrap(), None);
     }
 
+    /// A new attempt comes back with its questions as stored, copies included, so the first
+    /// press needs no read.
+    #[tokio::test]
+    async fn a_new_attempt_returns_its_questions_as_stored() {
+        let db = fixture().await;
+        let Started::Created(a, rows) = start_attempt(&db, &new_attempt(8, 1900)).await.unwrap()
+        else {
+            panic!("not created");
+        };
+        assert_eq!(rows, questions_of(&db, a.id).await.unwrap());
+        assert!(rows.iter().all(|r| r.question_copy.is_some()));
+    }
+
     #[tokio::test]
     async fn an_answer_is_stored_once_and_only_for_the_current_question_in_time() {
-        let db = fixture().await;
-        let a = created(&db, 7, 1900).await;
-        // Not the current question.
-        assert!(
-            !record_answer(&mut db.acquire().await.unwrap(), a.id, 1, "0", false, 200)
+        for (db, w, _dir) in answer_paths().await {
+            let a = created(&db, 7, 1900).await;
+            // Not the current question.
+            assert!(!record_answer(&db, &w, a.id, 1, "0", false, 200)
                 .await
-                .unwrap()
-        );
-        // After the deadline.
-        assert!(
-            !record_answer(&mut db.acquire().await.unwrap(), a.id, 0, "1", true, 1900)
+                .unwrap());
+            // After the deadline.
+            assert!(!record_answer(&db, &w, a.id, 0, "1", true, 1900)
                 .await
-                .unwrap()
-        );
-        assert!(
-            record_answer(&mut db.acquire().await.unwrap(), a.id, 0, "1", true, 200)
+                .unwrap());
+            assert!(record_answer(&db, &w, a.id, 0, "1", true, 200)
                 .await
-                .unwrap()
-        );
-        // A double press changes nothing.
-        assert!(
-            !record_answer(&mut db.acquire().await.unwrap(), a.id, 0, "2", false, 201)
+                .unwrap());
+            // A double press changes nothing.
+            assert!(!record_answer(&db, &w, a.id, 0, "2", false, 201)
                 .await
-                .unwrap()
-        );
-        let first = question_at(&db, a.id, 0).await.unwrap().unwrap();
-        assert_eq!(
-            (first.chosen.as_deref(), first.is_correct, first.answered_at),
-            (Some("1"), Some(true), Some(200))
-        );
-        assert_eq!(
-            current_question(&db, a.id).await.unwrap().unwrap().position,
-            1
-        );
-        // No such position.
-        assert!(
-            !record_answer(&mut db.acquire().await.unwrap(), a.id, 9, "0", false, 200)
+                .unwrap());
+            let first = question_at(&db, a.id, 0).await.unwrap().unwrap();
+            assert_eq!(
+                (first.chosen.as_deref(), first.is_correct, first.answered_at),
+                (Some("1"), Some(true), Some(200))
+            );
+            assert_eq!(
+                current_question(&db, a.id).await.unwrap().unwrap().position,
+                1
+            );
+            // No such position.
+            assert!(!record_answer(&db, &w, a.id, 9, "0", false, 200)
                 .await
-                .unwrap()
-        );
+                .unwrap());
+            wrote_where_expected(&w, _dir.is_some());
+        }
     }
 
     #[tokio::test]
     async fn a_wrong_test_answer_lands_in_practice_box_zero() {
-        let db = fixture().await;
-        let a = created(&db, 7, 1900).await;
-        assert!(
-            record_answer(&mut db.acquire().await.unwrap(), a.id, 0, "2", false, 200)
+        for (db, w, _dir) in answer_paths().await {
+            let a = created(&db, 7, 1900).await;
+            assert!(record_answer(&db, &w, a.id, 0, "2", false, 200)
                 .await
-                .unwrap()
-        );
-        let boxes = practice_boxes(&db, 7).await.unwrap();
-        assert_eq!(
-            boxes,
-            vec![PracticeBox {
-                question_id: "q1".into(),
-                box_: 0,
-                seen_at: 200
-            }]
-        );
+                .unwrap());
+            let boxes = practice_boxes(&db, 7).await.unwrap();
+            assert_eq!(
+                boxes,
+                vec![PracticeBox {
+                    question_id: "q1".into(),
+                    box_: 0,
+                    seen_at: 200
+                }]
+            );
+            wrote_where_expected(&w, _dir.is_some());
+        }
     }
 
     #[tokio::test]
     async fn selections_are_compare_and_set_and_frozen_once_answered() {
-        let db = fixture().await;
-        let a = created(&db, 7, 1900).await;
-        assert!(
-            record_answer(&mut db.acquire().await.unwrap(), a.id, 0, "1", true, 200)
+        for (db, w, _dir) in answer_paths().await {
+            let a = created(&db, 7, 1900).await;
+            assert!(record_answer(&db, &w, a.id, 0, "1", true, 200)
                 .await
-                .unwrap()
-        );
-        assert!(
-            set_selection(&mut db.acquire().await.unwrap(), a.id, 1, "", "0", 210)
+                .unwrap());
+            assert!(set_selection(&db, &w, a.id, 1, "", "0", 210).await.unwrap());
+            // A toggle based on an outdated selection is refused rather than losing the other.
+            assert!(!set_selection(&db, &w, a.id, 1, "", "2", 211).await.unwrap());
+            assert!(set_selection(&db, &w, a.id, 1, "0", "02", 212)
                 .await
-                .unwrap()
-        );
-        // A toggle based on an outdated selection is refused rather than losing the other.
-        assert!(
-            !set_selection(&mut db.acquire().await.unwrap(), a.id, 1, "", "2", 211)
+                .unwrap());
+            assert_eq!(
+                question_at(&db, a.id, 1).await.unwrap().unwrap().selection,
+                "02"
+            );
+            // Not the current question, or after the deadline.
+            assert!(!set_selection(&db, &w, a.id, 2, "", "0", 213).await.unwrap());
+            assert!(!set_selection(&db, &w, a.id, 1, "02", "0", 1900)
                 .await
-                .unwrap()
-        );
-        assert!(
-            set_selection(&mut db.acquire().await.unwrap(), a.id, 1, "0", "02", 212)
+                .unwrap());
+            assert!(record_answer(&db, &w, a.id, 1, "02", true, 214)
                 .await
-                .unwrap()
-        );
-        assert_eq!(
-            question_at(&db, a.id, 1).await.unwrap().unwrap().selection,
-            "02"
-        );
-        // Not the current question, or after the deadline.
-        assert!(
-            !set_selection(&mut db.acquire().await.unwrap(), a.id, 2, "", "0", 213)
+                .unwrap());
+            assert!(!set_selection(&db, &w, a.id, 1, "02", "0", 215)
                 .await
-                .unwrap()
-        );
-        assert!(
-            !set_selection(&mut db.acquire().await.unwrap(), a.id, 1, "02", "0", 1900)
-                .await
-                .unwrap()
-        );
-        assert!(
-            record_answer(&mut db.acquire().await.unwrap(), a.id, 1, "02", true, 214)
-                .await
-                .unwrap()
-        );
-        assert!(
-            !set_selection(&mut db.acquire().await.unwrap(), a.id, 1, "02", "0", 215)
-                .await
-                .unwrap()
-        );
+                .unwrap());
+            wrote_where_expected(&w, _dir.is_some());
+        }
     }
 
     #[tokio::test]
     async fn finishing_scores_what_was_answered_once() {
-        let db = fixture().await;
-        let a = created(&db, 7, 1900).await;
-        assert!(
-            record_answer(&mut db.acquire().await.unwrap(), a.id, 0, "1", true, 200)
+        for (db, w, _dir) in answer_paths().await {
+            let a = created(&db, 7, 1900).await;
+            assert!(record_answer(&db, &w, a.id, 0, "1", true, 200)
                 .await
-                .unwrap()
-        );
-        assert!(
-            record_answer(&mut db.acquire().await.unwrap(), a.id, 1, "0", false, 201)
+                .unwrap());
+            assert!(record_answer(&db, &w, a.id, 1, "0", false, 201)
                 .await
-                .unwrap()
-        );
-        let mut conn = db.acquire().await.unwrap();
-        let done = finish(&mut conn, a.id, AttemptStatus::TimedOut, 300)
-            .await
-            .unwrap();
-        assert_eq!(
-            done,
-            Some(Finished {
-                correct: 1,
-                total: 3,
-                score: 33
-            })
-        );
-        assert_eq!(
-            finish(&mut conn, a.id, AttemptStatus::Finished, 301)
+                .unwrap());
+            let mut conn = db.acquire().await.unwrap();
+            let done = finish(&mut conn, a.id, AttemptStatus::TimedOut, 300)
                 .await
-                .unwrap(),
-            None
-        );
-        drop(conn);
-        let stored = attempt(&db, a.id).await.unwrap().unwrap();
-        assert_eq!(
-            (
-                stored.status,
-                stored.score,
-                stored.correct_count,
-                stored.finished_at
-            ),
-            (AttemptStatus::TimedOut, Some(33), Some(1), Some(300))
-        );
-        // A finished attempt takes no more answers.
-        assert!(
-            !record_answer(&mut db.acquire().await.unwrap(), a.id, 2, "0", true, 302)
+                .unwrap();
+            assert_eq!(
+                done,
+                Some(Finished {
+                    correct: 1,
+                    total: 3,
+                    score: 33
+                })
+            );
+            assert_eq!(
+                finish(&mut conn, a.id, AttemptStatus::Finished, 301)
+                    .await
+                    .unwrap(),
+                None
+            );
+            drop(conn);
+            let stored = attempt(&db, a.id).await.unwrap().unwrap();
+            assert_eq!(
+                (
+                    stored.status,
+                    stored.score,
+                    stored.correct_count,
+                    stored.finished_at
+                ),
+                (AttemptStatus::TimedOut, Some(33), Some(1), Some(300))
+            );
+            // A finished attempt takes no more answers.
+            assert!(!record_answer(&db, &w, a.id, 2, "0", true, 302)
                 .await
-                .unwrap()
-        );
-        assert_eq!(in_progress_of_user(&db, 7).await.unwrap(), None);
+                .unwrap());
+            assert_eq!(in_progress_of_user(&db, 7).await.unwrap(), None);
+            wrote_where_expected(&w, _dir.is_some());
+        }
     }
 
     #[tokio::test]

@@ -533,6 +533,7 @@ async fn thousands_of_generated_inputs_break_no_rule() {
         bot_username: BOT.to_owned(),
         bank: Default::default(),
         live_attempts: Default::default(),
+        direct_writes: Default::default(),
     };
     branchbot::startup::prepare(&state).await.unwrap();
     let seed = setting("BRANCHBOT_FUZZ_SEED", SEED);

@@ -49,6 +49,7 @@ async fn in_process(api: &FakeApi) -> InProcess {
         bot_username: api.bot_username().to_owned(),
         bank: Default::default(),
         live_attempts: Default::default(),
+        direct_writes: Default::default(),
     });
     branchbot::startup::prepare(&state).await.unwrap();
     let bot = Bot::new(api.token()).set_api_url(api.url().parse().unwrap());

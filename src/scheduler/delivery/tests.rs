@@ -35,6 +35,7 @@ async fn state() -> AppState {
         bot_username: "branchbot_test".to_owned(),
         bank: Default::default(),
         live_attempts: Default::default(),
+        direct_writes: Default::default(),
     }
 }
 
