@@ -864,6 +864,13 @@ async fn writes_per_second(trainees: i64) -> (usize, f64) {
                             next: Next::Question(next),
                             ..
                         } => q = next,
+                        PressOutcome::Answered {
+                            next: Next::LastAnswered(test),
+                            ..
+                        } => {
+                            quiz::conclude(&state, test).await.unwrap();
+                            break;
+                        }
                         PressOutcome::Answered { .. } => break,
                         other => panic!("{other:?}"),
                     }

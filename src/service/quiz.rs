@@ -82,6 +82,22 @@ pub enum Next {
     /// The attempt was ended meanwhile by the time limit or the round closing; that path has
     /// queued the result for the trainee.
     EndedElsewhere,
+    /// The press answered the last question and the answer is stored: show it and
+    /// [`conclude`] the test, which scores it and queues the result.
+    LastAnswered(Unfinished),
+}
+
+/// A test whose every question is answered and that is not yet scored; only [`press`] makes
+/// one, and only [`conclude`] takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unfinished(Attempt);
+
+/// Ends a test after its last answer: scores it and queues the result in one write
+/// transaction. The caller runs it while it shows the answer, so the last press is answered as
+/// fast as any other; a crash before it leaves an attempt with every answer stored, which the
+/// next `/test` or the time limit ends.
+pub async fn conclude(state: &AppState, test: Unfinished) -> AppResult<()> {
+    finish_now(state, &test.0, state.now()).await.map(drop)
 }
 
 /// What entering the test (`/test`, the announcement's button) leads to.
@@ -404,8 +420,8 @@ pub enum PressOutcome {
 /// transaction: the answer `UPDATE` (a wrong answer's practice box is written by the schema's
 /// trigger inside it, migration 0055) or the 多选 selection's. The guards check in the database
 /// what the checks saw, so a press racing another press, the deadline or the round closing
-/// changes nothing. Only the last answer writes more: it ends the attempt and queues the result
-/// in a second transaction (a crash between the two is finished by the next `/test`).
+/// changes nothing. The last answer leaves the attempt to [`conclude`], which the caller runs
+/// while it shows the answer.
 pub async fn press(
     state: &AppState,
     presser: i64,
@@ -525,7 +541,7 @@ async fn press_on(
                     state.live_attempts.keep(live);
                     Next::Question(next)
                 }
-                None => finish_now(state, &attempt, now).await?,
+                None => Next::LastAnswered(Unfinished(attempt.clone())),
             };
             PressOutcome::Answered {
                 shown,
@@ -1302,6 +1318,48 @@ mod tests {
         assert!(matches!(taken, PressOutcome::Selected(_)), "{taken:?}");
         // Memory and the database agree on which message shows the test.
         assert_eq!(store::live_message(&db, a.id).await.unwrap(), Some(41));
+    }
+
+    /// The last press stores the answer and leaves the test to `conclude`, which scores it and
+    /// queues the result once, however often it is asked.
+    #[tokio::test]
+    async fn the_last_answer_is_stored_and_conclude_scores_the_test_once() {
+        let db = fixture().await;
+        let state = state(db.clone());
+        let a = created(&db, 7, 1900).await;
+        let presses = [
+            (0, PressKind::Choose(0)),
+            (1, PressKind::Set { shown: 0, on: true }),
+            (1, PressKind::Submit),
+        ];
+        for (position, kind) in presses {
+            let outcome = press(&state, 7, a.id, position, kind, None).await.unwrap();
+            assert!(!matches!(outcome, PressOutcome::Refused(_)), "{outcome:?}");
+        }
+        let last = press(&state, 7, a.id, 2, PressKind::Choose(0), None)
+            .await
+            .unwrap();
+        let PressOutcome::Answered {
+            next: Next::LastAnswered(test),
+            ..
+        } = last
+        else {
+            panic!("{last:?}");
+        };
+        let stored = store::attempt(&db, a.id).await.unwrap().unwrap();
+        assert_eq!(stored.status, AttemptStatus::InProgress, "not scored yet");
+        assert!(store::questions_of(&db, a.id)
+            .await
+            .unwrap()
+            .iter()
+            .all(|q| q.chosen.is_some()));
+        conclude(&state, test.clone()).await.unwrap();
+        conclude(&state, test).await.unwrap();
+        let scored = store::attempt(&db, a.id).await.unwrap().unwrap();
+        assert_eq!(scored.status, AttemptStatus::Finished);
+        let queued = outbox_keys(&db).await;
+        assert_eq!(queued.len(), 1, "{queued:?}");
+        assert_eq!(queued[0].1, 7);
     }
 
     #[tokio::test]
