@@ -1,5 +1,5 @@
 //! Start-up and shutdown: open the database, load the question bank, connect to Telegram, then
-//! run the dispatcher and the scheduler side by side until SIGINT or SIGTERM.
+//! read updates and run the scheduler side by side until SIGINT or SIGTERM.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -122,42 +122,38 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         stop_rx,
     ));
 
-    let lanes = telegram::Lanes::new();
-    let mut dispatcher = telegram::dispatcher(bot, state.clone(), api, lanes.clone());
-    let token = dispatcher.shutdown_token();
+    let updates = telegram::Updates::new(bot).await;
+    let stop_updates = updates.stopper();
     tokio::spawn(async move {
         wait_for_signal().await;
         tracing::info!("shutting down: finishing updates in flight");
         let _ = stop_tx.send(true);
-        // The dispatcher may still be starting; retry until it accepts the shutdown.
-        loop {
-            match token.shutdown() {
-                Ok(done) => {
-                    done.await;
-                    break;
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
-        }
+        stop_updates.stop();
     });
     tracing::info!(bot = %state.bot_username, "branchbot is running");
-    let dispatch = async {
-        dispatcher.dispatch().await;
-        lanes.drain().await;
-    };
-    tokio::pin!(dispatch);
+    // The updates are read in a task on the runtime's workers, not on the thread that called
+    // `run`: each update's lane then starts on the worker that read it, instead of waking another
+    // thread for it (context switches per answer, BENCHMARKS.md).
+    let mut reading = tokio::spawn(updates.run(state.clone(), api, telegram::Lanes::new()));
     tokio::select! {
-        _ = &mut dispatch => {}
+        done = &mut reading => {
+            if let Err(err) = done {
+                tracing::error!(error = %err, "the task reading updates failed");
+            }
+        }
         // Replies wait their turn in the rate limiter (one a second into a chat): a burst of
         // commands can keep updates in flight for long after a stop signal. Their changes are
         // stored already; only replies still queued are given up.
         _ = async {
             let _ = stopping.wait_for(|stop| *stop).await;
             tokio::time::sleep(SHUTDOWN_GRACE).await;
-        } => tracing::warn!(
-            grace = ?SHUTDOWN_GRACE,
-            "updates still in flight after the grace period; stopping without their replies"
-        ),
+        } => {
+            tracing::warn!(
+                grace = ?SHUTDOWN_GRACE,
+                "updates still in flight after the grace period; stopping without their replies"
+            );
+            reading.abort();
+        }
     }
     if let Err(err) = scheduler.await {
         tracing::error!(error = %err, "scheduler task failed");

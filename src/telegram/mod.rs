@@ -8,12 +8,13 @@ pub mod lanes;
 pub mod limiter;
 pub mod menus;
 pub mod network;
+pub mod updates;
 
 pub use api::{Api, Kind};
 pub use lanes::Lanes;
+pub use updates::Updates;
 
 use async_trait::async_trait;
-use teloxide::dispatching::UpdateHandler;
 use teloxide::net::Download;
 use teloxide::payloads::{
     EditMessageTextSetters, SendDocumentSetters, SendMessageSetters, SendPhotoSetters,
@@ -22,7 +23,7 @@ use teloxide::prelude::*;
 use teloxide::types::{
     ButtonRequest, ChatAction, ChatMemberStatus, ChatMemberUpdated, InlineKeyboardMarkup,
     InputFile, InputMedia, InputMediaDocument, KeyboardButton, KeyboardMarkup, KeyboardRemove,
-    LinkPreviewOptions, MessageId, ParseMode, ReplyMarkup, User,
+    LinkPreviewOptions, MessageId, ParseMode, ReplyMarkup, UpdateKind, User,
 };
 
 use crate::chat::{self, Door, Incoming, Keyboard, OutFile, Person, Press};
@@ -34,40 +35,29 @@ use std::sync::Arc;
 /// Telegram sends at most ten files in one album.
 const MAX_ALBUM: usize = 10;
 
-/// The dispatcher the bot runs. It only hands updates over — no distribution key, so no worker
-/// per chat — and the handlers put each into its chat's lane (see [`lanes`]).
-pub fn dispatcher(
-    bot: Bot,
-    state: Arc<AppState>,
-    api: Arc<Api>,
-    lanes: Arc<Lanes>,
-) -> Dispatcher<Bot, AppError, ()> {
-    Dispatcher::builder(bot, schema())
-        .dependencies(dptree::deps![state, api, lanes])
-        .default_handler(|_| async {})
-        .distribution_function(|_| None::<()>)
-        .build()
-}
-
-/// The whole update handler tree: messages, button presses, and changes of the bot's own
-/// membership. Routing by chat kind and command happens in `chat::handlers`.
-pub fn schema() -> UpdateHandler<AppError> {
-    dptree::entry()
-        .branch(Update::filter_message().endpoint(on_message))
-        .branch(Update::filter_callback_query().endpoint(on_callback))
-        .branch(Update::filter_my_chat_member().endpoint(on_my_chat_member))
-}
-
-/// Each update goes into its chat's lane (see [`lanes`]): handled after the chat's earlier
-/// updates, beside other chats', and the dispatcher is free for the next update at once.
-async fn on_message(
-    api: Arc<Api>,
-    lanes: Arc<Lanes>,
-    msg: Message,
-    state: Arc<AppState>,
-) -> AppResult<()> {
-    lanes.submit(msg.chat.id.0, Box::pin(handle_message(api, msg, state)));
-    Ok(())
+/// Hands an update to its chat's lane (see [`lanes`]): handled after the chat's earlier updates,
+/// beside other chats', and [`updates`] is free to read the next one at once. The bot asks
+/// Telegram for these three kinds only ([`updates::ALLOWED`]); anything else is left alone.
+pub fn hand_over(update: Update, state: &Arc<AppState>, api: &Arc<Api>, lanes: &Lanes) {
+    match update.kind {
+        UpdateKind::Message(msg) => {
+            let chat = msg.chat.id.0;
+            lanes.submit(
+                chat,
+                Box::pin(handle_message(Arc::clone(api), msg, Arc::clone(state))),
+            );
+        }
+        UpdateKind::CallbackQuery(query) => on_callback(api, lanes, &query, state),
+        UpdateKind::MyChatMember(member) => on_my_chat_member(lanes, &member, state),
+        // Telegram sent something this teloxide cannot parse: nothing to route it by.
+        UpdateKind::Error(_) => {
+            tracing::warn!(
+                update = update.id.0,
+                "an update that could not be read; skipped"
+            );
+        }
+        _ => {}
+    }
 }
 
 async fn handle_message(api: Arc<Api>, msg: Message, state: Arc<AppState>) {
@@ -83,12 +73,7 @@ async fn handle_message(api: Arc<Api>, msg: Message, state: Arc<AppState>) {
     }
 }
 
-async fn on_callback(
-    api: Arc<Api>,
-    lanes: Arc<Lanes>,
-    query: CallbackQuery,
-    state: Arc<AppState>,
-) -> AppResult<()> {
+fn on_callback(api: &Arc<Api>, lanes: &Lanes, query: &CallbackQuery, state: &Arc<AppState>) {
     let press = Press {
         id: query.id.0.clone(),
         from: person(&query.from),
@@ -100,24 +85,21 @@ async fn on_callback(
     };
     // A press on a message of an inline query has no chat: the presser's own lane.
     let lane = press.message.map_or(press.from.id, |m| m.chat_id);
+    let (api, state) = (Arc::clone(api), Arc::clone(state));
     lanes.submit(
         lane,
         Box::pin(async move {
             chat::handlers::on_press(&TelegramDoor::new(api), &press, &state).await;
         }),
     );
-    Ok(())
 }
 
-async fn on_my_chat_member(
-    lanes: Arc<Lanes>,
-    update: ChatMemberUpdated,
-    state: Arc<AppState>,
-) -> AppResult<()> {
+fn on_my_chat_member(lanes: &Lanes, update: &ChatMemberUpdated, state: &Arc<AppState>) {
     let removed = update.old_chat_member.is_present() && !update.new_chat_member.is_present();
     if removed {
         let chat_id = update.chat.id.0;
         let event_at = update.date.timestamp();
+        let state = Arc::clone(state);
         lanes.submit(
             chat_id,
             Box::pin(async move {
@@ -125,7 +107,6 @@ async fn on_my_chat_member(
             }),
         );
     }
-    Ok(())
 }
 
 /// Errors outside a conversation (no one to apologise to) are logged: a lane's job has no

@@ -12,8 +12,8 @@ use branchbot::telegram;
 use branchbot::telegram::delivery::TelegramOutlet;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use teloxide::dispatching::ShutdownToken;
 use teloxide::prelude::*;
+use teloxide::stop::StopToken;
 use tokio::sync::Notify;
 
 use crate::support::*;
@@ -26,7 +26,9 @@ struct InProcess {
     clock: Arc<ManualClock>,
     /// The one rate-limited Bot API the handlers and the outlet share, as in `app::run`.
     api: Arc<telegram::Api>,
-    stop: ShutdownToken,
+    stop: StopToken,
+    /// The task reading updates: it ends once `stop` is used and the lanes are empty.
+    reading: tokio::task::JoinHandle<()>,
 }
 
 async fn in_process(api: &FakeApi) -> InProcess {
@@ -54,24 +56,23 @@ async fn in_process(api: &FakeApi) -> InProcess {
     branchbot::startup::prepare(&state).await.unwrap();
     let bot = Bot::new(api.token()).set_api_url(api.url().parse().unwrap());
     let shared = telegram::Api::new(bot.clone(), 30);
-    let mut dispatcher =
-        telegram::dispatcher(bot, state.clone(), shared.clone(), telegram::Lanes::new());
-    let stop = dispatcher.shutdown_token();
-    tokio::spawn(async move { dispatcher.dispatch().await });
+    let updates = telegram::Updates::new(bot).await;
+    let stop = updates.stopper();
+    let reading = tokio::spawn(updates.run(state.clone(), shared.clone(), telegram::Lanes::new()));
     api.wait_for_polling(WAIT).await;
     InProcess {
         state,
         clock,
         api: shared,
         stop,
+        reading,
     }
 }
 
 impl InProcess {
     async fn shutdown(self) {
-        if let Ok(done) = self.stop.shutdown() {
-            done.await;
-        }
+        self.stop.stop();
+        self.reading.await.unwrap();
     }
 }
 
