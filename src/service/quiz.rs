@@ -199,6 +199,16 @@ pub async fn enter(state: &AppState, user_id: i64) -> AppResult<Entry> {
     match store::start_attempt(&state.db, &new).await? {
         Started::Created(attempt, rows) => {
             state.due_at(attempt.deadline_at);
+            // The first question is the first row just inserted, and no message shows the
+            // test yet: nothing to read back.
+            let first = rows.first().ok_or(sqlx::Error::RowNotFound)?;
+            let next = Next::Question(TestQuestion {
+                attempt_id: attempt.id,
+                position: first.position,
+                total: rows.len(),
+                shown: load_shown(state, first).await?,
+                earlier_message: None,
+            });
             // What the first press is checked against is known now: it needs no read (the
             // message showing the test is added when it is sent, `question_sent`).
             let seen = store::PressState {
@@ -215,7 +225,7 @@ pub async fn enter(state: &AppState, user_id: i64) -> AppResult<Entry> {
                 question_count: usize::try_from(attempt.question_count).unwrap_or(0),
                 minutes: (attempt.deadline_at - attempt.started_at + 59) / 60,
                 deadline_at: attempt.deadline_at,
-                next: next_step(state, &attempt, now).await?,
+                next,
             })
         }
         Started::Existing(attempt) => continue_attempt(state, &round, attempt, now).await,

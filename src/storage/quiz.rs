@@ -5,7 +5,7 @@
 //! press or two presses racing each other change the database at most once.
 
 use rusqlite::types::Value;
-use sqlx::{Executor, Sqlite, SqliteConnection, Transaction};
+use sqlx::{Executor, Sqlite, SqliteConnection};
 
 use crate::domain::quiz as domain;
 use crate::error::AppResult;
@@ -149,9 +149,14 @@ pub struct Finished {
 pub async fn start_attempt(db: &Db, new: &NewAttempt) -> AppResult<Started> {
     let mut tx = crate::storage::write(db).await?;
     let count = new.questions.len() as i64;
-    let id = sqlx::query_scalar!(
+    // The new row as stored, defaults included: no read after the insert.
+    let inserted = sqlx::query_as!(
+        RawAttempt,
         r#"INSERT INTO attempts (round_id, user_id, branch_id, started_at, deadline_at, question_count)
-           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(round_id, user_id) DO NOTHING RETURNING id AS "id!""#,
+           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(round_id, user_id) DO NOTHING
+           RETURNING id AS "id!", round_id AS "round_id!", user_id AS "user_id!", branch_id,
+                     started_at AS "started_at!", deadline_at AS "deadline_at!", finished_at,
+                     status AS "status!", question_count AS "question_count!", correct_count, score"#,
         new.round_id,
         new.user_id,
         new.branch_id,
@@ -161,13 +166,14 @@ pub async fn start_attempt(db: &Db, new: &NewAttempt) -> AppResult<Started> {
     )
     .fetch_optional(&mut *tx)
     .await?;
-    let Some(id) = id else {
+    let Some(attempt) = inserted.map(Attempt::from) else {
         tx.rollback().await?;
         return match attempt_in_round(db, new.round_id, new.user_id).await? {
             Some(existing) => Ok(Started::Existing(existing)),
             None => Err(sqlx::Error::RowNotFound.into()),
         };
     };
+    let id = attempt.id;
     // One statement for all the questions (a round trip each would cost more than the rest
     // of starting a test): `[[question_id, option_order], ...]` in test order, each question
     // copied as it stands in this transaction, so the attempt keeps it.
@@ -205,24 +211,8 @@ pub async fn start_attempt(db: &Db, new: &NewAttempt) -> AppResult<Started> {
         return Err(sqlx::Error::RowNotFound.into());
     }
     rows.sort_by_key(|r| r.position);
-    let attempt = attempt_tx(&mut tx, id).await?;
     tx.commit().await?;
-    attempt
-        .map(|attempt| Started::Created(attempt, rows))
-        .ok_or_else(|| sqlx::Error::RowNotFound.into())
-}
-
-async fn attempt_tx(tx: &mut Transaction<'_, Sqlite>, id: i64) -> AppResult<Option<Attempt>> {
-    let raw = sqlx::query_as!(
-        RawAttempt,
-        r#"SELECT id AS "id!", round_id, user_id, branch_id, started_at, deadline_at, finished_at, status,
-                  question_count, correct_count, score
-           FROM attempts WHERE id = ?"#,
-        id
-    )
-    .fetch_optional(&mut **tx)
-    .await?;
-    Ok(raw.map(Attempt::from))
+    Ok(Started::Created(attempt, rows))
 }
 
 pub async fn attempt(db: &Db, id: i64) -> AppResult<Option<Attempt>> {
