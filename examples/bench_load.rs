@@ -3,8 +3,9 @@
 //! transaction's writes a second.
 //!
 //! `cargo build --release --bin branchbot --example bench_load && target/release/examples/bench_load`
-//! (add `--quick` for a short smoke run, or set `BENCH_SIZES=100` for other numbers of
-//! trainees). Not part of `cargo test`. Without arguments the example is the driver (the fake Bot
+//! (add `--quick` for a short smoke run, `BENCH_SIZES=100` for other numbers of trainees,
+//! `BENCH_PAIRS=5` for more alternating runs of the two bots per size; 3 by default). Not part
+//! of `cargo test`. Without arguments the example is the driver (the fake Bot
 //! API, the simulated trainees, the measurements). It runs the real bot — the release binary
 //! `branchbot`, exactly as deployed, allocator included — and, with `--serve-bare`, itself as the
 //! baseline, each as a child process so its CPU time and memory are its own (read from
@@ -900,8 +901,17 @@ async fn drive(quick: bool) {
         "bench_load: {} questions per test; think time 1.0–1.5 s per question",
         QUESTIONS_PER_TEST
     );
+    // `BENCH_PAIRS`: how many times each size runs branchbot and then the bare bot. On a shared
+    // machine one run of either moves by a third from run to run; the table reports each
+    // figure's median and the median of the pairs' ratios, which a slow minute spoils in one
+    // pair only.
+    let pairs: usize = std::env::var("BENCH_PAIRS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(if quick { 1 } else { 3 });
     let mut rows = Vec::new();
-    for &n in sizes {
+    for (&n, _pair) in sizes.iter().flat_map(|n| (0..pairs).map(move |p| (n, p))) {
         for mode in ["--serve-branchbot", "--serve-bare"] {
             let name = mode.trim_start_matches("--serve-");
             if only
@@ -936,57 +946,73 @@ async fn drive(quick: bool) {
     let (n, wps) = writes_per_second(if quick { 20 } else { 500 }).await;
     println!("answer transaction: {n} answers at {wps:.0} answers/s (8 tasks, one SQLite writer)");
 
-    println!("\n| figure | trainees | branchbot | bare teloxide | ratio |\n|---|---|---|---|---|");
+    println!(
+        "\n{pairs} pair(s) of runs per size; each figure is the median of its runs, each ratio the median of the pairs' ratios.\n\n| figure | trainees | branchbot | bare teloxide | ratio |\n|---|---|---|---|---|"
+    );
     for &n in sizes {
-        let b = &rows
-            .iter()
-            .find(|r| r.0 == "branchbot" && r.1 == n)
-            .unwrap()
-            .2;
-        let r = &rows
-            .iter()
-            .find(|r| r.0 == "bare teloxide" && r.1 == n)
-            .unwrap()
-            .2;
-        let line = |name: &str, x: f64, y: f64, unit: &str| {
-            let ratio = if y > 0.0 {
-                format!("{:.2}×", x / y)
-            } else {
+        let runs = |name: &str| -> Vec<&Run> {
+            rows.iter()
+                .filter(|r| r.0 == name && r.1 == n)
+                .map(|r| &r.2)
+                .collect()
+        };
+        let (b, r) = (runs("branchbot"), runs("bare teloxide"));
+        let line = |name: &str, figure: fn(&Run) -> f64, unit: &str| {
+            let x = median(b.iter().map(|run| figure(run)));
+            let y = median(r.iter().map(|run| figure(run)));
+            let ratios: Vec<f64> = b
+                .iter()
+                .zip(&r)
+                .filter(|(_, bare)| figure(bare) > 0.0)
+                .map(|(bot, bare)| figure(bot) / figure(bare))
+                .collect();
+            let ratio = if ratios.is_empty() {
                 "—".to_owned()
+            } else if ratios.len() == 1 {
+                format!("{:.2}×", ratios[0])
+            } else {
+                let each: Vec<String> = ratios.iter().map(|q| format!("{q:.2}")).collect();
+                format!(
+                    "{:.2}× (pairs: {})",
+                    median(ratios.iter().copied()),
+                    each.join(", ")
+                )
             };
             println!("| {name} | {n} | {x:.2}{unit} | {y:.2}{unit} | {ratio} |");
         };
-        line("answers/s", b.answers_per_sec, r.answers_per_sec, "");
+        line("answers/s", |run| run.answers_per_sec, "");
+        line("CPU per answer", |run| run.cpu_per_answer_ms, " ms");
         line(
-            "CPU per answer",
-            b.cpu_per_answer_ms,
-            r.cpu_per_answer_ms,
-            " ms",
+            "context switches per answer",
+            |run| run.switches_per_answer,
+            "",
         );
-        line("press → next question p50", b.p50, r.p50, " ms");
-        line("press → next question p95", b.p95, r.p95, " ms");
-        line("press → next question p99", b.p99, r.p99, " ms");
+        line("press → next question p50", |run| run.p50, " ms");
+        line("press → next question p95", |run| run.p95, " ms");
+        line("press → next question p99", |run| run.p99, " ms");
         line(
             "Bot API calls per answer (all but getUpdates)",
-            b.calls_per_answer,
-            r.calls_per_answer,
+            |run| run.calls_per_answer,
             "",
         );
         line(
             "message calls per answer (send/edit into trainee chats, whole test)",
-            b.message_calls_per_answer,
-            r.message_calls_per_answer,
+            |run| run.message_calls_per_answer,
             "",
         );
-        line("RSS idle", b.rss_idle, r.rss_idle, " MiB");
+        line("RSS idle", |run| run.rss_idle, " MiB");
         line(
             "CPU while idle (per second)",
-            b.idle_ms_per_s,
-            r.idle_ms_per_s,
+            |run| run.idle_ms_per_s,
             " ms",
         );
-        line("RSS after the run", b.rss_after, r.rss_after, " MiB");
-        println!("| 429s | {n} | {} | {} | |", b.too_many, r.too_many);
+        line("RSS after the run", |run| run.rss_after, " MiB");
+        let too_many = |runs: &[&Run]| runs.iter().map(|run| run.too_many).sum::<u64>();
+        println!(
+            "| 429s (all runs) | {n} | {} | {} | |",
+            too_many(&b),
+            too_many(&r)
+        );
     }
     println!(
         "| broadcast to {GROUPS} groups | | {rate:.2} msg/s ({:.3} of 30), {too_many} × 429 | | |",
@@ -1174,5 +1200,16 @@ mod bare {
             }
         }
         Ok(())
+    }
+}
+
+/// The middle value (the mean of the two middle ones for an even count); 0 for none.
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut values: Vec<f64> = values.collect();
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
     }
 }
