@@ -4,8 +4,8 @@
 //! teloxide's dispatcher does the same ordering with a worker per chat, but it keeps each worker
 //! (a task and a channel whose first block holds 32 updates of ~2 KB, about 62 KiB) until there
 //! are more workers than were ever busy at once — and two hundred trainees writing /test in the
-//! same second make that two hundred, for good (BENCHMARKS.md, issue 14). Here the dispatcher
-//! hands every update over at once (no distribution key) and a chat's lane exists only while it
+//! same second make that two hundred, for good (BENCHMARKS.md, issue 14). Here the polling loop
+//! ([`super::updates`]) hands every update over at once and a chat's lane exists only while it
 //! has work: its last job done, it leaves the map and its memory is freed.
 
 use std::collections::HashMap;
