@@ -911,7 +911,7 @@ async fn drive(quick: bool) {
         .filter(|&n| n > 0)
         .unwrap_or(if quick { 1 } else { 3 });
     let mut rows = Vec::new();
-    for (&n, _pair) in sizes.iter().flat_map(|n| (0..pairs).map(move |p| (n, p))) {
+    for n in sizes.iter().flat_map(|&n| std::iter::repeat_n(n, pairs)) {
         for mode in ["--serve-branchbot", "--serve-bare"] {
             let name = mode.trim_start_matches("--serve-");
             if only

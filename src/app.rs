@@ -104,8 +104,12 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         tracing::warn!(error = %err, "could not register the command menus");
     }
 
+    // Ready to poll (a webhook, if set, removed) before any background task starts: from here on
+    // to the signal handler below nothing awaits Telegram, so a stop signal finds the handler.
+    let updates = telegram::Updates::new(bot.clone()).await;
+
     // One rate limiter for replies and deliveries, so a broadcast does not make replies earn 429s.
-    let api = Api::new(bot.clone(), state.config.messages_per_second);
+    let api = Api::new(bot, state.config.messages_per_second);
     let (stop_tx, stop_rx) = watch::channel(false);
     let backups = tokio::spawn(crate::backup::run_daily(state.clone(), stop_rx.clone()));
     // Buttons of questions that are over go (see `chat::sweep`).
@@ -122,7 +126,6 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         stop_rx,
     ));
 
-    let updates = telegram::Updates::new(bot).await;
     let stop_updates = updates.stopper();
     tokio::spawn(async move {
         wait_for_signal().await;
